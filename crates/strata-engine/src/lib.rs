@@ -1,0 +1,83 @@
+//! strata's engine: validation, the dependency graph, plans and the reconciler.
+//!
+//! The engine performs no I/O except through the [`Provider`] trait. Build an
+//! [`Engine`] from a [`Registry`] of providers, then [`Engine::plan`] and
+//! [`Engine::apply`] a [`strata_core::Stack`].
+
+mod apply;
+mod graph;
+pub mod memory;
+mod plan;
+pub mod provider;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use strata_core::{Diagnostic, Invalid, Stack};
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+pub use apply::{EngineConfig, Event, Outcome, Report, RetryPolicy, Status};
+pub use graph::DepGraph;
+pub use plan::{Action, EngineError, Operation, Plan, Step};
+pub use provider::*;
+
+/// Plans and applies stacks with a set of providers.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    registry: Registry,
+    config: EngineConfig,
+    cancel: CancellationToken,
+    events: Option<UnboundedSender<Event>>,
+}
+
+impl Engine {
+    pub fn new(registry: Registry) -> Self {
+        Engine { registry, config: EngineConfig::default(), cancel: CancellationToken::new(), events: None }
+    }
+
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Send progress events to `tx` (for a live view).
+    pub fn with_events(mut self, tx: UnboundedSender<Event>) -> Self {
+        self.events = Some(tx);
+        self
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Cancel this token (Ctrl-C) to start nothing new and finish what is in flight.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// Check the whole program without any API call. Returns plan warnings.
+    pub fn validate(&self, stack: &Stack) -> Result<Vec<Diagnostic>, Invalid> {
+        validate::validate(stack, &self.registry)
+    }
+
+    /// Discover what exists for the stack and compare it with the program.
+    pub async fn plan(&self, stack: &Stack) -> Result<Plan, EngineError> {
+        plan::plan(stack, &self.registry, Operation::Apply).await
+    }
+
+    /// A plan that deletes everything tagged with the stack.
+    pub async fn plan_destroy(&self, stack: &Stack) -> Result<Plan, EngineError> {
+        plan::plan(stack, &self.registry, Operation::Destroy).await
+    }
+
+    /// Carry out a plan made from the same stack.
+    pub async fn apply(&self, stack: &Stack, plan: Plan) -> Report {
+        apply::apply(stack, &self.registry, plan, &self.config, &self.cancel, self.events.as_ref()).await
+    }
+}

@@ -1,0 +1,525 @@
+//! Discovery and planning: desired (the program) against actual (the tagged
+//! resources found in the cloud) becomes a list of steps.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use serde::Serialize;
+use strata_core::{tags, Diagnostic, Invalid, Mode, Props, ResourceDecl, ResourceId, Resolver, Stack, Tags, Value};
+use tokio::task::JoinSet;
+
+use crate::graph::DepGraph;
+use crate::provider::{FieldChange, Observed, Provider, ProviderError, Registry};
+
+/// What a step will do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+    /// Take over an existing resource by adding the state tags.
+    Adopt,
+    /// Stop managing: remove the state tags and leave the resource.
+    Retain,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "±",
+            Action::Delete => "-",
+            Action::Adopt => "&",
+            Action::Retain => "!",
+        }
+    }
+}
+
+/// Apply (make the cloud match the program) or destroy (remove everything).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    Apply,
+    Destroy,
+}
+
+/// One resource's part of a plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub name: String,
+    pub kind: &'static str,
+    pub region: String,
+    pub action: Action,
+    /// Why a replacement or delete happens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// The physical id, when the resource exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_id: Option<String>,
+    /// Desired properties as known at plan time (for creates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Props>,
+    #[serde(skip)]
+    pub decl: Option<ResourceId>,
+    #[serde(skip)]
+    pub observed: Option<Observed>,
+}
+
+/// The plan: every step, warnings, and the outputs known so far.
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub stack: String,
+    pub operation: Operation,
+    pub steps: Vec<Step>,
+    pub warnings: Vec<Diagnostic>,
+    pub exports: BTreeMap<String, Value>,
+    /// Read-only lookups resolved during planning.
+    #[serde(skip)]
+    pub(crate) lookups: HashMap<ResourceId, Observed>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.steps.iter().any(|s| s.action != Action::NoOp)
+    }
+
+    /// Number of steps per action.
+    pub fn counts(&self) -> BTreeMap<Action, usize> {
+        let mut m = BTreeMap::new();
+        for s in &self.steps {
+            *m.entry(s.action).or_default() += 1;
+        }
+        m
+    }
+
+    pub fn step(&self, name: &str) -> Option<&Step> {
+        self.steps.iter().find(|s| s.name == name)
+    }
+
+    /// One-line summary: `2 to create, 1 to update, 0 to replace, 0 to delete, 5 unchanged`.
+    pub fn summary(&self) -> String {
+        let c = self.counts();
+        let n = |a| c.get(&a).copied().unwrap_or(0);
+        let mut s = format!(
+            "{} to create, {} to update, {} to replace, {} to delete, {} unchanged",
+            n(Action::Create),
+            n(Action::Update),
+            n(Action::Replace),
+            n(Action::Delete),
+            n(Action::NoOp)
+        );
+        if n(Action::Adopt) > 0 {
+            let _ = write!(s, ", {} to adopt", n(Action::Adopt));
+        }
+        if n(Action::Retain) > 0 {
+            let _ = write!(s, ", {} to release (retain)", n(Action::Retain));
+        }
+        s
+    }
+
+    /// A human view in the spirit of `terraform plan`. Secrets print as `(secret)`.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let verb = match self.operation {
+            Operation::Apply => "plan",
+            Operation::Destroy => "destroy plan",
+        };
+        let _ = writeln!(s, "strata {verb} for stack `{}`\n", self.stack);
+        for w in &self.warnings {
+            let _ = writeln!(s, "warning: {w}");
+        }
+        if !self.warnings.is_empty() {
+            s.push('\n');
+        }
+        for step in self.steps.iter().filter(|s| s.action != Action::NoOp) {
+            let id = step.physical_id.as_deref().map(|i| format!(" {i}")).unwrap_or_default();
+            let _ = write!(s, "  {} {} ({}){}", step.action.symbol(), step.name, step.kind, id);
+            match step.action {
+                Action::Adopt => s.push_str("  adopt"),
+                Action::Retain => s.push_str("  retain: stop managing, keep in AWS"),
+                _ => {}
+            }
+            if let Some(r) = &step.reason {
+                let _ = write!(s, "  ({r})");
+            }
+            s.push('\n');
+            if step.action == Action::Create {
+                if let Some(d) = &step.desired {
+                    for (k, v) in d {
+                        let _ = writeln!(s, "      {k}: {v}");
+                    }
+                }
+            }
+            for c in &step.changes {
+                let old = c.old.as_ref().map(ToString::to_string).unwrap_or_else(|| "(none)".into());
+                let new = c.new.as_ref().map(ToString::to_string).unwrap_or_else(|| "(none)".into());
+                let force = if c.forces_replacement { "  # forces replacement" } else { "" };
+                let _ = writeln!(s, "      {}: {} -> {}{}", c.field, old, new, force);
+            }
+        }
+        if !self.has_changes() {
+            let _ = writeln!(s, "  No changes. The cloud matches the program.");
+        }
+        let _ = writeln!(s, "\nPlan: {}.", self.summary());
+        s
+    }
+
+    /// A stable JSON document of the plan.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Known outputs, by resource.
+#[derive(Default, Debug, Clone)]
+pub(crate) struct Outputs(pub HashMap<ResourceId, Props>);
+
+impl Resolver for Outputs {
+    fn attribute(&self, id: ResourceId, attr: &str) -> Option<Value> {
+        self.0.get(&id)?.get(attr).cloned()
+    }
+}
+
+/// Errors that stop a plan.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("discovering {kind} in {region} failed: {source}")]
+    Discovery { kind: String, region: String, source: ProviderError },
+    #[error("the plan was refused:\n{}", .0.iter().map(|d| format!("  - {d}")).collect::<Vec<_>>().join("\n"))]
+    Refused(Vec<Diagnostic>),
+}
+
+/// The state tags and the program's tags merged into the desired `tags`.
+pub(crate) fn desired_props(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    provider: &dyn Provider,
+    known: &dyn Resolver,
+) -> Props {
+    let mut props: Props = decl.inputs.iter().map(|(k, v)| (k.clone(), v.resolve(known))).collect();
+    if provider.taggable() {
+        let mut t: Tags = stack.default_tags().clone();
+        if let Some(user) = props.get("tags") {
+            t.extend(user.as_tags());
+        }
+        t.insert(tags::STACK.into(), stack.name().into());
+        t.insert(tags::RESOURCE.into(), decl.name.clone());
+        if decl.options.protect {
+            t.insert(tags::PROTECT.into(), "true".into());
+        }
+        if decl.options.retain_on_delete {
+            t.insert(tags::RETAIN.into(), "true".into());
+        }
+        props.insert("tags".into(), Value::from_tags(&t));
+    } else {
+        props.remove("tags");
+    }
+    provider.normalize(&mut props);
+    props
+}
+
+/// Every region the stack touches.
+pub(crate) fn regions(stack: &Stack) -> BTreeSet<String> {
+    let mut r: BTreeSet<String> = stack.resources().iter().map(|d| stack.region_of(d)).collect();
+    r.insert(stack.region().to_string());
+    r
+}
+
+/// One batched discovery per kind and region, concurrently. Resources whose
+/// tags name another stack are dropped (ownership is confirmed by tag, not
+/// trusted to the provider's filter).
+pub(crate) async fn discover(stack: &Stack, registry: &Registry) -> Result<Vec<Observed>, EngineError> {
+    let mut set = JoinSet::new();
+    for region in regions(stack) {
+        for kind in registry.kinds() {
+            let Some(p) = registry.get(kind).cloned() else { continue };
+            let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone() };
+            set.spawn(async move {
+                let r = p.discover(&scope).await;
+                (kind, scope.region, r)
+            });
+        }
+    }
+    let mut found = Vec::new();
+    let mut first_err = None;
+    while let Some(joined) = set.join_next().await {
+        let Ok((kind, region, r)) = joined else { continue };
+        match r {
+            Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
+            Err(source) => {
+                first_err.get_or_insert(EngineError::Discovery { kind: kind.into(), region, source });
+            }
+        }
+    }
+    if let Some(e) = first_err {
+        return Err(e);
+    }
+    // Stable order regardless of completion order.
+    found.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+    Ok(found)
+}
+
+/// Group discovered resources by logical name; two live resources claiming one
+/// name are an error and nothing is changed.
+fn index_by_name(found: Vec<Observed>, problems: &mut Vec<Diagnostic>) -> BTreeMap<String, Observed> {
+    let mut by_name: BTreeMap<String, Vec<Observed>> = BTreeMap::new();
+    for o in found {
+        let name = o.logical_name().unwrap_or_default();
+        by_name.entry(name).or_default().push(o);
+    }
+    let mut out = BTreeMap::new();
+    for (name, mut list) in by_name {
+        if name.is_empty() {
+            let ids: Vec<String> = list.iter().map(|o| o.id.clone()).collect();
+            problems.push(Diagnostic::new(
+                "stack",
+                None,
+                format!("resources {} carry this stack's tag but no strata:resource tag", ids.join(", ")),
+            ));
+        } else if list.len() > 1 {
+            let ids: Vec<String> = list.iter().map(|o| format!("{} {}", o.kind, o.id)).collect();
+            problems.push(Diagnostic::new(
+                &name,
+                None,
+                format!(
+                    "{} live resources claim this logical name ({}); remove the duplicates' strata tags or delete them, then run again",
+                    list.len(),
+                    ids.join(", ")
+                ),
+            ));
+        } else if let Some(o) = list.pop() {
+            out.insert(name, o);
+        }
+    }
+    out
+}
+
+async fn resolve_lookups(
+    stack: &Stack,
+    registry: &Registry,
+    problems: &mut Vec<Diagnostic>,
+) -> HashMap<ResourceId, Observed> {
+    let mut out = HashMap::new();
+    for d in stack.resources() {
+        let Mode::Lookup(query) = &d.mode else { continue };
+        let Some(p) = registry.get(d.kind) else { continue };
+        let region = stack.region_of(d);
+        match p.lookup(&region, query).await {
+            Ok(mut list) if list.len() == 1 => {
+                if let Some(o) = list.pop() {
+                    out.insert(d.id, o);
+                }
+            }
+            Ok(list) if list.is_empty() => {
+                problems.push(Diagnostic::new(&d.name, None, format!("lookup {query:?} found nothing in {region}")))
+            }
+            Ok(list) => problems.push(Diagnostic::new(
+                &d.name,
+                None,
+                format!("lookup {query:?} found {} resources; narrow it to one", list.len()),
+            )),
+            Err(e) => problems.push(Diagnostic::new(&d.name, None, format!("lookup failed: {e}"))),
+        }
+    }
+    out
+}
+
+pub(crate) async fn plan(
+    stack: &Stack,
+    registry: &Registry,
+    operation: Operation,
+) -> Result<Plan, EngineError> {
+    let warnings = crate::validate::validate(stack, registry)?;
+    let found = discover(stack, registry).await?;
+    let mut problems = Vec::new();
+    let mut by_name = index_by_name(found, &mut problems);
+    let lookups = resolve_lookups(stack, registry, &mut problems).await;
+
+    let mut known = Outputs::default();
+    for (id, o) in &lookups {
+        known.0.insert(*id, o.outputs.clone());
+    }
+
+    let graph = DepGraph::build(stack);
+    let mut steps = Vec::new();
+    if operation == Operation::Apply {
+        for id in graph.topo_order() {
+            let Some(decl) = stack.resource(id) else { continue };
+            if decl.is_lookup() {
+                continue;
+            }
+            let Some(provider) = registry.get(decl.kind) else { continue };
+            let desired = desired_props(stack, decl, provider.as_ref(), &known);
+            let region = stack.region_of(decl);
+            let mut observed = by_name.remove(&decl.name);
+            if let Some(o) = &observed {
+                if o.kind != decl.kind {
+                    // Same name, different kind: the old one is pruned, the new created.
+                    if let Some(old) = observed.take() {
+                        by_name.insert(format!("{}\u{0}{}", decl.name, old.kind), old);
+                    }
+                }
+            }
+            let step = match observed {
+                None => plan_missing(stack, decl, provider.as_ref(), &region, desired, &mut problems).await,
+                Some(o) => plan_existing(decl, provider.as_ref(), &region, desired, o, &mut problems),
+            };
+            if matches!(step.action, Action::NoOp | Action::Update | Action::Adopt) {
+                if let Some(o) = &step.observed {
+                    known.0.insert(id, o.outputs.clone());
+                }
+            }
+            steps.push(step);
+        }
+    }
+    // Whatever is left is tagged for this stack but not (or no longer) declared.
+    for (_, o) in by_name {
+        let name = o.logical_name().unwrap_or_default();
+        let action = if o.is_retained() { Action::Retain } else { Action::Delete };
+        if action == Action::Delete && o.is_protected() {
+            problems.push(Diagnostic::new(
+                &name,
+                None,
+                format!(
+                    "{} {} is protected and would be deleted; remove `protect` from it (and apply) before {}",
+                    o.kind,
+                    o.id,
+                    if operation == Operation::Destroy { "destroying the stack" } else { "removing it" }
+                ),
+            ));
+        }
+        let reason = match operation {
+            Operation::Apply => "no longer declared",
+            Operation::Destroy => "destroy",
+        };
+        steps.push(Step {
+            name,
+            kind: o.kind,
+            region: o.region.clone(),
+            action,
+            reason: Some(reason.into()),
+            changes: Vec::new(),
+            physical_id: Some(o.id.clone()),
+            desired: None,
+            decl: None,
+            observed: Some(o),
+        });
+    }
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(EngineError::Refused(problems));
+    }
+    let exports = stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&known))).collect();
+    Ok(Plan { stack: stack.name().into(), operation, steps, warnings, exports, lookups })
+}
+
+async fn plan_missing(
+    stack: &Stack,
+    decl: &ResourceDecl,
+    provider: &dyn Provider,
+    region: &str,
+    desired: Props,
+    problems: &mut Vec<Diagnostic>,
+) -> Step {
+    let mut step = Step {
+        name: decl.name.clone(),
+        kind: decl.kind,
+        region: region.to_string(),
+        action: Action::Create,
+        reason: None,
+        changes: Vec::new(),
+        physical_id: None,
+        desired: Some(desired.clone()),
+        decl: Some(decl.id),
+        observed: None,
+    };
+    let Some(adopt_id) = &decl.options.adopt else { return step };
+    match provider.read(region, adopt_id).await {
+        Ok(Some(o)) => {
+            if let Some(owner) = o.stack().filter(|s| s != stack.name()) {
+                problems.push(Diagnostic::new(
+                    &decl.name,
+                    Some("adopt"),
+                    format!("{adopt_id} is managed by stack `{owner}`; it cannot be adopted"),
+                ));
+            }
+            let diff = provider.diff(&desired, &o).without(&decl.options.ignore_changes);
+            if diff.requires_replacement() {
+                problems.push(Diagnostic::new(
+                    &decl.name,
+                    Some("adopt"),
+                    format!(
+                        "{adopt_id} differs from the program in fields that cannot change in place ({}); fix the program to match it",
+                        diff.replacement_reason().unwrap_or_default()
+                    ),
+                ));
+            }
+            step.action = Action::Adopt;
+            step.physical_id = Some(o.id.clone());
+            step.changes = diff.changes;
+            step.desired = None;
+            step.observed = Some(o);
+        }
+        Ok(None) => problems.push(Diagnostic::new(
+            &decl.name,
+            Some("adopt"),
+            format!("{adopt_id} does not exist in {region}; nothing to adopt"),
+        )),
+        Err(e) => problems.push(Diagnostic::new(&decl.name, Some("adopt"), format!("reading {adopt_id} failed: {e}"))),
+    }
+    step
+}
+
+fn plan_existing(
+    decl: &ResourceDecl,
+    provider: &dyn Provider,
+    region: &str,
+    desired: Props,
+    mut o: Observed,
+    problems: &mut Vec<Diagnostic>,
+) -> Step {
+    provider.normalize(&mut o.props);
+    let diff = provider.diff(&desired, &o).without(&decl.options.ignore_changes);
+    let (action, reason) = if diff.is_empty() {
+        (Action::NoOp, None)
+    } else if diff.requires_replacement() {
+        (Action::Replace, diff.replacement_reason())
+    } else {
+        (Action::Update, None)
+    };
+    if action == Action::Replace && (decl.options.protect || o.is_protected()) {
+        problems.push(Diagnostic::new(
+            &decl.name,
+            diff.changes.iter().find(|c| c.forces_replacement).map(|c| c.field.as_str()),
+            format!(
+                "is protected but the program requires replacing it ({}); revert the change or remove `protect`",
+                reason.clone().unwrap_or_default()
+            ),
+        ));
+    }
+    Step {
+        name: decl.name.clone(),
+        kind: decl.kind,
+        region: region.to_string(),
+        action,
+        reason,
+        changes: diff.changes,
+        physical_id: Some(o.id.clone()),
+        desired: None,
+        decl: Some(decl.id),
+        observed: Some(o),
+    }
+}
+
+/// Shared handle type used by the reconciler.
+pub(crate) type ProviderRef = Arc<dyn Provider>;
