@@ -37,6 +37,8 @@ pub struct Span {
 #[derive(Default)]
 struct State {
     resources: BTreeMap<String, Observed>,
+    /// Idempotency tokens already used, to the id they created.
+    tokens: HashMap<String, String>,
     next_id: u64,
     calls: Vec<Call>,
     in_flight: usize,
@@ -281,11 +283,7 @@ impl Provider for MemoryProvider {
         tokio::time::sleep(latency(desired, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
         // Idempotency: a create with a token already used returns that resource.
-        let existing = s
-            .resources
-            .values()
-            .find(|o| o.outputs.get("token").and_then(Value::as_str) == Some(&cx.idempotency_token))
-            .cloned();
+        let existing = s.tokens.get(&cx.idempotency_token).and_then(|id| s.resources.get(id)).cloned();
         let o = match existing {
             Some(o) => o,
             None => {
@@ -297,6 +295,7 @@ impl Provider for MemoryProvider {
                 o.outputs.insert("id".into(), Value::str(&id));
                 o.outputs.insert("token".into(), Value::str(&cx.idempotency_token));
                 o.refs = refs_of(desired, &s.resources);
+                s.tokens.insert(cx.idempotency_token.clone(), id.clone());
                 s.resources.insert(id, o.clone());
                 o
             }
