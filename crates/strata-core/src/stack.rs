@@ -272,6 +272,12 @@ impl Stack {
         &self.region
     }
 
+    /// Rename the stack (the runner's `--stack` option): a second copy of the
+    /// same program under another name is a separate set of resources.
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
     pub fn set_region(&mut self, region: impl Into<String>) {
         self.region = region.into();
     }

@@ -8,6 +8,7 @@ mod apply;
 mod graph;
 pub mod memory;
 mod plan;
+pub mod ratelimit;
 pub mod provider;
 mod validate;
 
