@@ -84,11 +84,14 @@ pub fn aws_limits(service: &str, operation: &str) -> Option<(&'static str, Limit
     }
 }
 
+type BucketKey = (String, &'static str, String);
+type Buckets = Arc<Mutex<HashMap<BucketKey, Arc<TokenBucket>>>>;
+
 /// Buckets by `(service, family, region)`, created on first use.
 #[derive(Clone)]
 pub struct RateLimiter {
     classify: Classifier,
-    buckets: Arc<Mutex<HashMap<(String, &'static str, String), Arc<TokenBucket>>>>,
+    buckets: Buckets,
 }
 
 impl std::fmt::Debug for RateLimiter {
