@@ -185,6 +185,14 @@ pub struct MemoryProvider {
     cloud: MemoryCloud,
 }
 
+/// Sleep for the simulated latency; zero means no timer at all (a zero sleep
+/// would still wait for the timer wheel's next tick).
+async fn simulate(d: Duration) {
+    if !d.is_zero() {
+        tokio::time::sleep(d).await;
+    }
+}
+
 fn latency(props: &Props, scale: f64) -> Duration {
     let ms = props.get("latency_ms").and_then(Value::as_int).unwrap_or(0).max(0) as f64;
     Duration::from_micros((ms * 1000.0 * scale) as u64)
@@ -280,7 +288,7 @@ impl Provider for MemoryProvider {
 
     async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
         let start = self.cloud.begin(self.kind, "create", &cx.name)?;
-        tokio::time::sleep(latency(desired, self.cloud.time_scale)).await;
+        simulate(latency(desired, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
         // Idempotency: a create with a token already used returns that resource.
         let existing = s.tokens.get(&cx.idempotency_token).and_then(|id| s.resources.get(id)).cloned();
@@ -313,7 +321,7 @@ impl Provider for MemoryProvider {
         _diff: &crate::provider::Diff,
     ) -> Result<Observed, ProviderError> {
         let start = self.cloud.begin(self.kind, "update", &cx.name)?;
-        tokio::time::sleep(latency(desired, self.cloud.time_scale)).await;
+        simulate(latency(desired, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
         let refs = refs_of(desired, &s.resources);
         let Some(o) = s.resources.get_mut(&actual.id) else {
@@ -334,7 +342,7 @@ impl Provider for MemoryProvider {
 
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
         let start = self.cloud.begin(self.kind, "delete", &cx.name)?;
-        tokio::time::sleep(latency(&actual.props, self.cloud.time_scale)).await;
+        simulate(latency(&actual.props, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
         // Like EC2: a resource that others still reference cannot be deleted.
         let holder = s.resources.values().find(|o| o.refs.contains(&actual.id)).map(|o| o.id.clone());
