@@ -7,6 +7,7 @@
 mod apply;
 mod graph;
 pub mod memory;
+pub mod lock;
 mod plan;
 pub mod ratelimit;
 pub mod provider;

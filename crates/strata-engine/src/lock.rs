@@ -1,0 +1,200 @@
+//! A stack lock held in the cloud, so that two applies of one stack never run
+//! at once (which could create duplicates).
+//!
+//! The backend stores one lock record per stack with a conditional write
+//! (create-if-absent); the AWS crate implements it on S3 (`If-None-Match: *`).
+//! Locks older than `stale_after` are taken over; `force_unlock` removes one.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::provider::ProviderError;
+
+/// Who holds a lock, from where, since when, for what.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub owner: String,
+    pub host: String,
+    pub pid: u32,
+    /// Seconds since the Unix epoch.
+    pub since: u64,
+    pub operation: String,
+    /// Random id of this holder, so that release only removes its own lock.
+    pub id: String,
+}
+
+impl LockInfo {
+    /// A record for this process.
+    pub fn here(operation: &str) -> LockInfo {
+        let owner = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .unwrap_or_else(|| "unknown-host".into());
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        LockInfo {
+            owner,
+            host,
+            pid: std::process::id(),
+            since,
+            operation: operation.to_string(),
+            id: format!("{:016x}", rand::random::<u64>()),
+        }
+    }
+
+    fn age(&self) -> Duration {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        Duration::from_secs(now.saturating_sub(self.since))
+    }
+}
+
+impl fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}@{} (pid {}, {}) since {}s ago",
+            self.owner,
+            self.host,
+            self.pid,
+            self.operation,
+            self.age().as_secs()
+        )
+    }
+}
+
+/// Where locks live.
+#[async_trait]
+pub trait LockBackend: Send + Sync {
+    /// Write `info` as the stack's lock unless one exists. `Ok(None)` when
+    /// acquired, `Ok(Some(holder))` when someone else holds it.
+    async fn try_acquire(&self, stack: &str, info: &LockInfo) -> Result<Option<LockInfo>, ProviderError>;
+    /// Remove the lock if it is still `info`'s.
+    async fn release(&self, stack: &str, info: &LockInfo) -> Result<(), ProviderError>;
+    /// Remove whatever lock the stack has.
+    async fn force_unlock(&self, stack: &str) -> Result<(), ProviderError>;
+}
+
+/// Why a lock could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("stack `{stack}` is locked by {holder}; wait for it (--wait-lock), or run `force-unlock` if that run is dead")]
+    Held { stack: String, holder: LockInfo },
+    #[error("taking the lock of stack `{stack}` failed: {source}")]
+    Backend { stack: String, source: ProviderError },
+}
+
+/// How to take a lock.
+#[derive(Clone, Copy, Debug)]
+pub struct LockPolicy {
+    /// Wait this long for a held lock (zero: fail at once).
+    pub wait: Duration,
+    /// A lock older than this is presumed dead and taken over.
+    pub stale_after: Duration,
+    pub poll: Duration,
+}
+
+impl Default for LockPolicy {
+    fn default() -> Self {
+        LockPolicy { wait: Duration::ZERO, stale_after: Duration::from_secs(4 * 3600), poll: Duration::from_secs(2) }
+    }
+}
+
+/// Take the stack's lock under `policy`.
+pub async fn acquire(
+    backend: &dyn LockBackend,
+    stack: &str,
+    info: &LockInfo,
+    policy: LockPolicy,
+) -> Result<(), LockError> {
+    let start = tokio::time::Instant::now();
+    loop {
+        let backend_err = |source| LockError::Backend { stack: stack.to_string(), source };
+        match backend.try_acquire(stack, info).await.map_err(backend_err)? {
+            None => return Ok(()),
+            Some(holder) if holder.age() > policy.stale_after => {
+                tracing::warn!(%stack, %holder, "taking over a stale lock");
+                backend.force_unlock(stack).await.map_err(|source| LockError::Backend { stack: stack.into(), source })?;
+            }
+            Some(holder) => {
+                if start.elapsed() + policy.poll > policy.wait {
+                    return Err(LockError::Held { stack: stack.to_string(), holder });
+                }
+                tokio::time::sleep(policy.poll).await;
+            }
+        }
+    }
+}
+
+/// A lock backend in memory (engine tests).
+#[derive(Default, Debug)]
+pub struct MemoryLocks(std::sync::Mutex<std::collections::HashMap<String, LockInfo>>);
+
+#[async_trait]
+impl LockBackend for MemoryLocks {
+    async fn try_acquire(&self, stack: &str, info: &LockInfo) -> Result<Option<LockInfo>, ProviderError> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get(stack) {
+            Some(holder) => Ok(Some(holder.clone())),
+            None => {
+                m.insert(stack.to_string(), info.clone());
+                Ok(None)
+            }
+        }
+    }
+    async fn release(&self, stack: &str, info: &LockInfo) -> Result<(), ProviderError> {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if m.get(stack).is_some_and(|h| h.id == info.id) {
+            m.remove(stack);
+        }
+        Ok(())
+    }
+    async fn force_unlock(&self, stack: &str) -> Result<(), ProviderError> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(stack);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn second_holder_gets_a_clear_error_and_can_wait() {
+        let locks = MemoryLocks::default();
+        let a = LockInfo::here("apply");
+        let b = LockInfo::here("apply");
+        acquire(&locks, "shop", &a, LockPolicy::default()).await.unwrap();
+        let err = acquire(&locks, "shop", &b, LockPolicy::default()).await.unwrap_err().to_string();
+        assert!(err.starts_with("stack `shop` is locked by "), "{err}");
+        assert!(err.contains("(pid ") && err.contains("apply"), "{err}");
+        // b waits while a finishes.
+        let waiting = LockPolicy { wait: Duration::from_secs(30), ..LockPolicy::default() };
+        let (r, ()) = tokio::join!(acquire(&locks, "shop", &b, waiting), async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            locks.release("shop", &a).await.unwrap();
+        });
+        r.unwrap();
+        // Releasing with someone else's record does nothing.
+        locks.release("shop", &a).await.unwrap();
+        assert!(acquire(&locks, "shop", &a, LockPolicy::default()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn stale_locks_are_taken_over_and_force_unlock_clears() {
+        let locks = MemoryLocks::default();
+        let mut old = LockInfo::here("apply");
+        old.since -= 5 * 3600;
+        acquire(&locks, "shop", &old, LockPolicy::default()).await.unwrap();
+        let me = LockInfo::here("apply");
+        acquire(&locks, "shop", &me, LockPolicy::default()).await.unwrap();
+        locks.force_unlock("shop").await.unwrap();
+        acquire(&locks, "shop", &old, LockPolicy { stale_after: Duration::from_secs(24 * 3600), ..LockPolicy::default() })
+            .await
+            .unwrap();
+    }
+}
