@@ -15,27 +15,29 @@ MOTO_VERSION=5.2.5
 LOCALSTACK_URL=http://127.0.0.1:4566
 MOTO_URL=http://127.0.0.1:5000
 
+UV=(uv)
 need_uv() {
   if ! command -v uv >/dev/null 2>&1; then
-    python3 -m pip install --quiet uv
+    python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+    UV=(python3 -m uv)
   fi
 }
 
 install_localstack() {
   if [ -x "$dir/localstack/bin/python" ] && "$dir/localstack/bin/python" -c "import localstack" 2>/dev/null; then return; fi
   need_uv
-  uv venv --quiet --allow-existing -p python3.11 "$dir/localstack"
-  VIRTUAL_ENV="$dir/localstack" uv pip install --quiet --exclude-newer 2025-10-20 "localstack-core[runtime]==$LOCALSTACK_VERSION"
+  "${UV[@]}" venv --quiet --allow-existing -p python3.11 "$dir/localstack"
+  VIRTUAL_ENV="$dir/localstack" "${UV[@]}" pip install --quiet --exclude-newer 2025-10-20 "localstack-core[runtime]==$LOCALSTACK_VERSION"
 }
 
 install_moto() {
   if [ -x "$dir/moto/bin/moto_server" ]; then return; fi
   need_uv
-  uv venv --quiet --allow-existing -p python3.11 "$dir/moto"
-  VIRTUAL_ENV="$dir/moto" uv pip install --quiet "moto[server]==$MOTO_VERSION"
+  "${UV[@]}" venv --quiet --allow-existing -p python3.11 "$dir/moto"
+  VIRTUAL_ENV="$dir/moto" "${UV[@]}" pip install --quiet --exclude-newer 2026-11-01 "moto[server]==$MOTO_VERSION"
 }
 
-healthy() { curl -fsS -o /dev/null --max-time 2 "$1"; }
+healthy() { curl -fs -o /dev/null --max-time 2 "$1"; }
 
 wait_healthy() {
   local name=$1 url=$2 log=$3
@@ -81,6 +83,7 @@ stop_one() {
 case "${1:-up}" in
   up)
     # Install both in parallel (network-bound), then start and wait.
+    need_uv
     install_moto & m=$!
     install_localstack & l=$!
     wait $m; wait $l

@@ -1,0 +1,168 @@
+//! Loading AWS configuration and building clients per service and region.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use strata_engine::Registry;
+
+use crate::counter::ApiCallCounter;
+
+/// How to reach AWS. Every field is optional: the standard chain fills the rest
+/// (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`,
+/// instance roles, SSO...).
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// Send every call here (an emulator).
+    pub endpoint_url: Option<String>,
+    /// Access key id and secret, for emulators and tests.
+    pub static_credentials: Option<(String, String)>,
+}
+
+/// Why AWS could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    #[error("no AWS region: pass --region, set AWS_REGION, or set `region` in your AWS profile")]
+    NoRegion,
+    #[error("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run `aws sso login` (details: {0})")]
+    NoCredentials(String),
+}
+
+/// A connection to AWS for one run: configuration, clients per region, and the
+/// API-call counter installed on every client.
+#[derive(Clone)]
+pub struct Aws {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    base: SdkConfig,
+    region: String,
+    counter: Arc<ApiCallCounter>,
+    #[cfg(feature = "ec2")]
+    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+}
+
+impl std::fmt::Debug for Aws {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Aws").field("region", &self.inner.region).finish()
+    }
+}
+
+impl Aws {
+    /// Load the configuration. Makes no API call.
+    pub async fn connect(settings: AwsSettings) -> Result<Aws, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(3));
+        if let Some(p) = &settings.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &settings.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(u) = &settings.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        if let Some((id, secret)) = &settings.static_credentials {
+            loader = loader.credentials_provider(aws_credential_types::Credentials::new(
+                id.clone(),
+                secret.clone(),
+                None,
+                None,
+                "strata-static",
+            ));
+        }
+        let base = loader.load().await;
+        let region = base.region().map(|r| r.to_string()).ok_or(AwsError::NoRegion)?;
+        if base.credentials_provider().is_none() {
+            return Err(AwsError::NoCredentials("no credentials provider is configured".into()));
+        }
+        Ok(Aws {
+            inner: Arc::new(Inner {
+                base,
+                region,
+                counter: Arc::new(ApiCallCounter::new()),
+                #[cfg(feature = "ec2")]
+                ec2: Mutex::default(),
+            }),
+        })
+    }
+
+    /// The default region of this run.
+    pub fn region(&self) -> &str {
+        &self.inner.region
+    }
+
+    /// The counter of every API call made through this connection.
+    pub fn counter(&self) -> Arc<ApiCallCounter> {
+        self.inner.counter.clone()
+    }
+
+    /// Every provider of the enabled services.
+    pub fn registry(&self) -> Registry {
+        let mut r = Registry::new();
+        #[cfg(feature = "ec2")]
+        crate::ec2::register(self, &mut r);
+        r
+    }
+
+    /// The EC2 client for a region (created once, with the counter installed).
+    #[cfg(feature = "ec2")]
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let mut clients = self.inner.ec2.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_ec2::config::Builder::from(&self.inner.base)
+                    .region(Region::new(region.to_string()))
+                    .interceptor(CounterRef(self.inner.counter.clone()))
+                    .build();
+                aws_sdk_ec2::Client::from_conf(conf)
+            })
+            .clone()
+    }
+}
+
+/// The counter, shared by every client as an interceptor.
+#[derive(Debug, Clone)]
+struct CounterRef(Arc<ApiCallCounter>);
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for CounterRef {
+    fn name(&self) -> &'static str {
+        "strata::ApiCallCounter"
+    }
+    fn read_before_execution(
+        &self,
+        c: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.read_before_execution(c, cfg)
+    }
+    fn read_before_attempt(
+        &self,
+        c: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.read_before_attempt(c, rc, cfg)
+    }
+    fn read_after_attempt(
+        &self,
+        c: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.read_after_attempt(c, rc, cfg)
+    }
+    fn read_after_execution(
+        &self,
+        c: &aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef<'_>,
+        rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.read_after_execution(c, rc, cfg)
+    }
+}

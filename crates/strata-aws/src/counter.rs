@@ -1,0 +1,164 @@
+//! Counts every AWS API call with an SDK interceptor: per service and
+//! operation, with retries, throttles and errors.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use strata_engine::{CallCount, CallCounter, CallStats};
+
+/// Error codes that mean "slow down".
+pub(crate) const THROTTLING_CODES: &[&str] = &[
+    "RequestLimitExceeded",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "BandwidthLimitExceeded",
+    "EC2ThrottledException",
+];
+
+/// Whether an operation changes something (by AWS's naming convention).
+pub fn is_mutating(operation: &str) -> bool {
+    !["Describe", "List", "Get", "Head"].iter().any(|p| operation.starts_with(p))
+}
+
+/// Attempts made so far for the operation in flight (stored in its config bag).
+#[derive(Debug, Clone, Copy, Default)]
+struct Attempts(u32);
+
+impl Storable for Attempts {
+    type Storer = StoreReplace<Self>;
+}
+
+/// The interceptor and the counts; install one per run on every client.
+#[derive(Debug, Default)]
+pub struct ApiCallCounter {
+    rows: Mutex<BTreeMap<(String, String), CallCount>>,
+}
+
+impl ApiCallCounter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with_row(&self, cfg: &ConfigBag, f: impl FnOnce(&mut CallCount)) {
+        let (service, operation) = match cfg.load::<Metadata>() {
+            Some(m) => (m.service().to_string(), m.name().to_string()),
+            None => ("unknown".to_string(), "unknown".to_string()),
+        };
+        let mut rows = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+        let mutating = is_mutating(&operation);
+        let row = rows.entry((service, operation)).or_insert(CallCount { mutating, ..CallCount::default() });
+        f(row);
+    }
+}
+
+impl CallCounter for ApiCallCounter {
+    fn snapshot(&self) -> CallStats {
+        CallStats { rows: self.rows.lock().unwrap_or_else(|e| e.into_inner()).clone() }
+    }
+}
+
+/// Is this HTTP response a throttling answer?
+fn throttled(status: u16, body: &[u8]) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(body);
+    THROTTLING_CODES.iter().any(|c| text.contains(c))
+}
+
+impl Intercept for ApiCallCounter {
+    fn name(&self) -> &'static str {
+        "strata::ApiCallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.with_row(cfg, |r| r.calls += 1);
+        cfg.interceptor_state().store_put(Attempts(0));
+        Ok(())
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let n = cfg.load::<Attempts>().copied().unwrap_or_default().0 + 1;
+        cfg.interceptor_state().store_put(Attempts(n));
+        if n > 1 {
+            self.with_row(cfg, |r| r.retries += 1);
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(resp) = context.response() {
+            let status = resp.status().as_u16();
+            let body = resp.body().bytes().unwrap_or_default();
+            if throttled(status, body) {
+                self.with_row(cfg, |r| r.throttles += 1);
+            }
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if matches!(context.output_or_error(), Some(Err(_))) {
+            self.with_row(cfg, |r| r.errors += 1);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mutating_by_name() {
+        assert!(is_mutating("CreateVpc"));
+        assert!(is_mutating("AuthorizeSecurityGroupIngress"));
+        assert!(!is_mutating("DescribeVpcs"));
+        assert!(!is_mutating("ListTagsForResource"));
+    }
+
+    #[test]
+    fn throttling_answers() {
+        assert!(throttled(429, b""));
+        assert!(throttled(503, b"<Code>RequestLimitExceeded</Code>"));
+        assert!(throttled(400, b"{\"__type\":\"ThrottlingException\"}"));
+        assert!(!throttled(400, b"<Code>InvalidParameterValue</Code>"));
+        assert!(!throttled(200, b"Throttling"));
+    }
+}

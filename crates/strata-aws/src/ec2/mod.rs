@@ -1,0 +1,89 @@
+//! EC2 networking: VPCs, subnets, gateways, routes, security groups, NACLs,
+//! and the `Network` component.
+//!
+//! Every resource is tagged in its create call (`TagSpecifications`) and found
+//! again with one paginated `Describe*` per kind filtered by `tag:strata:stack`.
+
+mod common;
+mod eip;
+mod internet_gateway;
+mod nat_gateway;
+mod network;
+mod network_acl;
+mod route_table;
+mod security_group;
+mod subnet;
+mod vpc;
+
+use std::sync::Arc;
+
+use strata_core::LookupQuery;
+use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
+
+pub use eip::{ElasticIp, ElasticIpHandle};
+pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
+pub use nat_gateway::{NatGateway, NatGatewayHandle};
+pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
+pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
+pub use route_table::{Route, RouteTable, RouteTableHandle};
+pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
+pub use subnet::{Subnet, SubnetHandle};
+pub use vpc::{Vpc, VpcHandle};
+
+/// Register every EC2 provider.
+pub(crate) fn register(aws: &crate::Aws, r: &mut Registry) {
+    let a = || aws.clone();
+    r.register(Arc::new(vpc::VpcProvider { aws: a() }));
+    r.register(Arc::new(subnet::SubnetProvider { aws: a() }));
+    r.register(Arc::new(internet_gateway::IgwProvider { aws: a() }));
+    r.register(Arc::new(eip::EipProvider { aws: a() }));
+    r.register(Arc::new(nat_gateway::NatProvider { aws: a() }));
+    r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
+    r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
+    r.register(Arc::new(security_group::RuleProvider { aws: a() }));
+    r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));
+}
+
+/// The trait's default lookup (by id, by stack reference), callable from an override.
+pub(crate) async fn default_lookup(
+    p: &dyn Provider,
+    region: &str,
+    query: &LookupQuery,
+) -> Result<Vec<Observed>, ProviderError> {
+    match query {
+        LookupQuery::ById(id) => Ok(p.read(region, id).await?.into_iter().collect()),
+        LookupQuery::StackRef { stack, resource } => {
+            let scope = DiscoverScope { stack: stack.clone(), region: region.to_string() };
+            let found = p.discover(&scope).await?;
+            Ok(found.into_iter().filter(|o| o.logical_name().as_deref() == Some(resource.as_str())).collect())
+        }
+        LookupQuery::ByFilters(_) => Err(ProviderError::new(
+            strata_engine::ErrorClass::Invalid,
+            "lookup",
+            format!("{} does not support lookups by filters", p.kind()),
+        )),
+    }
+}
+
+/// Declares a handle type whose methods return outputs.
+macro_rules! handle {
+    ($(#[$m:meta])* $name:ident { $($method:ident : $attr:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug)]
+        pub struct $name(strata_core::RefCore);
+        impl From<strata_core::RefCore> for $name {
+            fn from(c: strata_core::RefCore) -> Self {
+                $name(c)
+            }
+        }
+        impl $name {
+            $(
+                #[doc = concat!("The `", $attr, "` output.")]
+                pub fn $method(&self) -> strata_core::Output<String> {
+                    self.0.output($attr)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use handle;

@@ -1,0 +1,109 @@
+//! From SDK errors to [`ProviderError`]: keep the code, message and request id,
+//! and classify for retries. EC2 errors are unmodelled, so classification goes
+//! by `code()`.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::request_id::RequestId;
+use strata_engine::{ErrorClass, ProviderError};
+
+use crate::counter::THROTTLING_CODES;
+
+/// Classify an AWS error code (and HTTP status, when known).
+pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
+    match code {
+        Some(c) if THROTTLING_CODES.contains(&c) => ErrorClass::Throttled,
+        Some("DependencyViolation" | "ResourceInUse" | "InvalidGroup.InUse" | "ResourceInUseException") => {
+            ErrorClass::DependencyViolation
+        }
+        Some(
+            "AuthFailure" | "UnauthorizedOperation" | "ExpiredToken" | "ExpiredTokenException"
+            | "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch"
+            | "AccessDenied" | "AccessDeniedException" | "OptInRequired",
+        ) => ErrorClass::Auth,
+        Some("InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "InsufficientInstanceCapacity") => {
+            ErrorClass::Transient
+        }
+        Some(c) if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
+            ErrorClass::NotFound
+        }
+        Some("IncorrectState" | "IncorrectInstanceState" | "InvalidState") => ErrorClass::Transient,
+        _ => match status {
+            Some(429) => ErrorClass::Throttled,
+            Some(s) if s >= 500 => ErrorClass::Transient,
+            Some(s) if (400..500).contains(&s) => ErrorClass::Invalid,
+            _ => ErrorClass::Fatal,
+        },
+    }
+}
+
+/// Convert an SDK error from `operation` into a [`ProviderError`].
+pub fn from_sdk<E, R>(operation: &str, err: SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    SdkError<E, R>: RequestId,
+{
+    let request_id = err.request_id().map(str::to_string);
+    let (class, code, message) = match &err {
+        SdkError::ServiceError(se) => {
+            let e = se.err();
+            let code = e.code().map(str::to_string);
+            let status = None;
+            let class = classify_code(code.as_deref(), status);
+            (class, code, e.message().map(str::to_string).unwrap_or_else(|| e.to_string()))
+        }
+        SdkError::TimeoutError(_) => (ErrorClass::Transient, Some("Timeout".into()), "the request timed out".into()),
+        SdkError::DispatchFailure(d) => {
+            let msg = if d.is_io() || d.is_timeout() {
+                "could not reach the endpoint (connection failed)".to_string()
+            } else {
+                format!("could not send the request: {:?}", d)
+            };
+            (ErrorClass::Transient, Some("DispatchFailure".into()), msg)
+        }
+        SdkError::ResponseError(r) => {
+            (ErrorClass::Transient, Some("ResponseError".into()), format!("unreadable response: {:?}", r.raw()))
+        }
+        SdkError::ConstructionFailure(_) => (
+            ErrorClass::Invalid,
+            Some("ConstructionFailure".into()),
+            format!("the request could not be built: {}", aws_smithy_types::error::display::DisplayErrorContext(&err)),
+        ),
+        _ => (ErrorClass::Fatal, None, aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
+    };
+    let mut class = class;
+    // Missing credentials surface as construction or dispatch failures.
+    let full = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    if full.contains("no credentials") || full.contains("CredentialsNotLoaded") || full.contains("failed to load credentials") {
+        class = ErrorClass::Auth;
+    }
+    ProviderError { class, operation: operation.to_string(), code, message, request_id }
+}
+
+/// Shorthand: `.map_err(err("CreateVpc"))`.
+pub fn err<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    SdkError<E, R>: RequestId,
+{
+    move |e| from_sdk(operation, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_by_code() {
+        assert_eq!(classify_code(Some("RequestLimitExceeded"), None), ErrorClass::Throttled);
+        assert_eq!(classify_code(Some("InvalidVpcID.NotFound"), None), ErrorClass::NotFound);
+        assert_eq!(classify_code(Some("InvalidNatGatewayID.NotFound"), None), ErrorClass::NotFound);
+        assert_eq!(classify_code(Some("DependencyViolation"), None), ErrorClass::DependencyViolation);
+        assert_eq!(classify_code(Some("AuthFailure"), None), ErrorClass::Auth);
+        assert_eq!(classify_code(Some("InvalidParameterValue"), Some(400)), ErrorClass::Invalid);
+        assert_eq!(classify_code(None, Some(503)), ErrorClass::Transient);
+        assert_eq!(classify_code(None, Some(429)), ErrorClass::Throttled);
+    }
+}

@@ -1,0 +1,398 @@
+//! The stack runner: turns any stack program into a command line.
+//!
+//! ```no_run
+//! use strata::prelude::*;
+//!
+//! fn main() -> std::process::ExitCode {
+//!     let stack = Stack::new("demo", "eu-central-1");
+//!     strata::cli::run(stack)
+//! }
+//! ```
+//!
+//! Subcommands: `plan` (default), `apply [--yes]`, `destroy [--yes]`,
+//! `outputs [--json]`, `graph [--format dot|text]`. Exit codes: 0 success, 1
+//! failure, 2 "the plan has changes" under `plan --detailed-exitcode`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use strata_aws::{Aws, AwsSettings};
+use strata_core::{Stack, Value};
+use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Plan, Report, Status};
+
+/// Command-line arguments of a stack program.
+#[derive(Debug, Parser)]
+#[command(about = "Plan, apply or destroy this strata stack", version)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Most resources changed at once.
+    #[arg(long, global = true, default_value_t = 16, env = "STRATA_PARALLELISM")]
+    pub parallelism: usize,
+    /// Run the program under another stack name (a separate copy of every resource).
+    #[arg(long, global = true, env = "STRATA_STACK")]
+    pub stack: Option<String>,
+    /// AWS region for resources without their own (overrides the program's).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Named AWS profile.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator). `AWS_ENDPOINT_URL` works too.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change (the default).
+    Plan {
+        /// Exit 2 when the plan has changes, 0 when it has none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+    },
+    /// Make the cloud match the program.
+    Apply {
+        /// Do not ask for confirmation.
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Delete every resource of the stack.
+    Destroy {
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// Print the stack outputs.
+    Outputs,
+    /// Print the dependency graph.
+    Graph {
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Text,
+}
+
+/// Parse the process arguments and run. Use as the body of `main`.
+pub fn run(stack: Stack) -> ExitCode {
+    run_with(stack, Args::parse())
+}
+
+/// Run with explicit arguments (tests use this).
+pub fn run_with(stack: Stack, args: Args) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(execute(stack, args)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {}", message.trim_end());
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
+    if let Some(name) = &args.stack {
+        stack.set_name(name.clone());
+    }
+    if let Some(region) = &args.region {
+        stack.set_region(region.clone());
+    }
+    let command = args.command.unwrap_or(Command::Plan { detailed_exitcode: false });
+    if let Command::Graph { format } = command {
+        let graph = DepGraph::build(&stack);
+        let cycles = graph.cycles(&stack);
+        if !cycles.is_empty() {
+            return Err(strata_core::Invalid(cycles).to_string());
+        }
+        match format {
+            GraphFormat::Dot => print!("{}", graph.to_dot(&stack)),
+            GraphFormat::Text => print!("{}", graph.to_text(&stack)),
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let settings = AwsSettings {
+        region: Some(stack.region().to_string()),
+        profile: args.profile.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+        static_credentials: None,
+    };
+    let aws = Aws::connect(settings).await.map_err(|e| e.to_string())?;
+    let counter: Arc<dyn CallCounter> = aws.counter();
+    let config = EngineConfig { parallelism: args.parallelism.max(1), ..EngineConfig::default() };
+    let engine = Engine::new(aws.registry()).with_config(config);
+    let json = args.json;
+
+    match command {
+        Command::Plan { detailed_exitcode } => {
+            let started = Instant::now();
+            let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
+            let calls = counter.snapshot();
+            if json {
+                print_json(&serde_json::json!({ "plan": plan.to_json(), "api_calls": calls, "elapsed_s": started.elapsed().as_secs_f64() }));
+            } else {
+                print!("{}", plan.render_text());
+                println!("{}", render_calls(&calls, started.elapsed()));
+            }
+            Ok(if detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Apply { yes } | Command::Destroy { yes } => {
+            let destroy = matches!(command, Command::Destroy { .. });
+            let started = Instant::now();
+            let plan = if destroy { engine.plan_destroy(&stack).await } else { engine.plan(&stack).await }
+                .map_err(|e| e.to_string())?;
+            if !json {
+                print!("{}", plan.render_text());
+            }
+            if !plan.has_changes() {
+                let report = empty_report(&plan, started.elapsed(), counter.snapshot());
+                finish(&report, json);
+                return Ok(ExitCode::SUCCESS);
+            }
+            if !yes && !confirm(destroy)? {
+                eprintln!("Cancelled; nothing was changed.");
+                return Ok(ExitCode::from(1));
+            }
+            let report = run_with_progress(&engine, &stack, plan, started, counter.as_ref()).await;
+            finish(&report, json);
+            Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Outputs => {
+            let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
+            if json {
+                print_json(&serde_json::to_value(&plan.exports).unwrap_or_default());
+            } else {
+                for (k, v) in &plan.exports {
+                    println!("{k} = {}", display_output(v));
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { .. } => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn display_output(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
+
+fn confirm(destroy: bool) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "refusing to {} without --yes: standard input is not a terminal",
+            if destroy { "destroy" } else { "apply" }
+        ));
+    }
+    print!(
+        "\nDo you want to {}? Only 'yes' will be accepted: ",
+        if destroy { "DESTROY every resource of this stack" } else { "apply these changes" }
+    );
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    Ok(line.trim() == "yes")
+}
+
+fn empty_report(plan: &Plan, elapsed: Duration, calls: CallStats) -> Report {
+    Report {
+        stack: plan.stack.clone(),
+        operation: plan.operation,
+        outcomes: Vec::new(),
+        elapsed,
+        cancelled: false,
+        max_in_flight: 0,
+        exports: plan.exports.clone(),
+        api_calls: Some(calls),
+    }
+}
+
+async fn run_with_progress(
+    engine: &Engine,
+    stack: &Stack,
+    plan: Plan,
+    started: Instant,
+    counter: &dyn CallCounter,
+) -> Report {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let engine = engine.clone().with_events(tx);
+    let cancel = engine.cancel_token();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nInterrupted: starting nothing new, waiting for the calls in flight (Ctrl-C again to abort)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    let tty = std::io::stderr().is_terminal();
+    let progress = tokio::spawn(async move {
+        let mut view = Progress::new(tty);
+        while let Some(ev) = rx.recv().await {
+            view.event(ev);
+        }
+        view.done();
+    });
+    let mut report = engine.apply(stack, plan).await;
+    drop(engine);
+    let _ = progress.await;
+    ctrl_c.abort();
+    report.elapsed = started.elapsed();
+    report.api_calls = Some(counter.snapshot());
+    report
+}
+
+/// A live view on a terminal, plain timestamped lines otherwise.
+struct Progress {
+    bars: Option<indicatif::MultiProgress>,
+    spinners: BTreeMap<String, indicatif::ProgressBar>,
+    start: Instant,
+}
+
+impl Progress {
+    fn new(tty: bool) -> Self {
+        Progress { bars: tty.then(indicatif::MultiProgress::new), spinners: BTreeMap::new(), start: Instant::now() }
+    }
+
+    fn line(&self, text: String) {
+        let ts = self.start.elapsed().as_secs_f64();
+        match &self.bars {
+            Some(b) => {
+                let _ = b.println(format!("[{ts:7.1}s] {text}"));
+            }
+            None => eprintln!("[{ts:7.1}s] {text}"),
+        }
+    }
+
+    fn event(&mut self, ev: Event) {
+        match ev {
+            Event::Started { name, action } => {
+                if let Some(bars) = &self.bars {
+                    let sp = bars.add(indicatif::ProgressBar::new_spinner());
+                    sp.set_message(format!("{action:?} {name}"));
+                    sp.enable_steady_tick(Duration::from_millis(120));
+                    self.spinners.insert(name.clone(), sp);
+                }
+                self.line(format!("{} {name}: {action:?} started", action.symbol()));
+            }
+            Event::Retrying { name, attempt, error } => {
+                self.line(format!("  {name}: retry {attempt} after {error}"));
+            }
+            Event::Finished { name, status, elapsed } => {
+                if let Some(sp) = self.spinners.remove(&name) {
+                    sp.finish_and_clear();
+                }
+                let mark = if status == Status::Failed { "✗" } else { "✓" };
+                self.line(format!("{mark} {name}: {status:?} ({:.1}s)", elapsed.as_secs_f64()));
+            }
+        }
+    }
+
+    fn done(&mut self) {
+        for (_, sp) in std::mem::take(&mut self.spinners) {
+            sp.finish_and_clear();
+        }
+    }
+}
+
+fn finish(report: &Report, json: bool) {
+    if json {
+        print_json(&report.to_json());
+    } else {
+        print!("{}", render_report(report));
+    }
+}
+
+/// The end-of-run report: counts, failures, elapsed time, API calls.
+pub fn render_report(report: &Report) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let counts = report.counts();
+    let parts: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {}", format!("{k:?}").to_lowercase())).collect();
+    let verb = match report.operation {
+        strata_engine::Operation::Apply => "Apply",
+        strata_engine::Operation::Destroy => "Destroy",
+    };
+    let result = if report.cancelled {
+        "cancelled"
+    } else if report.is_success() {
+        "complete"
+    } else {
+        "FAILED"
+    };
+    let _ = writeln!(
+        s,
+        "\n{verb} {result}: {} in {:.1}s.",
+        if parts.is_empty() { "nothing to do".to_string() } else { parts.join(", ") },
+        report.elapsed.as_secs_f64()
+    );
+    for o in &report.outcomes {
+        if matches!(o.status, Status::Failed | Status::Skipped) {
+            let _ = writeln!(s, "  {:?} {} ({}): {}", o.status, o.name, o.kind, o.detail.as_deref().unwrap_or(""));
+        }
+    }
+    if let Some(calls) = &report.api_calls {
+        s.push_str(&render_calls(calls, report.elapsed));
+        s.push('\n');
+    }
+    if !report.exports.is_empty() {
+        let _ = writeln!(s, "\nOutputs:");
+        for (k, v) in &report.exports {
+            let _ = writeln!(s, "  {k} = {}", display_output(v));
+        }
+    }
+    s
+}
+
+/// The API-call table: per service and operation, with retries and throttles.
+pub fn render_calls(calls: &CallStats, elapsed: Duration) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "\nAPI calls: {} ({} mutating, {} retries, {} throttled) in {:.1}s",
+        calls.total_calls(),
+        calls.mutating_calls(),
+        calls.retries(),
+        calls.throttles(),
+        elapsed.as_secs_f64()
+    );
+    for ((service, op), c) in &calls.rows {
+        let _ = write!(s, "\n  {service:<24} {op:<40} {:>5}", c.calls);
+        if c.retries > 0 || c.throttles > 0 {
+            let _ = write!(s, "  ({} retries, {} throttled)", c.retries, c.throttles);
+        }
+    }
+    s
+}

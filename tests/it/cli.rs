@@ -1,0 +1,111 @@
+//! The stack runner, end to end: the `network` example's binary against moto.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use strata_testkit::{unique_stack, Emulator};
+
+/// The example binary built by `cargo test --all-targets` (which `just test` runs).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    // target/debug/deps/it-<hash> -> target/debug/examples/<name>
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let path = dir.join("examples").join(name);
+    assert!(path.exists(), "{} is not built; run the tests with --all-targets", path.display());
+    path
+}
+
+fn run(args: &[&str], stack: &str, endpoint: &str) -> Output {
+    Command::new(example("network"))
+        .args(args)
+        .args(["--stack", stack])
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_PROFILE")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A structural DOT check; when Graphviz is installed, `dot` must accept it too.
+fn assert_valid_dot(dot: &str) {
+    let lines: Vec<&str> = dot.lines().collect();
+    assert!(lines.first().unwrap().starts_with("digraph \""), "{dot}");
+    assert_eq!(lines.last().unwrap().trim(), "}");
+    assert_eq!(dot.matches('{').count(), dot.matches('}').count());
+    let edges = lines.iter().filter(|l| l.contains(" -> ")).count();
+    assert!(edges > 5, "the network graph has edges: {dot}");
+    for l in &lines[1..lines.len() - 1] {
+        let l = l.trim();
+        assert!(l.ends_with(';'), "statement without ';': {l}");
+    }
+    if Command::new("dot").arg("-V").output().is_ok() {
+        let mut child = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "graphviz rejected the graph: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn graph_prints_valid_dot_and_text() {
+    let out = run(&["graph", "--format", "dot"], "graph-only", "http://127.0.0.1:9");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_valid_dot(&String::from_utf8_lossy(&out.stdout));
+    let out = run(&["graph", "--format", "text"], "graph-only", "http://127.0.0.1:9");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("<- "));
+}
+
+#[test]
+fn plan_apply_outputs_destroy_with_exit_codes() {
+    let stack = unique_stack("cli");
+    let url = Emulator::Moto.url();
+
+    let plan = run(&["plan", "--detailed-exitcode"], &stack, &url);
+    assert_eq!(plan.status.code(), Some(2), "changes pending: {}", text(&plan));
+    assert!(text(&plan).contains("to create"));
+
+    let refused = run(&["apply"], &stack, &url);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused).contains("refusing to apply without --yes"), "{}", text(&refused));
+
+    let apply = run(&["apply", "--yes", "--json"], &stack, &url);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let stdout = String::from_utf8_lossy(&apply.stdout);
+    let json_start = stdout.find("\n{").map(|i| i + 1).unwrap_or(0);
+    let report: serde_json::Value = serde_json::from_str(&stdout[json_start..]).unwrap();
+    assert!(report["outcomes"].as_array().unwrap().iter().all(|o| o["status"] == "created"), "{report}");
+    let calls = report["api_calls"]["rows"].as_array().unwrap();
+    assert!(calls.iter().any(|r| r["operation"] == "CreateVpc" && r["calls"] == 1), "{report}");
+
+    let again = run(&["plan", "--detailed-exitcode"], &stack, &url);
+    assert_eq!(again.status.code(), Some(0), "no changes after apply: {}", text(&again));
+
+    let outputs = run(&["outputs", "--json"], &stack, &url);
+    assert!(outputs.status.success());
+    let o: serde_json::Value = serde_json::from_slice(&outputs.stdout).unwrap();
+    assert!(o["vpc_id"].as_str().unwrap().starts_with("vpc-"), "{o}");
+
+    let destroy = run(&["destroy", "--yes"], &stack, &url);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    assert!(text(&destroy).contains("Destroy complete"), "{}", text(&destroy));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let left = rt.block_on(async {
+        let client = strata_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_testkit::ec2_leftovers(&client, &stack).await
+    });
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

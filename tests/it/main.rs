@@ -1,0 +1,9 @@
+//! strata's integration tests: one test binary (every extra binary links all
+//! the SDKs again), one module per area. They run against real emulators over
+//! HTTP; `just test` starts them.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod api_calls;
+mod cli;
+mod network;
+mod support;

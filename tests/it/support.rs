@@ -1,0 +1,85 @@
+//! Fixtures local to the integration tests.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A moto server of the test's own, with request recording on: its log of the
+/// requests it received is the independent count the API-call report must match.
+pub struct PrivateMoto {
+    child: Child,
+    pub url: String,
+    port: u16,
+}
+
+impl PrivateMoto {
+    pub fn start() -> PrivateMoto {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let bin = root.join(".emulators/moto/bin/moto_server");
+        assert!(bin.exists(), "{} is missing: run `just emulators` first", bin.display());
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}"), port };
+        let start = Instant::now();
+        while moto.http("GET", "/moto-api/").is_err() {
+            assert!(start.elapsed() < Duration::from_secs(60), "private moto did not start");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        moto
+    }
+
+    /// A bare HTTP/1.0 request to the server; returns the body.
+    pub fn http(&self, method: &str, path: &str) -> std::io::Result<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        match out.split_once("\r\n\r\n") {
+            Some((head, body)) if head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200") => {
+                Ok(body.to_string())
+            }
+            _ => Err(std::io::Error::other(out)),
+        }
+    }
+
+    pub fn start_recording(&self) {
+        self.http("POST", "/moto-api/recorder/start-recording").unwrap();
+    }
+
+    /// Every AWS request the server received while recording, by API action.
+    pub fn recorded_actions(&self) -> std::collections::BTreeMap<String, u64> {
+        let log = self.http("GET", "/moto-api/recorder/download-recording").unwrap();
+        let mut counts = std::collections::BTreeMap::new();
+        for line in log.lines().filter(|l| !l.trim().is_empty()) {
+            let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+            let url = entry["url"].as_str().unwrap_or_default();
+            let body = entry["body"].as_str().unwrap_or_default();
+            let target = entry["headers"]["X-Amz-Target"].as_str().map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
+            let action = target.or_else(|| {
+                [url.split_once('?').map(|x| x.1).unwrap_or(""), body]
+                    .iter()
+                    .flat_map(|q| q.split('&'))
+                    .find_map(|kv| kv.strip_prefix("Action=").map(str::to_string))
+            });
+            if let Some(a) = action {
+                *counts.entry(a).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
