@@ -17,7 +17,8 @@ demo: emulators
     echo "== plan (again)";    $ex plan --detailed-exitcode && echo "No changes: the second plan is empty."
 
 # Run every test: unit tests, doc tests, and integration tests on both emulators.
-test: emulators
+test: emulators lint
+    cargo build --examples
     cargo test --workspace --all-targets --no-fail-fast
     cargo test --workspace --doc
 

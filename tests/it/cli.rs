@@ -5,13 +5,13 @@ use std::process::{Command, Output, Stdio};
 
 use strata_testkit::{unique_stack, Emulator};
 
-/// The example binary built by `cargo test --all-targets` (which `just test` runs).
+/// The example binary (`just test` runs `cargo build --examples` first).
 fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/debug/deps/it-<hash> -> target/debug/examples/<name>
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
     let path = dir.join("examples").join(name);
-    assert!(path.exists(), "{} is not built; run the tests with --all-targets", path.display());
+    assert!(path.exists(), "{} is not built: `just test` builds the examples first", path.display());
     path
 }
 

@@ -118,11 +118,15 @@ async fn lifecycle(emulator: Emulator) {
         .routes()
         .iter()
         .any(|r| r.destination_cidr_block() == Some("0.0.0.0/0") && r.gateway_id() == Some(igw_id.as_str()))));
-    let nats = ec2.describe_nat_gateways().filter(tag_filter(&name)).send().await.unwrap();
-    assert_eq!(nats.nat_gateways().len(), 1);
+    // Emulators ignore tag filters on DescribeNatGateways: check tags here.
+    let nats = ec2.describe_nat_gateways().send().await.unwrap();
+    let ours = nats.nat_gateways().iter().filter(|n| {
+        n.tags().iter().any(|t| t.key() == Some("strata:stack") && t.value() == Some(name.as_str()))
+    });
+    assert_eq!(ours.count(), 1);
     let sgs = ec2.describe_security_groups().filters(tag_filter(&name)).send().await.unwrap();
     let sg = &sgs.security_groups()[0];
-    assert_eq!(sg.ip_permissions().len(), 1);
+    assert_eq!(sg.ip_permissions().len(), 1, "{:?}", sg.ip_permissions());
     assert_eq!(sg.ip_permissions()[0].from_port(), Some(443));
     assert!(sg.ip_permissions_egress().is_empty(), "default egress rule revoked: default-deny");
     for t in [&vpc.tags(), &sg.tags()] {

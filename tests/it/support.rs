@@ -12,6 +12,7 @@ pub struct PrivateMoto {
     child: Child,
     pub url: String,
     port: u16,
+    recording: PathBuf,
 }
 
 impl PrivateMoto {
@@ -20,14 +21,17 @@ impl PrivateMoto {
         let bin = root.join(".emulators/moto/bin/moto_server");
         assert!(bin.exists(), "{} is missing: run `just emulators` first", bin.display());
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let recording = std::env::temp_dir().join(format!("strata-moto-recording-{port}.jsonl"));
+        let _ = std::fs::remove_file(&recording);
         let child = Command::new(bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", &recording)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}"), port };
+        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}"), port, recording };
         let start = Instant::now();
         while moto.http("GET", "/moto-api/").is_err() {
             assert!(start.elapsed() < Duration::from_secs(60), "private moto did not start");
@@ -61,7 +65,9 @@ impl PrivateMoto {
         for line in log.lines().filter(|l| !l.trim().is_empty()) {
             let entry: serde_json::Value = serde_json::from_str(line).unwrap();
             let url = entry["url"].as_str().unwrap_or_default();
-            let body = entry["body"].as_str().unwrap_or_default();
+            let raw = entry["body"].as_str().unwrap_or_default();
+            let body = if entry["body_encoded"].as_bool() == Some(true) { base64_decode(raw) } else { raw.to_string() };
+            let body = body.as_str();
             let target = entry["headers"]["X-Amz-Target"].as_str().map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
             let action = target.or_else(|| {
                 [url.split_once('?').map(|x| x.1).unwrap_or(""), body]
@@ -81,5 +87,32 @@ impl Drop for PrivateMoto {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.recording);
     }
+}
+
+/// Standard base64 (moto records binary bodies this way).
+fn base64_decode(s: &str) -> String {
+    let val = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter_map(val) {
+        acc = (acc << 6) | c;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8_lossy(&out).to_string()
 }

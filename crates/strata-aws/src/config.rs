@@ -134,12 +134,13 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CounterRef {
     fn name(&self) -> &'static str {
         "strata::ApiCallCounter"
     }
-    fn read_before_execution(
+    fn read_before_serialization(
         &self,
         c: &aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef<'_>,
+        rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        self.0.read_before_execution(c, cfg)
+        self.0.read_before_serialization(c, rc, cfg)
     }
     fn read_before_attempt(
         &self,

@@ -88,9 +88,12 @@ impl Intercept for ApiCallCounter {
         "strata::ApiCallCounter"
     }
 
-    fn read_before_execution(
+    // Client interceptors run `read_before_execution` before the operation's
+    // metadata is in the config bag: count here instead.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.with_row(cfg, |r| r.calls += 1);

@@ -87,10 +87,12 @@ pub async fn ec2_leftovers(client: &aws_sdk_ec2::Client, stack: &str) -> Vec<Str
     collect!(client.describe_route_tables().filters(f()), route_tables, route_table_id, "route-table");
     collect!(client.describe_security_groups().filters(f()), security_groups, group_id, "security-group");
     collect!(client.describe_network_acls().filters(f()), network_acls, network_acl_id, "network-acl");
+    // Emulators ignore tag filters on DescribeNatGateways: check the tags here.
     match client.describe_nat_gateways().filter(f()).send().await {
         Ok(o) => out.extend(
             o.nat_gateways()
                 .iter()
+                .filter(|n| n.tags().iter().any(|t| t.key() == Some("strata:stack") && t.value() == Some(stack)))
                 .filter(|n| {
                     !matches!(
                         n.state(),

@@ -141,6 +141,8 @@ impl Provider for NatProvider {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err("DescribeNatGateways"))?;
+        // moto and LocalStack ignore tag filters here; the engine checks the
+        // stack tag of everything discovered anyway.
         Ok(found.iter().filter(|n| is_live(n)).map(|n| observe(&scope.region, n)).collect())
     }
 
