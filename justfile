@@ -19,8 +19,8 @@ demo: emulators
 # Run every test: unit tests, doc tests, and integration tests on both emulators.
 test: emulators lint
     cargo build --examples
-    cargo test --workspace --all-targets --no-fail-fast
     cargo test --workspace --doc
+    cargo test --workspace --all-targets --no-fail-fast
 
 # Lints: rustfmt and clippy with warnings as errors.
 lint:

@@ -142,6 +142,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         static_credentials: None,
     };
     let aws = Aws::connect(settings).await.map_err(|e| e.to_string())?;
+    aws.check_credentials().await.map_err(|e| e.to_string())?;
     let counter: Arc<dyn CallCounter> = aws.counter();
     let config = EngineConfig { parallelism: args.parallelism.max(1), ..EngineConfig::default() };
     let engine = Engine::new(aws.registry()).with_config(config);

@@ -109,3 +109,24 @@ fn plan_apply_outputs_destroy_with_exit_codes() {
     });
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn missing_credentials_give_one_clear_line() {
+    let home = std::env::temp_dir().join(unique_stack("no-home"));
+    std::fs::create_dir_all(&home).unwrap();
+    let out = Command::new(example("network"))
+        .arg("plan")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", Emulator::Moto.url())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line, not a stack trace: {stderr}");
+    assert!(lines[0].starts_with("error: no AWS credentials found"), "{stderr}");
+}

@@ -5,5 +5,6 @@
 
 mod api_calls;
 mod cli;
+mod compute;
 mod network;
 mod support;

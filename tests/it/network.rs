@@ -3,7 +3,10 @@
 use aws_sdk_ec2::types::Filter;
 use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
 use strata::prelude::*;
-use strata::aws::ec2::{InternetGateway, ElasticIp, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::ec2::{
+    AclEntry, ElasticIp, InternetGateway, NatGateway, NetworkAcl, Route, RouteTable, Rule, SecurityGroup, SecurityGroupRule,
+    Subnet, Vpc,
+};
 use strata_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
 
 /// Which version of the program to build.
@@ -14,6 +17,8 @@ pub enum Variant {
     Changed,
     /// Changed, and the third subnet is gone.
     Pruned,
+    /// Pruned, with private-b on another CIDR (only planned, never applied).
+    MovedSubnet,
 }
 
 pub const REGION: &str = "eu-central-1";
@@ -29,8 +34,9 @@ pub fn small_network(name: &str, v: Variant) -> Stack {
     }
     let vpc = s.add("vpc", vpc);
     let public_a = s.add("public-a", Subnet::new(vpc.id(), "10.20.1.0/24", "eu-central-1a").public());
-    let private_b = s.add("private-b", Subnet::new(vpc.id(), "10.20.2.0/24", "eu-central-1b"));
-    if v != Variant::Pruned {
+    let private_b_cidr = if v == Variant::MovedSubnet { "10.20.4.0/24" } else { "10.20.2.0/24" };
+    let private_b = s.add("private-b", Subnet::new(vpc.id(), private_b_cidr, "eu-central-1b"));
+    if matches!(v, Variant::Base | Variant::Changed) {
         s.add("private-c", Subnet::new(vpc.id(), "10.20.3.0/24", "eu-central-1b"));
     }
     let igw = s.add("igw", InternetGateway::new().vpc_id(vpc.id()));
@@ -48,6 +54,18 @@ pub fn small_network(name: &str, v: Variant) -> Stack {
     let sg = s.add(
         "web-sg",
         SecurityGroup::new(vpc.id()).description("web tier").ingress(Rule::tcp(port).cidr("10.0.0.0/8")),
+    );
+    // Two groups that admit each other: separate rule resources, no cycle.
+    let app = s.add("app-sg", SecurityGroup::new(vpc.id()).description("app tier"));
+    let db = s.add("db-sg", SecurityGroup::new(vpc.id()).description("db tier"));
+    s.add("db-from-app", SecurityGroupRule::ingress(db.id(), Rule::tcp(3306).group(app.id())));
+    s.add("app-from-db", SecurityGroupRule::ingress(app.id(), Rule::tcp(8080).group(db.id())));
+    s.add(
+        "private-acl",
+        NetworkAcl::new(vpc.id())
+            .entry(AclEntry::allow_in(100, "10.20.0.0/16", 0, 65535))
+            .entry(AclEntry::allow_out(100, "0.0.0.0/0", 0, 65535))
+            .associate(private_b.id()),
     );
     s.export("vpc_id", vpc.id());
     s.export("sg_id", sg.id());
@@ -125,10 +143,22 @@ async fn lifecycle(emulator: Emulator) {
     });
     assert_eq!(ours.count(), 1);
     let sgs = ec2.describe_security_groups().filters(tag_filter(&name)).send().await.unwrap();
-    let sg = &sgs.security_groups()[0];
+    assert_eq!(sgs.security_groups().len(), 3);
+    let sg = sgs.security_groups().iter().find(|g| g.description() == Some("web tier")).unwrap();
     assert_eq!(sg.ip_permissions().len(), 1, "{:?}", sg.ip_permissions());
     assert_eq!(sg.ip_permissions()[0].from_port(), Some(443));
     assert!(sg.ip_permissions_egress().is_empty(), "default egress rule revoked: default-deny");
+    let by_desc = |d: &str| sgs.security_groups().iter().find(|g| g.description() == Some(d)).unwrap().clone();
+    let (app_sg, db_sg) = (by_desc("app tier"), by_desc("db tier"));
+    let db_rule = &db_sg.ip_permissions()[0];
+    assert_eq!(db_rule.from_port(), Some(3306));
+    assert_eq!(db_rule.user_id_group_pairs()[0].group_id(), app_sg.group_id());
+    assert_eq!(app_sg.ip_permissions()[0].user_id_group_pairs()[0].group_id(), db_sg.group_id());
+    let acls = ec2.describe_network_acls().filters(tag_filter(&name)).send().await.unwrap();
+    let acl = &acls.network_acls()[0];
+    let private_b_id = subnets.subnets().iter().find(|s| s.cidr_block() == Some("10.20.2.0/24")).unwrap().subnet_id();
+    assert!(acl.associations().iter().any(|a| a.subnet_id() == private_b_id), "{acl:?}");
+    assert!(acl.entries().iter().any(|e| e.rule_number() == Some(100) && e.egress() == Some(false)));
     for t in [&vpc.tags(), &sg.tags()] {
         assert!(t.iter().any(|t| t.key() == Some("strata:stack") && t.value() == Some(name.as_str())));
         assert!(t.iter().any(|t| t.key() == Some("env") && t.value() == Some("test")));
@@ -142,7 +172,10 @@ async fn lifecycle(emulator: Emulator) {
     assert!(report.is_success());
     let calls = counter.snapshot().since(&before);
     assert_eq!(calls.mutating_calls(), 0, "{calls:?}");
-    assert!(calls.total_calls() <= 12, "batched discovery: one call per kind, got {calls:?}");
+    // One list call per kind (security groups serve two kinds), plus the two
+    // VPC attributes EC2 has no batched read for.
+    let kinds = aws.registry().kinds().count() as u64;
+    assert!(calls.total_calls() <= kinds + 2, "batched discovery: one call per kind, got {calls:?}");
 
     // 3. Change one SG rule and one tag: only those two resources change.
     let changed = small_network(&name, Variant::Changed);
@@ -155,7 +188,8 @@ async fn lifecycle(emulator: Emulator) {
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     assert_eq!(report.count(Status::Updated), 2);
     let sgs = ec2.describe_security_groups().filters(tag_filter(&name)).send().await.unwrap();
-    let perms = sgs.security_groups()[0].ip_permissions();
+    let web = sgs.security_groups().iter().find(|g| g.description() == Some("web tier")).unwrap();
+    let perms = web.ip_permissions();
     assert_eq!(perms.len(), 1);
     assert_eq!(perms[0].from_port(), Some(8443));
     let vpcs = ec2.describe_vpcs().vpc_ids(&vpc_id).send().await.unwrap();
@@ -169,6 +203,12 @@ async fn lifecycle(emulator: Emulator) {
     let subnets = ec2.describe_subnets().filters(tag_filter(&name)).send().await.unwrap();
     assert_eq!(subnets.subnets().len(), 2);
 
+    // A CIDR change cannot happen in place: the plan says replace, and why.
+    let plan = engine.plan(&small_network(&name, Variant::MovedSubnet)).await.unwrap();
+    let step = plan.step("private-b").unwrap();
+    assert_eq!(step.action, strata::Action::Replace, "{}", plan.render_text());
+    assert_eq!(step.reason.as_deref(), Some("cidr_block cannot change in place"));
+
     // 5. Out of band: delete a route and add an SG rule. Plan shows it; apply repairs it.
     let public_rt = rts
         .route_tables()
@@ -179,7 +219,7 @@ async fn lifecycle(emulator: Emulator) {
         .unwrap()
         .to_string();
     ec2.delete_route().route_table_id(&public_rt).destination_cidr_block("0.0.0.0/0").send().await.unwrap();
-    let sg_id = sgs.security_groups()[0].group_id().unwrap().to_string();
+    let sg_id = web.group_id().unwrap().to_string();
     ec2.authorize_security_group_ingress()
         .group_id(&sg_id)
         .ip_protocol("tcp")
@@ -297,6 +337,8 @@ mod validation {
         s.add("b", Subnet::new(good.id(), "10.1.1.128/25", "eu-central-1b"));
         s.add("wrong-az", Subnet::new(good.id(), "10.1.9.0/24", "us-east-1a"));
         s.add("sg", SecurityGroup::new(vpc.id()).ingress(Rule::tcp_range(80, 70_000).cidr("0.0.0.0/0")));
+        s.add("proto", SecurityGroup::new(vpc.id()).ingress(Rule::protocol("tcpp", 1, 2).cidr("10.0.0.0/8")));
+        s.add("no-source", SecurityGroup::new(vpc.id()).egress(Rule::tcp(443)));
         let text = errors(&s).await;
         for expected in [
             "vpc: field `cidr_block`",
@@ -306,6 +348,8 @@ mod validation {
             "overlap",
             "wrong-az: field `availability_zone`",
             "sg: field `ingress`",
+            "proto: field `ingress`: rule 1 (tcpp 1-2): protocol \"tcpp\"",
+            "no-source: field `egress`: rule 1 (tcp 443-443): needs exactly one of cidr, group, prefix_list",
         ] {
             assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
         }

@@ -91,6 +91,25 @@ impl Aws {
         })
     }
 
+    /// Resolve credentials now (locally: environment, profile, SSO cache, or
+    /// instance metadata), so that a missing or expired credential is one
+    /// clear error before planning starts.
+    pub async fn check_credentials(&self) -> Result<(), AwsError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let Some(provider) = self.inner.base.credentials_provider() else {
+            return Err(AwsError::NoCredentials("no credentials provider is configured".into()));
+        };
+        match provider.provide_credentials().await {
+            Ok(c) => match c.expiry() {
+                Some(t) if t <= std::time::SystemTime::now() => {
+                    Err(AwsError::NoCredentials("the credentials have expired".into()))
+                }
+                _ => Ok(()),
+            },
+            Err(e) => Err(AwsError::NoCredentials(first_line(&e))),
+        }
+    }
+
     /// The default region of this run.
     pub fn region(&self) -> &str {
         &self.inner.region
@@ -124,6 +143,16 @@ impl Aws {
             })
             .clone()
     }
+}
+
+fn first_line(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg = format!("{msg}: {s}");
+        src = s.source();
+    }
+    msg.lines().next().unwrap_or_default().chars().take(300).collect()
 }
 
 /// The counter, shared by every client as an interceptor.

@@ -81,6 +81,8 @@ impl<R: Resource> Ref<R> {
     pub fn id_in_stack(&self) -> ResourceId {
         self.core.id
     }
+    /// The logical name. (Resource handles name their AWS-side names
+    /// differently, `group_name()`, `key_name()`, so that this never hides them.)
     pub fn name(&self) -> &str {
         &self.core.name
     }

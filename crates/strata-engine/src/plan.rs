@@ -153,7 +153,7 @@ impl Plan {
             s.push('\n');
             if step.action == Action::Create {
                 if let Some(d) = &step.desired {
-                    for (k, v) in d {
+                    for (k, v) in d.iter().filter(|(_, v)| **v != Value::Null) {
                         let _ = writeln!(s, "      {k}: {v}");
                     }
                 }

@@ -87,6 +87,19 @@ pub async fn ec2_leftovers(client: &aws_sdk_ec2::Client, stack: &str) -> Vec<Str
     collect!(client.describe_route_tables().filters(f()), route_tables, route_table_id, "route-table");
     collect!(client.describe_security_groups().filters(f()), security_groups, group_id, "security-group");
     collect!(client.describe_network_acls().filters(f()), network_acls, network_acl_id, "network-acl");
+    collect!(client.describe_key_pairs().filters(f()), key_pairs, key_pair_id, "key-pair");
+    match client
+        .describe_instances()
+        .filters(f())
+        .filters(Filter::builder().name("instance-state-name").values("pending").values("running").values("stopping").values("stopped").build())
+        .send()
+        .await
+    {
+        Ok(o) => out.extend(
+            o.reservations().iter().flat_map(|r| r.instances()).map(|i| format!("instance {}", i.instance_id().unwrap_or_default())),
+        ),
+        Err(e) => out.push(format!("instance (describe failed: {e:?})")),
+    }
     // Emulators ignore tag filters on DescribeNatGateways: check the tags here.
     match client.describe_nat_gateways().filter(f()).send().await {
         Ok(o) => out.extend(
@@ -104,4 +117,17 @@ pub async fn ec2_leftovers(client: &aws_sdk_ec2::Client, stack: &str) -> Vec<Str
         Err(e) => out.push(format!("nat (describe failed: {e:?})")),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stack_names_are_unique_and_legal() {
+        let a = unique_stack("net");
+        let b = unique_stack("net");
+        assert_ne!(a, b);
+        assert!(a.len() <= 64 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
+    }
 }

@@ -1,5 +1,7 @@
-//! `aws:ec2:ElasticIp`: an Elastic IP address in the VPC domain. Its physical
-//! id is the allocation id.
+//! `aws:ec2:ElasticIp`: an Elastic IP address in the VPC domain, optionally
+//! associated with an instance (the association is a property of the tagged
+//! address: associations cannot carry tags). Its physical id is the
+//! allocation id.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use strata_core::{Arg, Input, Props, Resource, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, Provider, ProviderError};
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError};
 
 use super::common::*;
 use crate::error::err;
@@ -24,12 +26,18 @@ use crate::Aws;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ElasticIp {
+    instance_id: Option<Input>,
     tags: BTreeMap<String, Input>,
 }
 
 impl ElasticIp {
     pub fn new() -> Self {
         Self::default()
+    }
+    /// Associate the address with an instance (a bastion's fixed IP).
+    pub fn instance(mut self, instance_id: impl Into<Arg<String>>) -> Self {
+        self.instance_id = Some(instance_id.into().into_input());
+        self
     }
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
         self.tags.insert(key.into(), value.into().into_input());
@@ -46,7 +54,10 @@ impl Resource for ElasticIp {
     const KIND: &'static str = "aws:ec2:ElasticIp";
     type Handle = ElasticIpHandle;
     fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([("tags".to_string(), Input::Map(self.tags))])
+        BTreeMap::from([
+            ("instance_id".to_string(), self.instance_id.unwrap_or(Input::Known(Value::Null))),
+            ("tags".to_string(), Input::Map(self.tags)),
+        ])
     }
 }
 
@@ -56,10 +67,47 @@ pub(crate) struct EipProvider {
 
 fn observe(region: &str, a: &aws_sdk_ec2::types::Address) -> Observed {
     let id = a.allocation_id().unwrap_or_default();
-    let mut o = observed(ElasticIp::KIND, id, region, Props::from([("tags".into(), tags_value(a.tags()))]));
+    // Emulators answer "" for an unassociated address.
+    let instance = a.instance_id().filter(|i| !i.is_empty()).map(Value::str).unwrap_or(Value::Null);
+    let mut o = observed(
+        ElasticIp::KIND,
+        id,
+        region,
+        Props::from([("instance_id".into(), instance.clone()), ("tags".into(), tags_value(a.tags()))]),
+    );
+    if let Some(i) = instance.as_str() {
+        o.refs.push(i.to_string());
+    }
+    let assoc = a.association_id().filter(|i| !i.is_empty());
+    o.outputs.insert("association_id".into(), assoc.map(Value::str).unwrap_or(Value::Null));
     o.outputs.insert("allocation_id".into(), Value::str(id));
     o.outputs.insert("public_ip".into(), Value::str(a.public_ip().unwrap_or_default()));
     o
+}
+
+impl EipProvider {
+    async fn associate(&self, region: &str, allocation: &str, instance: &str) -> Result<(), ProviderError> {
+        self.aws
+            .ec2(region)
+            .associate_address()
+            .allocation_id(allocation)
+            .instance_id(instance)
+            .send()
+            .await
+            .map_err(err("AssociateAddress"))?;
+        Ok(())
+    }
+
+    async fn disassociate(&self, region: &str, actual: &Observed) -> Result<(), ProviderError> {
+        let Some(assoc) = actual.outputs.get("association_id").and_then(|v| v.as_str().map(str::to_string)) else {
+            return Ok(());
+        };
+        let r = self.aws.ec2(region).disassociate_address().association_id(assoc).send().await;
+        match r.map(|_| ()).map_err(err("DisassociateAddress")) {
+            Err(e) if e.code.as_deref() == Some("InvalidAssociationID.NotFound") => Ok(()),
+            other => gone_ok(other),
+        }
+    }
 }
 
 #[async_trait]
@@ -103,20 +151,37 @@ impl Provider for EipProvider {
             .await
             .map_err(err("AllocateAddress"))?;
         let id = out.allocation_id().unwrap_or_default();
-        let mut o = observed(ElasticIp::KIND, id, &cx.region, desired.clone());
-        o.outputs.insert("allocation_id".into(), Value::str(id));
-        o.outputs.insert("public_ip".into(), Value::str(out.public_ip().unwrap_or_default()));
-        Ok(o)
+        if let Some(instance) = s(desired, "instance_id") {
+            self.associate(&cx.region, id, &instance).await?;
+        }
+        match self.read(&cx.region, id).await? {
+            Some(mut o) => {
+                o.props = desired.clone();
+                Ok(o)
+            }
+            None => Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeAddresses", format!("{id} not visible yet"))),
+        }
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, _diff: &Diff) -> Result<Observed, ProviderError> {
-        update_tags(&self.aws.ec2(&cx.region), &actual.id, actual, desired).await?;
-        let mut o = actual.clone();
+    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
+        if diff.changed("tags").is_some() {
+            update_tags(&self.aws.ec2(&cx.region), &actual.id, actual, desired).await?;
+        }
+        if diff.changed("instance_id").is_some() {
+            self.disassociate(&cx.region, actual).await?;
+            if let Some(instance) = s(desired, "instance_id") {
+                self.associate(&cx.region, &actual.id, &instance).await?;
+            }
+        }
+        let mut o = self.read(&cx.region, &actual.id).await?.unwrap_or_else(|| actual.clone());
         o.props = desired.clone();
         Ok(o)
     }
 
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        if s(&actual.props, "instance_id").is_some() {
+            self.disassociate(&cx.region, actual).await?;
+        }
         let r = self.aws.ec2(&cx.region).release_address().allocation_id(&actual.id).send().await;
         match r.map(|_| ()).map_err(err("ReleaseAddress")) {
             // Still associated (a NAT gateway being deleted): wait like a dependency.

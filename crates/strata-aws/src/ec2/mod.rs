@@ -1,11 +1,13 @@
-//! EC2 networking: VPCs, subnets, gateways, routes, security groups, NACLs,
-//! and the `Network` component.
+//! EC2: VPCs, subnets, gateways, routes, security groups, NACLs, the
+//! `Network` component, instances, AMI lookups, Elastic IPs and key pairs.
 //!
 //! Every resource is tagged in its create call (`TagSpecifications`) and found
 //! again with one paginated `Describe*` per kind filtered by `tag:strata:stack`.
 
 mod common;
 mod eip;
+mod instance;
+mod key_pair;
 mod internet_gateway;
 mod nat_gateway;
 mod network;
@@ -21,7 +23,9 @@ use strata_core::LookupQuery;
 use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
 
 pub use eip::{ElasticIp, ElasticIpHandle};
+pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
 pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
+pub use key_pair::{KeyPair, KeyPairHandle};
 pub use nat_gateway::{NatGateway, NatGatewayHandle};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
@@ -42,6 +46,9 @@ pub(crate) fn register(aws: &crate::Aws, r: &mut Registry) {
     r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
     r.register(Arc::new(security_group::RuleProvider { aws: a() }));
     r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));
+    r.register(Arc::new(instance::InstanceProvider { aws: a() }));
+    r.register(Arc::new(instance::AmiProvider { aws: a() }));
+    r.register(Arc::new(key_pair::KeyPairProvider { aws: a() }));
 }
 
 /// The trait's default lookup (by id, by stack reference), callable from an override.

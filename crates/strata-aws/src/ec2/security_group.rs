@@ -157,7 +157,7 @@ impl SecurityGroup {
 
 super::handle!(
     /// Outputs of a [`SecurityGroup`].
-    SecurityGroupHandle { id: "id", name: "group_name" }
+    SecurityGroupHandle { id: "id", group_name: "group_name" }
 );
 
 impl Resource for SecurityGroup {
