@@ -19,10 +19,19 @@ demo: emulators
 # Run every test: unit tests, doc tests, and integration tests on both emulators.
 test: emulators lint
     cargo build --examples
+    cargo run --quiet -p strata-bench -- --quick --json target/strata-bench-quick.json
     cargo test --workspace --doc
     cargo test --workspace --all-targets --no-fail-fast
 
-# Lints: rustfmt and clippy with warnings as errors.
+# Benchmarks: scheduling efficiency and engine overhead (table + target/strata-bench.json).
+bench:
+    cargo run --release -p strata-bench -- --json target/strata-bench.json
+
+# Cold build time of the network example against an SDK-only floor (slow: two cold builds).
+bench-build:
+    scripts/bench-build.sh network ec2
+
+# Lints: clippy with warnings as errors.
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
 
