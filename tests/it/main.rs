@@ -6,5 +6,6 @@
 mod api_calls;
 mod cli;
 mod compute;
+mod load_balancing;
 mod network;
 mod support;

@@ -31,6 +31,24 @@ pub enum AwsError {
     NoCredentials(String),
 }
 
+/// One client per service and region, built from the base config with the
+/// region overridden and the call counter installed.
+macro_rules! client {
+    ($self:ident, $field:ident, $sdk:ident, $region:expr) => {{
+        let mut clients = $self.inner.$field.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry($region.to_string())
+            .or_insert_with(|| {
+                let conf = $sdk::config::Builder::from(&$self.inner.base)
+                    .region(Region::new($region.to_string()))
+                    .interceptor(CounterRef($self.inner.counter.clone()))
+                    .build();
+                $sdk::Client::from_conf(conf)
+            })
+            .clone()
+    }};
+}
+
 /// A connection to AWS for one run: configuration, clients per region, and the
 /// API-call counter installed on every client.
 #[derive(Clone)]
@@ -44,6 +62,10 @@ struct Inner {
     counter: Arc<ApiCallCounter>,
     #[cfg(feature = "ec2")]
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    #[cfg(feature = "elbv2")]
+    elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
+    #[cfg(feature = "secretsmanager")]
+    secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -87,6 +109,10 @@ impl Aws {
                 counter: Arc::new(ApiCallCounter::new()),
                 #[cfg(feature = "ec2")]
                 ec2: Mutex::default(),
+                #[cfg(feature = "elbv2")]
+                elbv2: Mutex::default(),
+                #[cfg(feature = "secretsmanager")]
+                secrets: Mutex::default(),
             }),
         })
     }
@@ -125,23 +151,29 @@ impl Aws {
         let mut r = Registry::new();
         #[cfg(feature = "ec2")]
         crate::ec2::register(self, &mut r);
+        #[cfg(feature = "elbv2")]
+        crate::elbv2::register(self, &mut r);
+        #[cfg(feature = "secretsmanager")]
+        crate::secretsmanager::register(self, &mut r);
         r
     }
 
     /// The EC2 client for a region (created once, with the counter installed).
     #[cfg(feature = "ec2")]
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let mut clients = self.inner.ec2.lock().unwrap_or_else(|e| e.into_inner());
-        clients
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let conf = aws_sdk_ec2::config::Builder::from(&self.inner.base)
-                    .region(Region::new(region.to_string()))
-                    .interceptor(CounterRef(self.inner.counter.clone()))
-                    .build();
-                aws_sdk_ec2::Client::from_conf(conf)
-            })
-            .clone()
+        client!(self, ec2, aws_sdk_ec2, region)
+    }
+
+    /// The ELBv2 client for a region.
+    #[cfg(feature = "elbv2")]
+    pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        client!(self, elbv2, aws_sdk_elasticloadbalancingv2, region)
+    }
+
+    /// The Secrets Manager client for a region.
+    #[cfg(feature = "secretsmanager")]
+    pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        client!(self, secrets, aws_sdk_secretsmanager, region)
     }
 }
 

@@ -12,6 +12,58 @@ pub mod error;
 
 #[cfg(feature = "ec2")]
 pub mod ec2;
+#[cfg(feature = "elbv2")]
+pub mod elbv2;
+#[cfg(feature = "secretsmanager")]
+pub mod secretsmanager;
 
 pub use config::{Aws, AwsError, AwsSettings};
 pub use counter::{is_mutating, ApiCallCounter};
+
+use strata_core::{Props, Tags, Value};
+use strata_engine::{ErrorClass, ProviderError};
+
+/// The desired tags of a resource (state tags included).
+pub(crate) fn desired_tags(props: &Props) -> Tags {
+    props.get("tags").map(Value::as_tags).unwrap_or_default()
+}
+
+/// A read that found nothing: `NotFound` becomes `Ok(None)`.
+pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
+    if e.class == ErrorClass::NotFound {
+        Ok(None)
+    } else {
+        Err(e)
+    }
+}
+
+/// Deleting what is already gone succeeds.
+pub(crate) fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
+    match r {
+        Err(e) if e.class == ErrorClass::NotFound => Ok(()),
+        other => other,
+    }
+}
+
+/// Declares a handle type whose methods return outputs.
+macro_rules! handle {
+    ($(#[$m:meta])* $name:ident { $($method:ident : $attr:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Debug)]
+        pub struct $name(strata_core::RefCore);
+        impl From<strata_core::RefCore> for $name {
+            fn from(c: strata_core::RefCore) -> Self {
+                $name(c)
+            }
+        }
+        impl $name {
+            $(
+                #[doc = concat!("The `", $attr, "` output.")]
+                pub fn $method(&self) -> strata_core::Output<String> {
+                    self.0.output($attr)
+                }
+            )*
+        }
+    };
+}
+pub(crate) use handle;

@@ -242,7 +242,8 @@ impl Provider for MemoryProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        self.cloud.begin(self.kind, "discover", &scope.stack)?;
+        // Faults for discovery are injected as `<kind>:<stack>`.
+        self.cloud.begin(self.kind, "discover", &format!("{}:{}", self.kind, scope.stack))?;
         let mut s = self.cloud.lock();
         s.in_flight -= 1;
         Ok(s

@@ -238,7 +238,16 @@ pub(crate) fn regions(stack: &Stack) -> BTreeSet<String> {
 /// One batched discovery per kind and region, concurrently. Resources whose
 /// tags name another stack are dropped (ownership is confirmed by tag, not
 /// trusted to the provider's filter).
-pub(crate) async fn discover(stack: &Stack, registry: &Registry) -> Result<Vec<Observed>, EngineError> {
+/// Kinds the program does not declare are still discovered (so that removing
+/// the last resource of a kind prunes it), but a failure there (a service an
+/// emulator lacks, or one the credentials may not read) is a warning, not an
+/// error: nothing of that kind is pruned in this run.
+pub(crate) async fn discover(
+    stack: &Stack,
+    registry: &Registry,
+    warnings: &mut Vec<Diagnostic>,
+) -> Result<Vec<Observed>, EngineError> {
+    let declared: BTreeSet<&str> = stack.resources().iter().map(|d| d.kind).collect();
     let mut set = JoinSet::new();
     for region in regions(stack) {
         for kind in registry.kinds() {
@@ -256,6 +265,11 @@ pub(crate) async fn discover(stack: &Stack, registry: &Registry) -> Result<Vec<O
         let Ok((kind, region, r)) = joined else { continue };
         match r {
             Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
+            Err(source) if !declared.contains(kind) => warnings.push(Diagnostic::new(
+                "stack",
+                None,
+                format!("cannot list {kind} in {region} ({source}); resources of that kind are not pruned in this run"),
+            )),
             Err(source) => {
                 first_err.get_or_insert(EngineError::Discovery { kind: kind.into(), region, source });
             }
@@ -339,8 +353,8 @@ pub(crate) async fn plan(
     registry: &Registry,
     operation: Operation,
 ) -> Result<Plan, EngineError> {
-    let warnings = crate::validate::validate(stack, registry)?;
-    let found = discover(stack, registry).await?;
+    let mut warnings = crate::validate::validate(stack, registry)?;
+    let found = discover(stack, registry, &mut warnings).await?;
     let mut problems = Vec::new();
     let mut by_name = index_by_name(found, &mut problems);
     let lookups = resolve_lookups(stack, registry, &mut problems).await;

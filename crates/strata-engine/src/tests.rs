@@ -489,3 +489,18 @@ async fn secrets_never_reach_plan_text_or_json() {
     assert!(!report.to_json().to_string().contains("hunter2"));
     assert!(!format!("{report:?}").contains("hunter2"));
 }
+
+#[tokio::test(start_paused = true)]
+async fn discovery_failure_of_an_undeclared_kind_is_a_warning_of_a_declared_kind_an_error() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let mut s = Stack::new("t", "mem-1");
+    s.add("a", Thing::new());
+    cloud.inject("mem:Widget:t", "discover", ErrorClass::Transient, 1);
+    let plan = e.plan(&s).await.unwrap();
+    let w = plan.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    assert!(w.contains("cannot list mem:Widget") && w.contains("not pruned"), "{w}");
+    cloud.inject("mem:Thing:t", "discover", ErrorClass::Transient, 1);
+    let err = e.plan(&s).await.unwrap_err().to_string();
+    assert!(err.contains("discovering mem:Thing in mem-1 failed"), "{err}");
+}

@@ -56,15 +56,19 @@ pub async fn aws(endpoint: &str, region: &str) -> Aws {
     }
 }
 
-/// A raw EC2 client for independent verification (not counted by strata).
-pub async fn ec2_client(endpoint: &str, region: &str) -> aws_sdk_ec2::Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// SDK configuration for raw clients that verify independently (not counted by strata).
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .endpoint_url(endpoint)
         .credentials_provider(aws_sdk_ec2::config::Credentials::new("test", "test", None, None, "strata-testkit"))
         .load()
-        .await;
-    aws_sdk_ec2::Client::new(&conf)
+        .await
+}
+
+/// A raw EC2 client for independent verification.
+pub async fn ec2_client(endpoint: &str, region: &str) -> aws_sdk_ec2::Client {
+    aws_sdk_ec2::Client::new(&sdk_config(endpoint, region).await)
 }
 
 /// Every EC2 object still tagged `strata:stack = stack` (NAT gateways in

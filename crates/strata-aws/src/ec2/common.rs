@@ -105,13 +105,7 @@ pub(crate) async fn provider_set_tags(
     set_tags(client, &actual.id, add, remove).await
 }
 
-/// NotFound on delete means done.
-pub(crate) fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
-    match r {
-        Err(e) if e.class == strata_engine::ErrorClass::NotFound => Ok(()),
-        other => other,
-    }
-}
+pub(crate) use crate::{gone_ok, not_found_none};
 
 pub(crate) fn observed(kind: &'static str, id: &str, region: &str, props: Props) -> Observed {
     let mut o = Observed::new(kind, id, region);
@@ -217,11 +211,3 @@ pub(crate) fn sort_list(props: &mut Props, field: &str) {
     }
 }
 
-/// A read that found nothing: `NotFound` becomes `Ok(None)`.
-pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
-    if e.class == strata_engine::ErrorClass::NotFound {
-        Ok(None)
-    } else {
-        Err(e)
-    }
-}

@@ -72,25 +72,4 @@ pub(crate) async fn default_lookup(
     }
 }
 
-/// Declares a handle type whose methods return outputs.
-macro_rules! handle {
-    ($(#[$m:meta])* $name:ident { $($method:ident : $attr:literal),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Clone, Debug)]
-        pub struct $name(strata_core::RefCore);
-        impl From<strata_core::RefCore> for $name {
-            fn from(c: strata_core::RefCore) -> Self {
-                $name(c)
-            }
-        }
-        impl $name {
-            $(
-                #[doc = concat!("The `", $attr, "` output.")]
-                pub fn $method(&self) -> strata_core::Output<String> {
-                    self.0.output($attr)
-                }
-            )*
-        }
-    };
-}
-pub(crate) use handle;
+pub(crate) use crate::handle;

@@ -1,0 +1,181 @@
+//! The Miamo ALB pattern on moto (ELBv2 exists only there): an ALB that refuses
+//! everything except requests carrying a secret header, the secret generated
+//! once and kept in Secrets Manager, never printed.
+
+use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer, TargetGroup};
+use strata::aws::secretsmanager::Secret;
+use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::prelude::*;
+use strata_testkit::{unique_stack, Emulator};
+
+const REGION: &str = "eu-central-1";
+
+struct Knobs {
+    idle_timeout: i64,
+    tg_port: u16,
+}
+
+fn alb_stack(name: &str, cert_arn: &str, k: &Knobs) -> Stack {
+    let mut s = Stack::new(name, REGION);
+    let vpc = s.add("vpc", Vpc::new("10.40.0.0/16"));
+    let b = s.add("public-b", Subnet::new(vpc.id(), "10.40.11.0/24", "eu-central-1b").public());
+    let c = s.add("public-c", Subnet::new(vpc.id(), "10.40.12.0/24", "eu-central-1c").public());
+    let alb_sg = s.add("alb-sg", SecurityGroup::new(vpc.id()).ingress(Rule::tcp(443).cidr("0.0.0.0/0")).ingress(Rule::tcp(80).cidr("0.0.0.0/0")));
+    let web_sg = s.add("web-sg", SecurityGroup::new(vpc.id()).ingress(Rule::tcp(k.tg_port).group(alb_sg.id())));
+    let ubuntu = s.lookup::<Ami>("ubuntu", Ami::newest("099720109477", "ubuntu/images/hvm-ssd/ubuntu-*"));
+    let web = s.add("magento-1", Instance::new(ubuntu.id(), "m5.large", b.id()).security_group(web_sg.id()));
+    let tg = s.add("magento-tg", TargetGroup::http(vpc.id(), k.tg_port).target(web.id()));
+    let alb = s.add(
+        "alb",
+        LoadBalancer::internet_facing([b.id(), c.id()]).security_group(alb_sg.id()).idle_timeout_seconds(k.idle_timeout),
+    );
+    let header = s.add("origin-header", Secret::generated(32).recovery_window_days(0));
+    s.add("http", Listener::http(alb.arn(), 80, Action::redirect_to_https()));
+    let https = s.add("https", Listener::https(alb.arn(), 443, cert_arn, Action::fixed_response(403, "text/plain", "Forbidden")));
+    s.add(
+        "from-cloudfront",
+        ListenerRule::new(https.arn(), 10, Action::forward(tg.arn())).when(Condition::http_header("X-Origin-Verify", header.value())),
+    );
+    s.export("alb_dns", alb.dns_name());
+    s.export("origin_header", header.value());
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_header_alb_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("alb");
+    let aws = strata_testkit::aws(&url, REGION).await;
+    let counter = aws.counter();
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
+    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let conf = strata_testkit::sdk_config(&url, REGION).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let acm = aws_sdk_acm::Client::new(&conf);
+    // The certificate comes from outside the stack (ACM resources are not in strata yet).
+    let cert = acm.request_certificate().domain_name("www.miamo.example").send().await.unwrap();
+    let cert_arn = cert.certificate_arn().unwrap().to_string();
+
+    let base = Knobs { idle_timeout: 60, tg_port: 80 };
+    let stack = alb_stack(&name, &cert_arn, &base);
+    let plan = engine.plan(&stack).await.unwrap();
+    let plan_text = plan.render_text();
+    let report = engine.apply(&stack, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert_eq!(report.count(Status::Created), stack.resources().len() - 1, "all but the AMI lookup");
+
+    // Independent verification.
+    let secret_arn = format!("{name}/origin-header");
+    let value = sm.get_secret_value().secret_id(&secret_arn).send().await.unwrap().secret_string().unwrap().to_string();
+    assert_eq!(value.len(), 32);
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    let lb = lbs.load_balancers().iter().find(|l| l.load_balancer_name() == Some(format!("{name}-alb").as_str()));
+    let lb = lb.unwrap_or_else(|| panic!("no ALB named {name}-alb: {lbs:?}"));
+    let lb_arn = lb.load_balancer_arn().unwrap();
+    let listeners = elb.describe_listeners().load_balancer_arn(lb_arn).send().await.unwrap();
+    assert_eq!(listeners.listeners().len(), 2);
+    let https = listeners.listeners().iter().find(|l| l.port() == Some(443)).unwrap();
+    assert_eq!(https.certificates()[0].certificate_arn(), Some(cert_arn.as_str()));
+    let default = &https.default_actions()[0];
+    assert_eq!(default.fixed_response_config().and_then(|f| f.status_code()), Some("403"), "refuse by default");
+    let rules = elb.describe_rules().listener_arn(https.listener_arn().unwrap()).send().await.unwrap();
+    let rule = rules.rules().iter().find(|r| !r.is_default().unwrap_or(false)).unwrap();
+    let cond = &rule.conditions()[0];
+    let header_values = cond.http_header_config().map(|h| h.values().to_vec()).unwrap_or_else(|| cond.values().to_vec());
+    assert_eq!(header_values, vec![value.clone()], "forward only with the secret header");
+    let tg_arn = rule.actions()[0].target_group_arn().unwrap().to_string();
+    let health = elb.describe_target_health().target_group_arn(&tg_arn).send().await.unwrap();
+    assert_eq!(health.target_health_descriptions().len(), 1, "the instance is registered");
+
+    // The secret is nowhere in what strata prints.
+    let report_json = report.to_json().to_string();
+    for (what, text) in [("plan", &plan_text), ("report", &strata::cli::render_report(&report)), ("json", &report_json)] {
+        assert!(!text.contains(&value), "the secret leaked into the {what}");
+    }
+    assert_eq!(report.exports["origin_header"].to_string(), "(secret)");
+
+    // Re-apply: nothing to do.
+    let before = counter.snapshot();
+    let plan = engine.plan(&stack).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(!plan.render_text().contains(&value));
+    assert!(engine.apply(&stack, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0);
+
+    // In place: the idle timeout.
+    let longer = alb_stack(&name, &cert_arn, &Knobs { idle_timeout: 120, ..base });
+    let plan = engine.plan(&longer).await.unwrap();
+    assert_eq!(plan.step("alb").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert!(engine.apply(&longer, plan).await.is_success());
+    let attrs = elb.describe_load_balancer_attributes().load_balancer_arn(lb_arn).send().await.unwrap();
+    assert!(attrs.attributes().iter().any(|a| a.key() == Some("idle_timeout.timeout_seconds") && a.value() == Some("120")));
+
+    // Replacement: a new target-group port; the rule moves to the new group, the old one goes.
+    let moved = alb_stack(&name, &cert_arn, &Knobs { idle_timeout: 120, tg_port: 8080 });
+    let plan = engine.plan(&moved).await.unwrap();
+    assert_eq!(plan.step("magento-tg").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    let report = engine.apply(&moved, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let rules = elb.describe_rules().listener_arn(https.listener_arn().unwrap()).send().await.unwrap();
+    let rule = rules.rules().iter().find(|r| !r.is_default().unwrap_or(false)).unwrap();
+    let new_tg = rule.actions()[0].target_group_arn().unwrap().to_string();
+    assert_ne!(new_tg, tg_arn);
+    assert!(elb.describe_target_groups().target_group_arns(&tg_arn).send().await.is_err(), "the old group is deleted");
+    assert!(!engine.plan(&moved).await.unwrap().has_changes());
+
+    // Destroy: nothing of the stack is left.
+    let plan = engine.plan_destroy(&moved).await.unwrap();
+    let report = engine.apply(&moved, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    assert!(lbs.load_balancers().iter().all(|l| l.load_balancer_arn() != Some(lb_arn)));
+    assert!(elb.describe_target_groups().target_group_arns(&new_tg).send().await.is_err());
+    let left = sm
+        .list_secrets()
+        .filters(
+            aws_sdk_secretsmanager::types::Filter::builder()
+                .key(aws_sdk_secretsmanager::types::FilterNameStringType::TagValue)
+                .values(&name)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(left.secret_list().is_empty(), "secret deleted: {:?}", left.secret_list());
+    let ec2 = strata_testkit::ec2_client(&url, REGION).await;
+    assert_eq!(strata_testkit::ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
+}
+
+/// Validation before any call.
+#[tokio::test]
+async fn listener_and_balancer_validation() {
+    let aws = strata_testkit::aws("http://127.0.0.1:9", REGION).await;
+    let counter = aws.counter();
+    let engine = Engine::new(aws.registry());
+    let mut s = Stack::new("v", REGION);
+    let vpc = s.add("vpc", Vpc::new("10.0.0.0/16"));
+    let other = s.add("other-vpc", Vpc::new("10.1.0.0/16"));
+    let b = s.add("b", Subnet::new(vpc.id(), "10.0.1.0/24", "eu-central-1b"));
+    let c = s.add("c", Subnet::new(vpc.id(), "10.0.2.0/24", "eu-central-1c"));
+    let foreign_sg = s.add("foreign-sg", SecurityGroup::new(other.id()));
+    let alb = s.add("alb", LoadBalancer::internet_facing([b.id(), c.id()]).security_group(foreign_sg.id()).name("shop-alb"));
+    s.add("alb2", LoadBalancer::internet_facing([b.id(), c.id()]).name("shop-alb"));
+    s.add("alb3", LoadBalancer::internet_facing([b.id(), c.id()]).name("this-name-is-far-too-long-for-an-elb"));
+    s.add("https", Listener::https_without_certificate(alb.arn(), 443, Action::fixed_response(403, "text/plain", "no")));
+    let http = s.add("http", Listener::http(alb.arn(), 80, Action::redirect_to_https()));
+    s.add("r1", ListenerRule::new(http.arn(), 5, Action::redirect_to_https()).when(Condition::path_pattern(["/a"])));
+    s.add("r2", ListenerRule::new(http.arn(), 5, Action::redirect_to_https()).when(Condition::path_pattern(["/b"])));
+    let err = engine.plan(&s).await.unwrap_err().to_string();
+    for expected in [
+        "alb: field `security_group_ids`: a security group is in a different VPC",
+        "alb2: field `name`: \"shop-alb\" is also the name of alb",
+        "alb3: field `name`",
+        "https: field `certificate_arn`: an HTTPS listener needs a certificate ARN",
+        "r2: field `priority`: priority 5 is already used by r1",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    assert_eq!(counter.snapshot().total_calls(), 0);
+}
