@@ -95,7 +95,9 @@ async fn instance_lifecycle(emulator: Emulator) {
     // In place: a new instance type (stop, modify, start).
     let bigger = bastion_stack(&name, "t3.small", "#!/bin/bash\necho v1\n");
     let plan = engine.plan(&bigger).await.unwrap();
-    assert_eq!(plan.step("bastion-host-1").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let step = plan.step("bastion-host-1").unwrap();
+    assert_eq!(step.action, strata::Action::Update, "{}", plan.render_text());
+    assert_eq!(step.reason.as_deref(), Some("warning: the instance is stopped, resized and started again"));
     converge(&engine, &bigger).await;
     let out = ec2.describe_instances().instance_ids(&first_id).send().await.unwrap();
     let i = &out.reservations()[0].instances()[0];

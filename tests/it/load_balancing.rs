@@ -2,6 +2,7 @@
 //! everything except requests carrying a secret header, the secret generated
 //! once and kept in Secrets Manager, never printed.
 
+use strata::aws::acm::Certificate;
 use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer, TargetGroup};
 use strata::aws::secretsmanager::Secret;
@@ -16,7 +17,7 @@ struct Knobs {
     tg_port: u16,
 }
 
-fn alb_stack(name: &str, cert_arn: &str, k: &Knobs) -> Stack {
+fn alb_stack(name: &str, k: &Knobs) -> Stack {
     let mut s = Stack::new(name, REGION);
     let vpc = s.add("vpc", Vpc::new("10.40.0.0/16"));
     let b = s.add("public-b", Subnet::new(vpc.id(), "10.40.11.0/24", "eu-central-1b").public());
@@ -31,8 +32,10 @@ fn alb_stack(name: &str, cert_arn: &str, k: &Knobs) -> Stack {
         LoadBalancer::internet_facing([b.id(), c.id()]).security_group(alb_sg.id()).idle_timeout_seconds(k.idle_timeout),
     );
     let header = s.add("origin-header", Secret::generated(32).recovery_window_days(0));
+    let cert = s.add("alb-cert", Certificate::dns(["www.miamo.example"]));
+    let cert_arn = cert.arn();
     s.add("http", Listener::http(alb.arn(), 80, Action::redirect_to_https()));
-    let https = s.add("https", Listener::https(alb.arn(), 443, cert_arn, Action::fixed_response(403, "text/plain", "Forbidden")));
+    let https = s.add("https", Listener::https(alb.arn(), 443, &cert_arn, Action::fixed_response(403, "text/plain", "Forbidden")));
     s.add(
         "from-cloudfront",
         ListenerRule::new(https.arn(), 10, Action::forward(tg.arn())).when(Condition::http_header("X-Origin-Verify", header.value())),
@@ -53,13 +56,9 @@ async fn secret_header_alb_lifecycle_on_moto() {
     let conf = strata_testkit::sdk_config(&url, REGION).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
-    let acm = aws_sdk_acm::Client::new(&conf);
-    // The certificate comes from outside the stack (ACM resources are not in strata yet).
-    let cert = acm.request_certificate().domain_name("www.miamo.example").send().await.unwrap();
-    let cert_arn = cert.certificate_arn().unwrap().to_string();
 
     let base = Knobs { idle_timeout: 60, tg_port: 80 };
-    let stack = alb_stack(&name, &cert_arn, &base);
+    let stack = alb_stack(&name, &base);
     let plan = engine.plan(&stack).await.unwrap();
     let plan_text = plan.render_text();
     let report = engine.apply(&stack, plan).await;
@@ -77,6 +76,7 @@ async fn secret_header_alb_lifecycle_on_moto() {
     let listeners = elb.describe_listeners().load_balancer_arn(lb_arn).send().await.unwrap();
     assert_eq!(listeners.listeners().len(), 2);
     let https = listeners.listeners().iter().find(|l| l.port() == Some(443)).unwrap();
+    let cert_arn = report.outcome("alb-cert").unwrap().physical_id.clone().unwrap();
     assert_eq!(https.certificates()[0].certificate_arn(), Some(cert_arn.as_str()));
     let default = &https.default_actions()[0];
     assert_eq!(default.fixed_response_config().and_then(|f| f.status_code()), Some("403"), "refuse by default");
@@ -105,7 +105,7 @@ async fn secret_header_alb_lifecycle_on_moto() {
     assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0);
 
     // In place: the idle timeout.
-    let longer = alb_stack(&name, &cert_arn, &Knobs { idle_timeout: 120, ..base });
+    let longer = alb_stack(&name, &Knobs { idle_timeout: 120, ..base });
     let plan = engine.plan(&longer).await.unwrap();
     assert_eq!(plan.step("alb").unwrap().action, strata::Action::Update, "{}", plan.render_text());
     assert!(engine.apply(&longer, plan).await.is_success());
@@ -113,7 +113,7 @@ async fn secret_header_alb_lifecycle_on_moto() {
     assert!(attrs.attributes().iter().any(|a| a.key() == Some("idle_timeout.timeout_seconds") && a.value() == Some("120")));
 
     // Replacement: a new target-group port; the rule moves to the new group, the old one goes.
-    let moved = alb_stack(&name, &cert_arn, &Knobs { idle_timeout: 120, tg_port: 8080 });
+    let moved = alb_stack(&name, &Knobs { idle_timeout: 120, tg_port: 8080 });
     let plan = engine.plan(&moved).await.unwrap();
     assert_eq!(plan.step("magento-tg").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
     let report = engine.apply(&moved, plan).await;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api_calls;
+mod certificates;
 mod cli;
 mod compute;
 mod load_balancing;

@@ -66,6 +66,8 @@ struct Inner {
     elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
     #[cfg(feature = "secretsmanager")]
     secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
+    #[cfg(feature = "acm")]
+    acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -113,6 +115,8 @@ impl Aws {
                 elbv2: Mutex::default(),
                 #[cfg(feature = "secretsmanager")]
                 secrets: Mutex::default(),
+                #[cfg(feature = "acm")]
+                acm: Mutex::default(),
             }),
         })
     }
@@ -155,6 +159,8 @@ impl Aws {
         crate::elbv2::register(self, &mut r);
         #[cfg(feature = "secretsmanager")]
         crate::secretsmanager::register(self, &mut r);
+        #[cfg(feature = "acm")]
+        crate::acm::register(self, &mut r);
         r
     }
 
@@ -168,6 +174,12 @@ impl Aws {
     #[cfg(feature = "elbv2")]
     pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
         client!(self, elbv2, aws_sdk_elasticloadbalancingv2, region)
+    }
+
+    /// The ACM client for a region.
+    #[cfg(feature = "acm")]
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        client!(self, acm, aws_sdk_acm, region)
     }
 
     /// The Secrets Manager client for a region.

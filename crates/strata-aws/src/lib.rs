@@ -10,6 +10,8 @@ mod config;
 mod counter;
 pub mod error;
 
+#[cfg(feature = "acm")]
+pub mod acm;
 #[cfg(feature = "ec2")]
 pub mod ec2;
 #[cfg(feature = "elbv2")]

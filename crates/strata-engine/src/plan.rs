@@ -509,7 +509,7 @@ fn plan_existing(
     } else if diff.requires_replacement() {
         (Action::Replace, diff.replacement_reason())
     } else {
-        (Action::Update, None)
+        (Action::Update, provider.update_warning(&diff).map(|w| format!("warning: {w}")))
     };
     if action == Action::Replace && (decl.options.protect || o.is_protected()) {
         problems.push(Diagnostic::new(

@@ -350,6 +350,12 @@ pub trait Provider: Send + Sync + 'static {
         default_diff(desired, &actual.props, self.replace_fields())
     }
 
+    /// A warning shown with an in-place update that disrupts the resource
+    /// (an instance-type change stops and starts the instance).
+    fn update_warning(&self, _diff: &Diff) -> Option<String> {
+        None
+    }
+
     /// Typical duration, used to start the critical path first.
     fn estimate(&self, _op: Op) -> Duration {
         Duration::from_secs(5)

@@ -446,6 +446,10 @@ impl Provider for InstanceProvider {
         strata_engine::default_diff(&want, &actual.props, self.replace_fields())
     }
 
+    fn update_warning(&self, diff: &Diff) -> Option<String> {
+        diff.changed("instance_type").map(|_| "the instance is stopped, resized and started again".to_string())
+    }
+
     fn estimate(&self, op: Op) -> Duration {
         match op {
             Op::Create => Duration::from_secs(30),

@@ -1,0 +1,357 @@
+//! ACM: `aws:acm:Certificate`, a DNS-validated certificate request.
+//!
+//! The validation records are outputs, so that a Route53 record can consume
+//! them. Waiting for issuance is optional ([`Certificate::wait_for_issuance`]),
+//! with a timeout message that says what is missing. CloudFront needs its
+//! certificate in us-east-1: give the resource `ResourceOptions::region`.
+//! ACM's list call cannot filter by tag and ACM has no batched tag read, so
+//! discovery reads tags per certificate (the Resource Groups Tagging API would
+//! batch it; noted in the architecture doc).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_acm::types::{CertificateStatus, Tag, ValidationMethod};
+use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_engine::{wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError, Registry};
+
+use crate::error::err;
+use crate::Aws;
+
+pub(crate) fn register(aws: &Aws, r: &mut Registry) {
+    r.register(Arc::new(CertificateProvider { aws: aws.clone() }));
+}
+
+/// A DNS-validated certificate.
+///
+/// ```
+/// use strata_core::{ResourceOptions, Stack};
+/// use strata_aws::acm::Certificate;
+/// let mut stack = Stack::new("demo", "eu-central-1");
+/// let cert = stack.add_with(
+///     "cdn-cert",
+///     Certificate::dns(["www.miamo.com", "miamo.com"]),
+///     ResourceOptions::new().region("us-east-1"),
+/// );
+/// let (_arn, _name, _value) = (cert.arn(), cert.validation_record_name(), cert.validation_record_value());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    domains: Vec<String>,
+    wait: bool,
+    tags: BTreeMap<String, Input>,
+}
+
+impl Certificate {
+    /// The first domain is the certificate's name; the others are alternative names.
+    pub fn dns<I: IntoIterator<Item = S>, S: Into<String>>(domains: I) -> Self {
+        Certificate { domains: domains.into_iter().map(Into::into).collect(), wait: false, tags: BTreeMap::new() }
+    }
+    /// Wait until the certificate is issued (needs the DNS validation records in place).
+    pub fn wait_for_issuance(mut self) -> Self {
+        self.wait = true;
+        self
+    }
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
+        self.tags.insert(key.into(), value.into().into_input());
+        self
+    }
+}
+
+crate::handle!(
+    /// Outputs of a [`Certificate`].
+    CertificateHandle {
+        arn: "arn",
+        id: "id",
+        status: "status",
+        validation_record_name: "validation_record_name",
+        validation_record_type: "validation_record_type",
+        validation_record_value: "validation_record_value",
+    }
+);
+
+impl Resource for Certificate {
+    const KIND: &'static str = "aws:acm:Certificate";
+    type Handle = CertificateHandle;
+    fn into_inputs(self) -> BTreeMap<String, Input> {
+        let mut domains = self.domains.into_iter();
+        let first = domains.next();
+        let mut sans: Vec<String> = domains.collect();
+        sans.sort();
+        BTreeMap::from([
+            ("domain_name".to_string(), Input::from(first)),
+            ("subject_alternative_names".to_string(), Input::from(sans)),
+            ("wait_for_issuance".to_string(), Input::from(self.wait)),
+            ("tags".to_string(), Input::Map(self.tags)),
+        ])
+    }
+}
+
+pub(crate) struct CertificateProvider {
+    aws: Aws,
+}
+
+fn valid_domain(d: &str) -> bool {
+    let d = d.strip_prefix("*.").unwrap_or(d);
+    !d.is_empty()
+        && d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
+impl CertificateProvider {
+    async fn observe(&self, region: &str, arn: &str, tags: Tags) -> Result<Option<Observed>, ProviderError> {
+        let d = match self.aws.acm(region).describe_certificate().certificate_arn(arn).send().await {
+            Ok(d) => d,
+            Err(e) => return crate::not_found_none(crate::error::from_sdk("DescribeCertificate", e)),
+        };
+        let Some(c) = d.certificate() else { return Ok(None) };
+        let domain = c.domain_name().unwrap_or_default().to_string();
+        let mut sans: Vec<Value> =
+            c.subject_alternative_names().iter().filter(|s| **s != domain).map(|s| Value::str(s.as_str())).collect();
+        sans.sort();
+        let mut records = Vec::new();
+        for v in c.domain_validation_options() {
+            if let Some(r) = v.resource_record() {
+                records.push(Value::Map(BTreeMap::from([
+                    ("domain".to_string(), Value::str(v.domain_name())),
+                    ("name".to_string(), Value::str(r.name())),
+                    ("type".to_string(), Value::str(r.r#type().as_str())),
+                    ("value".to_string(), Value::str(r.value())),
+                ])));
+            }
+        }
+        let first = records.first().and_then(Value::as_map).cloned().unwrap_or_default();
+        let mut o = Observed::new(Certificate::KIND, arn, region);
+        o.props = Props::from([
+            ("domain_name".into(), Value::Str(domain)),
+            ("subject_alternative_names".into(), Value::List(sans)),
+            ("tags".into(), Value::from_tags(&tags)),
+        ]);
+        o.outputs = Props::from([
+            ("arn".into(), Value::str(arn)),
+            ("id".into(), Value::str(arn)),
+            ("status".into(), Value::str(c.status().map(|s| s.as_str()).unwrap_or_default())),
+            ("validation_records".into(), Value::List(records)),
+        ]);
+        for (k, f) in [("validation_record_name", "name"), ("validation_record_type", "type"), ("validation_record_value", "value")] {
+            o.outputs.insert(k.into(), first.get(f).cloned().unwrap_or(Value::str("")));
+        }
+        Ok(Some(o))
+    }
+
+    async fn tags(&self, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+        let t = self
+            .aws
+            .acm(region)
+            .list_tags_for_certificate()
+            .certificate_arn(arn)
+            .send()
+            .await
+            .map_err(err("ListTagsForCertificate"))?;
+        Ok(t.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect())
+    }
+}
+
+#[async_trait]
+impl Provider for CertificateProvider {
+    fn kind(&self) -> &'static str {
+        Certificate::KIND
+    }
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["domain_name", "subject_alternative_names"]
+    }
+
+    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        match decl.known("domain_name") {
+            Some(Value::Str(d)) if valid_domain(&d) => {}
+            Some(Value::Str(d)) => out.push(Diagnostic::field(&decl.name, "domain_name", format!("{d:?} is not a domain name"))),
+            _ => out.push(Diagnostic::field(&decl.name, "domain_name", "a certificate needs at least one domain")),
+        }
+        if let Some(Value::List(sans)) = decl.known("subject_alternative_names") {
+            for s in sans.iter().filter_map(Value::as_str) {
+                if !valid_domain(s) {
+                    out.push(Diagnostic::field(&decl.name, "subject_alternative_names", format!("{s:?} is not a domain name")));
+                }
+            }
+            if sans.len() > 99 {
+                out.push(Diagnostic::field(&decl.name, "subject_alternative_names", "ACM allows at most 100 names"));
+            }
+        }
+    }
+
+    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
+        let mut want = desired.clone();
+        want.remove("wait_for_issuance");
+        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
+    }
+
+    fn estimate(&self, _op: Op) -> Duration {
+        Duration::from_secs(30)
+    }
+
+    fn default_timeout(&self, _op: Op) -> Duration {
+        Duration::from_secs(45 * 60)
+    }
+
+    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
+        let list = self
+            .aws
+            .acm(&scope.region)
+            .list_certificates()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(err("ListCertificates"))?;
+        let mut out = Vec::new();
+        for c in &list {
+            let Some(arn) = c.certificate_arn() else { continue };
+            let t = self.tags(&scope.region, arn).await?;
+            if t.get(tags::STACK) == Some(&scope.stack) {
+                out.extend(self.observe(&scope.region, arn, t).await?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
+        let t = match self.tags(region, id).await {
+            Ok(t) => t,
+            Err(e) => return crate::not_found_none(e),
+        };
+        self.observe(region, id, t).await
+    }
+
+    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
+        let c = self.aws.acm(&cx.region);
+        let domain = desired.get("domain_name").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let sans: Vec<String> = desired
+            .get("subject_alternative_names")
+            .and_then(Value::as_list)
+            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let tags: Vec<Tag> = crate::desired_tags(desired)
+            .into_iter()
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        // ACM's token: at most 32 word characters.
+        let token: String = cx.idempotency_token.chars().filter(|c| c.is_ascii_alphanumeric()).take(32).collect();
+        let mut all = vec![domain.clone()];
+        all.extend(sans.iter().cloned());
+        let out = c
+            .request_certificate()
+            .domain_name(&domain)
+            .validation_method(ValidationMethod::Dns)
+            .set_subject_alternative_names((!sans.is_empty()).then_some(all))
+            .idempotency_token(token)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(err("RequestCertificate"))?;
+        let arn = out.certificate_arn().unwrap_or_default().to_string();
+        // The validation records appear a few seconds after the request.
+        let what = format!("the DNS validation records of certificate {arn}");
+        let mut o = wait_until(&what, Duration::from_secs(120).min(cx.timeout), cx.poll, || async {
+            let o = self.observe(&cx.region, &arn, crate::desired_tags(desired)).await?;
+            Ok(o.filter(|o| o.outputs.get("validation_records").and_then(Value::as_list).is_some_and(|l| !l.is_empty())))
+        })
+        .await?;
+        if desired.get("wait_for_issuance").and_then(Value::as_bool) == Some(true) {
+            let what = format!(
+                "certificate {arn} to be issued (create the DNS validation record {} -> {})",
+                o.outputs.get("validation_record_name").map(ToString::to_string).unwrap_or_default(),
+                o.outputs.get("validation_record_value").map(ToString::to_string).unwrap_or_default()
+            );
+            o = wait_until(&what, cx.timeout, cx.poll, || async {
+                let d = c.describe_certificate().certificate_arn(&arn).send().await.map_err(err("DescribeCertificate"))?;
+                match d.certificate().and_then(|c| c.status()) {
+                    Some(CertificateStatus::Issued) => Ok(self.observe(&cx.region, &arn, crate::desired_tags(desired)).await?),
+                    Some(CertificateStatus::Failed | CertificateStatus::ValidationTimedOut) => Err(ProviderError::new(
+                        ErrorClass::Fatal,
+                        "RequestCertificate",
+                        format!("certificate {arn} failed validation"),
+                    )),
+                    _ => Ok(None),
+                }
+            })
+            .await?;
+        }
+        o.props = desired.clone();
+        Ok(o)
+    }
+
+    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, _diff: &Diff) -> Result<Observed, ProviderError> {
+        let c = self.aws.acm(&cx.region);
+        let want = crate::desired_tags(desired);
+        let have = actual.tags();
+        let add: Vec<Tag> = want
+            .iter()
+            .filter(|(k, v)| have.get(*k) != Some(*v))
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        let remove: Vec<Tag> = have
+            .iter()
+            .filter(|(k, _)| !want.contains_key(*k) && !k.starts_with("aws:"))
+            .filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok())
+            .collect();
+        if !add.is_empty() {
+            c.add_tags_to_certificate().certificate_arn(&actual.id).set_tags(Some(add)).send().await.map_err(err("AddTagsToCertificate"))?;
+        }
+        if !remove.is_empty() {
+            c.remove_tags_from_certificate()
+                .certificate_arn(&actual.id)
+                .set_tags(Some(remove))
+                .send()
+                .await
+                .map_err(err("RemoveTagsFromCertificate"))?;
+        }
+        let mut o = actual.clone();
+        o.props = desired.clone();
+        Ok(o)
+    }
+
+    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let r = self.aws.acm(&cx.region).delete_certificate().certificate_arn(&actual.id).send().await;
+        crate::gone_ok(r.map(|_| ()).map_err(err("DeleteCertificate")))
+    }
+
+    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        let c = self.aws.acm(&cx.region);
+        let add: Vec<Tag> = add.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect();
+        let have = actual.tags();
+        let remove: Vec<Tag> = remove
+            .iter()
+            .filter_map(|k| Tag::builder().key(k).set_value(have.get(k).cloned()).build().ok())
+            .collect();
+        if !add.is_empty() {
+            c.add_tags_to_certificate().certificate_arn(&actual.id).set_tags(Some(add)).send().await.map_err(err("AddTagsToCertificate"))?;
+        }
+        if !remove.is_empty() {
+            c.remove_tags_from_certificate()
+                .certificate_arn(&actual.id)
+                .set_tags(Some(remove))
+                .send()
+                .await
+                .map_err(err("RemoveTagsFromCertificate"))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert!(valid_domain("www.miamo.com"));
+        assert!(valid_domain("*.miamo.com"));
+        assert!(!valid_domain("miamo"));
+        assert!(!valid_domain("bad_domain.com"));
+    }
+}
