@@ -164,6 +164,14 @@ pub fn default_diff(desired: &Props, actual: &Props, replace_fields: &[&str]) ->
     Diff { changes }
 }
 
+/// [`default_diff`], except that `derived` fields left unset by the program
+/// (a name the provider derives on create) are not compared.
+pub fn diff_with_derived(desired: &Props, actual: &Props, replace_fields: &[&str], derived: &[&str]) -> Diff {
+    let mut want = desired.clone();
+    want.retain(|k, v| !(derived.contains(&k.as_str()) && *v == Value::Null));
+    default_diff(&want, actual, replace_fields)
+}
+
 /// What kind of failure a provider call met; decides retries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum ErrorClass {

@@ -480,12 +480,8 @@ impl Provider for SecurityGroupProvider {
     }
 
     fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
         // A derived name is whatever the create call chose.
-        if matches!(want.get("group_name"), Some(Value::Null) | None) {
-            want.remove("group_name");
-        }
-        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
+        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["group_name"])
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {

@@ -375,10 +375,7 @@ impl Provider for ListenerProvider {
     }
 
     async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let mut want = actual.tags();
-        want.extend(add.clone());
-        want.retain(|k, _| !remove.contains(k));
-        sync_tags(&self.aws.elbv2(&cx.region), &actual.id, &actual.tags(), &want).await
+        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }
 
@@ -553,9 +550,6 @@ impl Provider for RuleProvider {
     }
 
     async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let mut want = actual.tags();
-        want.extend(add.clone());
-        want.retain(|k, _| !remove.contains(k));
-        sync_tags(&self.aws.elbv2(&cx.region), &actual.id, &actual.tags(), &want).await
+        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }

@@ -296,11 +296,7 @@ impl Provider for LoadBalancerProvider {
     }
 
     fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
-        if matches!(want.get("name"), Some(Value::Null) | None) {
-            want.remove("name");
-        }
-        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
+        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["name"])
     }
 
     fn estimate(&self, op: Op) -> Duration {
@@ -442,9 +438,6 @@ impl Provider for LoadBalancerProvider {
     }
 
     async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let mut want = actual.tags();
-        want.extend(add.clone());
-        want.retain(|k, _| !remove.contains(k));
-        sync_tags(&self.aws.elbv2(&cx.region), &actual.id, &actual.tags(), &want).await
+        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }

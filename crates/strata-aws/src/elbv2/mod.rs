@@ -124,6 +124,20 @@ pub(crate) async fn sync_tags(
     Ok(())
 }
 
+/// The provider trait's `set_tags` for any ELBv2 resource.
+pub(crate) async fn set_tags(
+    aws: &Aws,
+    cx: &strata_engine::OpContext,
+    actual: &strata_engine::Observed,
+    add: &Tags,
+    remove: &[String],
+) -> Result<(), ProviderError> {
+    let mut want = actual.tags();
+    want.extend(add.clone());
+    want.retain(|k, _| !remove.contains(k));
+    sync_tags(&aws.elbv2(&cx.region), &actual.id, &actual.tags(), &want).await
+}
+
 /// What a listener or rule does with a request.
 ///
 /// ```

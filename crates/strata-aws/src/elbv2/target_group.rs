@@ -238,11 +238,7 @@ impl Provider for TargetGroupProvider {
     }
 
     fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
-        if matches!(want.get("name"), Some(Value::Null) | None) {
-            want.remove("name");
-        }
-        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
+        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["name"])
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
@@ -365,9 +361,6 @@ impl Provider for TargetGroupProvider {
     }
 
     async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let mut want = actual.tags();
-        want.extend(add.clone());
-        want.retain(|k, _| !remove.contains(k));
-        sync_tags(&self.aws.elbv2(&cx.region), &actual.id, &actual.tags(), &want).await
+        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }
