@@ -140,6 +140,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
         static_credentials: None,
+        ..AwsSettings::default()
     };
     let aws = Aws::connect(settings).await.map_err(|e| e.to_string())?;
     aws.check_credentials().await.map_err(|e| e.to_string())?;

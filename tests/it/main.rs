@@ -9,4 +9,5 @@ mod cli;
 mod compute;
 mod load_balancing;
 mod network;
+mod rate_limits;
 mod support;

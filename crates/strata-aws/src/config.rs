@@ -5,7 +5,10 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use strata_engine::ratelimit::RateLimiter;
 use strata_engine::Registry;
+
+use crate::throttle::{RateLimitedClient, SendLog};
 
 use crate::counter::ApiCallCounter;
 
@@ -20,6 +23,8 @@ pub struct AwsSettings {
     pub endpoint_url: Option<String>,
     /// Access key id and secret, for emulators and tests.
     pub static_credentials: Option<(String, String)>,
+    /// Client-side rate limits (default: AWS's published buckets).
+    pub rate_limiter: RateLimiter,
 }
 
 /// Why AWS could not be set up.
@@ -31,19 +36,41 @@ pub enum AwsError {
     NoCredentials(String),
 }
 
+/// The SDK's default HTTPS client (hyper 1.x, rustls with aws-lc), built here
+/// so that strata can wrap it with its rate limiter.
+fn default_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc))
+        .build_https()
+}
+
 /// One client per service and region, built from the base config with the
 /// region overridden and the call counter installed.
 macro_rules! client {
-    ($self:ident, $field:ident, $sdk:ident, $region:expr) => {{
+    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr) => {{
         let mut clients = $self.inner.$field.lock().unwrap_or_else(|e| e.into_inner());
         clients
             .entry($region.to_string())
             .or_insert_with(|| {
-                let conf = $sdk::config::Builder::from(&$self.inner.base)
-                    .region(Region::new($region.to_string()))
-                    .interceptor(CounterRef($self.inner.counter.clone()))
+                // Upload stall protection would count the wait for a rate-limit
+                // token as a stalled upload and retry; requests are small, so it
+                // is off (download protection stays on).
+                let stall = aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig::enabled()
+                    .upload_enabled(false)
                     .build();
-                $sdk::Client::from_conf(conf)
+                let mut conf = $sdk::config::Builder::from(&$self.inner.base)
+                    .region(Region::new($region.to_string()))
+                    .stalled_stream_protection(stall)
+                    .interceptor(CounterRef($self.inner.counter.clone()));
+                conf = conf.http_client(RateLimitedClient {
+                    inner: $self.inner.http.clone(),
+                    limiter: $self.inner.limiter.clone(),
+                    service: $service,
+                    region: $region.to_string(),
+                    log: $self.inner.send_log.clone(),
+                });
+                $sdk::Client::from_conf(conf.build())
             })
             .clone()
     }};
@@ -60,6 +87,10 @@ struct Inner {
     base: SdkConfig,
     region: String,
     counter: Arc<ApiCallCounter>,
+    limiter: RateLimiter,
+    send_log: SendLog,
+    /// The HTTPS client every service client sends through (rate-limited).
+    http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     #[cfg(feature = "ec2")]
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     #[cfg(feature = "elbv2")]
@@ -106,9 +137,12 @@ impl Aws {
         }
         Ok(Aws {
             inner: Arc::new(Inner {
+                http: base.http_client().unwrap_or_else(default_https_client),
                 base,
                 region,
                 counter: Arc::new(ApiCallCounter::new()),
+                limiter: settings.rate_limiter.clone(),
+                send_log: SendLog::default(),
                 #[cfg(feature = "ec2")]
                 ec2: Mutex::default(),
                 #[cfg(feature = "elbv2")]
@@ -140,6 +174,12 @@ impl Aws {
         }
     }
 
+    /// When each request was sent (after its rate-limit token), for tests and
+    /// benchmarks of the client-side rate limiting.
+    pub fn send_log(&self) -> Vec<(String, String, tokio::time::Instant)> {
+        self.inner.send_log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
     /// The default region of this run.
     pub fn region(&self) -> &str {
         &self.inner.region
@@ -167,25 +207,25 @@ impl Aws {
     /// The EC2 client for a region (created once, with the counter installed).
     #[cfg(feature = "ec2")]
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        client!(self, ec2, aws_sdk_ec2, region)
+        client!(self, ec2, aws_sdk_ec2, "ec2", region)
     }
 
     /// The ELBv2 client for a region.
     #[cfg(feature = "elbv2")]
     pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
-        client!(self, elbv2, aws_sdk_elasticloadbalancingv2, region)
+        client!(self, elbv2, aws_sdk_elasticloadbalancingv2, "elbv2", region)
     }
 
     /// The ACM client for a region.
     #[cfg(feature = "acm")]
     pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
-        client!(self, acm, aws_sdk_acm, region)
+        client!(self, acm, aws_sdk_acm, "acm", region)
     }
 
     /// The Secrets Manager client for a region.
     #[cfg(feature = "secretsmanager")]
     pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
-        client!(self, secrets, aws_sdk_secretsmanager, region)
+        client!(self, secrets, aws_sdk_secretsmanager, "secretsmanager", region)
     }
 }
 

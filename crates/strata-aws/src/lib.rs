@@ -8,6 +8,7 @@
 
 mod config;
 mod counter;
+mod throttle;
 pub mod error;
 
 #[cfg(feature = "acm")]

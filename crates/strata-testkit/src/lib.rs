@@ -49,6 +49,7 @@ pub async fn aws(endpoint: &str, region: &str) -> Aws {
         profile: None,
         endpoint_url: Some(endpoint.to_string()),
         static_credentials: Some(("test".into(), "test".into())),
+        ..AwsSettings::default()
     };
     match Aws::connect(settings).await {
         Ok(aws) => aws,
