@@ -5,8 +5,10 @@
 //! with a timeout message that says what is missing. CloudFront needs its
 //! certificate in us-east-1: give the resource `ResourceOptions::region`.
 //! ACM's list call cannot filter by tag and ACM has no batched tag read, so
-//! discovery reads tags per certificate (the Resource Groups Tagging API would
-//! batch it; noted in the architecture doc).
+//! discovery reads tags per certificate in the region. The Resource Groups
+//! Tagging API would batch it, but LocalStack's does not return certificates:
+//! a discovery that silently misses resources would create duplicates, so
+//! correctness wins here until a reliable batched source exists.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
