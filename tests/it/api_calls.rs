@@ -2,7 +2,7 @@
 
 use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
-use strata_testkit::unique_stack;
+use strata_aws_testkit::unique_stack;
 
 use crate::network::small_network;
 use crate::support::PrivateMoto;
@@ -10,7 +10,7 @@ use crate::support::PrivateMoto;
 #[tokio::test(flavor = "multi_thread")]
 async fn call_counts_match_the_emulators_request_log() {
     let moto = PrivateMoto::start();
-    let aws = strata_testkit::aws(&moto.url, "eu-central-1").await;
+    let aws = strata_aws_testkit::aws(&moto.url, "eu-central-1").await;
     let counter = aws.counter();
     let engine = Engine::new(aws.registry());
     let stack: Stack = small_network(&unique_stack("calls"), Variant::Base);

@@ -4,7 +4,7 @@
 use strata::aws::acm::Certificate;
 use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
 use strata::prelude::*;
-use strata_testkit::{unique_stack, Emulator};
+use strata_aws_testkit::{unique_stack, Emulator};
 
 fn cert_stack(name: &str, domains: &[&str], team: &str) -> Stack {
     let mut s = Stack::new(name, "eu-central-1");
@@ -21,11 +21,11 @@ fn cert_stack(name: &str, domains: &[&str], team: &str) -> Stack {
 async fn certificate_lifecycle(emulator: Emulator) {
     let url = emulator.url();
     let name = unique_stack("cert");
-    let aws = strata_testkit::aws(&url, "eu-central-1").await;
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
     let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
-    let acm = aws_sdk_acm::Client::new(&strata_testkit::sdk_config(&url, "us-east-1").await);
+    let acm = aws_sdk_acm::Client::new(&strata_aws_testkit::sdk_config(&url, "us-east-1").await);
     let domain = format!("www.{name}.example.com");
     let apex = format!("{name}.example.com");
 
@@ -78,13 +78,13 @@ async fn certificate_lifecycle(emulator: Emulator) {
 mod localstack {
     #[tokio::test(flavor = "multi_thread")]
     async fn certificate_lifecycle() {
-        super::certificate_lifecycle(strata_testkit::Emulator::LocalStack).await
+        super::certificate_lifecycle(strata_aws_testkit::Emulator::LocalStack).await
     }
 }
 
 mod moto {
     #[tokio::test(flavor = "multi_thread")]
     async fn certificate_lifecycle() {
-        super::certificate_lifecycle(strata_testkit::Emulator::Moto).await
+        super::certificate_lifecycle(strata_aws_testkit::Emulator::Moto).await
     }
 }

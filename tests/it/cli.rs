@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use strata_testkit::{unique_stack, Emulator};
+use strata_aws_testkit::{unique_stack, Emulator};
 
 /// The example binary (`just test` runs `cargo build --examples` first).
 fn example(name: &str) -> PathBuf {
@@ -104,8 +104,8 @@ fn plan_apply_outputs_destroy_with_exit_codes() {
     assert!(text(&destroy).contains("Destroy complete"), "{}", text(&destroy));
     let rt = tokio::runtime::Runtime::new().unwrap();
     let left = rt.block_on(async {
-        let client = strata_testkit::ec2_client(&url, "eu-central-1").await;
-        strata_testkit::ec2_leftovers(&client, &stack).await
+        let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_aws_testkit::ec2_leftovers(&client, &stack).await
     });
     assert!(left.is_empty(), "left behind: {left:?}");
 }

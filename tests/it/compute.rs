@@ -4,7 +4,7 @@ use aws_sdk_ec2::types::Filter;
 use strata::aws::ec2::{Ami, ElasticIp, Instance, KeyPair, Rule, SecurityGroup, Subnet, Vpc};
 use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
 use strata::prelude::*;
-use strata_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
+use strata_aws_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
 
 const REGION: &str = "eu-central-1";
 const PUBLIC_KEY: &str = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDOHhNVnjhN4mLWiAI3Ye0TuQpHZFxNuMyDVzkYhB5HWy8kBMJXHBb2ldoDBIgwhKtMqX3LGMLtWxu9v2aSbnH5aMRtC3fvZmlv3ea9Ex3T7QnsKb8HxbDRn6DjVa4H4fdJvx1fS1ITaJlGdk4ycFbWMG2crZ5pkU5PAEeLrvkVMFXYHkxoTRuRYEYmH6KusFnhNJdTp39ejLW5gMDsgvgGM3Z07rTmvVT8dhj3ZO4WmhdsuF1n/tT6q5K8j1UD2Ax41m1h6H0ZE41l84h4fyt1MkJSG2NMhQjZ+BjTC4gHjAS9EJ8Ub+m7ZG/IF2PubODAqq9LpfmmoFpr2hXwZnzT strata@test";
@@ -42,7 +42,7 @@ async fn converge(engine: &Engine, stack: &Stack) -> strata::Report {
 async fn instance_lifecycle(emulator: Emulator) {
     let url = emulator.url();
     let name = unique_stack("bastion");
-    let aws = strata_testkit::aws(&url, REGION).await;
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
     let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
@@ -130,13 +130,13 @@ async fn instance_lifecycle(emulator: Emulator) {
 mod localstack {
     #[tokio::test(flavor = "multi_thread")]
     async fn instance_lifecycle() {
-        super::instance_lifecycle(strata_testkit::Emulator::LocalStack).await
+        super::instance_lifecycle(strata_aws_testkit::Emulator::LocalStack).await
     }
 }
 
 mod moto {
     #[tokio::test(flavor = "multi_thread")]
     async fn instance_lifecycle() {
-        super::instance_lifecycle(strata_testkit::Emulator::Moto).await
+        super::instance_lifecycle(strata_aws_testkit::Emulator::Moto).await
     }
 }

@@ -8,7 +8,7 @@ use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer
 use strata::aws::secretsmanager::Secret;
 use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
 use strata::prelude::*;
-use strata_testkit::{unique_stack, Emulator};
+use strata_aws_testkit::{unique_stack, Emulator};
 
 const REGION: &str = "eu-central-1";
 
@@ -49,11 +49,11 @@ fn alb_stack(name: &str, k: &Knobs) -> Stack {
 async fn secret_header_alb_lifecycle_on_moto() {
     let url = Emulator::Moto.url();
     let name = unique_stack("alb");
-    let aws = strata_testkit::aws(&url, REGION).await;
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
     let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
-    let conf = strata_testkit::sdk_config(&url, REGION).await;
+    let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
 
@@ -144,14 +144,14 @@ async fn secret_header_alb_lifecycle_on_moto() {
         .await
         .unwrap();
     assert!(left.secret_list().is_empty(), "secret deleted: {:?}", left.secret_list());
-    let ec2 = strata_testkit::ec2_client(&url, REGION).await;
-    assert_eq!(strata_testkit::ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
+    let ec2 = strata_aws_testkit::ec2_client(&url, REGION).await;
+    assert_eq!(strata_aws_testkit::ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
 }
 
 /// Validation before any call.
 #[tokio::test]
 async fn listener_and_balancer_validation() {
-    let aws = strata_testkit::aws("http://127.0.0.1:9", REGION).await;
+    let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
     let engine = Engine::new(aws.registry());
     let mut s = Stack::new("v", REGION);

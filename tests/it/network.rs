@@ -7,7 +7,7 @@ use strata::aws::ec2::{
     AclEntry, ElasticIp, InternetGateway, NatGateway, NetworkAcl, Route, RouteTable, Rule, SecurityGroup, SecurityGroupRule,
     Subnet, Vpc,
 };
-use strata_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
+use strata_aws_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
 
 /// Which version of the program to build.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -91,7 +91,7 @@ async fn converge(engine: &Engine, stack: &Stack) -> strata::Report {
 async fn lifecycle(emulator: Emulator) {
     let url = emulator.url();
     let name = unique_stack("net");
-    let aws = strata_testkit::aws(&url, REGION).await;
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let engine = engine(&aws);
     let ec2 = ec2_client(&url, REGION).await;
@@ -254,7 +254,7 @@ async fn lifecycle(emulator: Emulator) {
 async fn never_touches_untagged_lookalikes(emulator: Emulator) {
     let url = emulator.url();
     let name = unique_stack("foreign");
-    let aws = strata_testkit::aws(&url, REGION).await;
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
     let engine = engine(&aws);
     let ec2 = ec2_client(&url, REGION).await;
     // A VPC with the same logical-name tag but no stack tag, and one owned by another stack.
@@ -297,11 +297,11 @@ macro_rules! on_both_emulators {
     ($($name:ident),* $(,)?) => {
         mod localstack {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(strata_testkit::Emulator::LocalStack).await }) *
+            async fn $name() { super::$name(strata_aws_testkit::Emulator::LocalStack).await }) *
         }
         mod moto {
             $(#[tokio::test(flavor = "multi_thread")]
-            async fn $name() { super::$name(strata_testkit::Emulator::Moto).await }) *
+            async fn $name() { super::$name(strata_aws_testkit::Emulator::Moto).await }) *
         }
     };
 }
@@ -315,7 +315,7 @@ mod validation {
     /// Plan against an endpoint where nothing listens: validation must fail
     /// first, with zero API calls.
     async fn errors(stack: &Stack) -> String {
-        let aws = strata_testkit::aws("http://127.0.0.1:9", REGION).await;
+        let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
         let counter = aws.counter();
         let engine = Engine::new(aws.registry());
         let err = match engine.plan(stack).await {

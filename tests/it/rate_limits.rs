@@ -5,13 +5,13 @@ use strata::aws::ec2::{Subnet, Vpc};
 use strata::aws::is_mutating;
 use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
-use strata_testkit::{unique_stack, Emulator};
+use strata_aws_testkit::{unique_stack, Emulator};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ec2_mutating_calls_never_outrun_the_bucket() {
     let url = Emulator::Moto.url();
     let name = unique_stack("rate");
-    let aws = strata_testkit::aws(&url, "eu-central-1").await;
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
     let engine = Engine::new(aws.registry());
     let mut s = Stack::new(&name, "eu-central-1");

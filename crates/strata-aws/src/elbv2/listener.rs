@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Certificate, ProtocolEnum, RulePriorityPair};
-use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, Provider, ProviderError};
 
 use super::{action_from_sdk, action_to_sdk, condition_from_sdk, condition_to_sdk, sdk_tags, sync_tags, tags_of, Action};
@@ -213,9 +213,8 @@ async fn stack_load_balancers(aws: &Aws, scope: &DiscoverScope) -> Result<Vec<St
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(err("DescribeLoadBalancers"))?;
-    let arns: Vec<String> = all.iter().filter_map(|l| l.load_balancer_arn()).map(str::to_string).collect();
-    let tags = tags_of(&c, &arns).await?;
-    Ok(arns.into_iter().filter(|a| tags.get(a).and_then(|t| t.get(tags::STACK)) == Some(&scope.stack)).collect())
+    let ours = super::tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await?;
+    Ok(ours.into_iter().filter_map(|(l, _)| l.load_balancer_arn().map(str::to_string)).collect())
 }
 
 async fn listeners_of(
@@ -300,15 +299,8 @@ impl Provider for ListenerProvider {
         for lb in stack_load_balancers(&self.aws, scope).await? {
             found.extend(listeners_of(&self.aws, &scope.region, &lb).await?);
         }
-        let arns: Vec<String> = found.iter().filter_map(|l| l.listener_arn()).map(str::to_string).collect();
-        let tags = tags_of(&c, &arns).await?;
-        Ok(found
-            .iter()
-            .filter_map(|l| {
-                let t = tags.get(l.listener_arn()?).cloned().unwrap_or_default();
-                (t.get(tags::STACK) == Some(&scope.stack)).then(|| observe_listener(&scope.region, l, t))
-            })
-            .collect())
+        let ours = super::tagged_for_stack(&c, &found, |l| l.listener_arn(), &scope.stack).await?;
+        Ok(ours.into_iter().map(|(l, t)| observe_listener(&scope.region, l, t)).collect())
     }
 
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
@@ -471,15 +463,8 @@ impl Provider for RuleProvider {
                 }
             }
         }
-        let arns: Vec<String> = found.iter().filter_map(|(_, r)| r.rule_arn()).map(str::to_string).collect();
-        let tags = tags_of(&c, &arns).await?;
-        Ok(found
-            .iter()
-            .filter_map(|(l, r)| {
-                let t = tags.get(r.rule_arn()?).cloned().unwrap_or_default();
-                (t.get(tags::STACK) == Some(&scope.stack)).then(|| observe_rule(&scope.region, l, r, t))
-            })
-            .collect())
+        let ours = super::tagged_for_stack(&c, &found, |(_, r)| r.rule_arn(), &scope.stack).await?;
+        Ok(ours.into_iter().map(|((l, r), t)| observe_rule(&scope.region, l, r, t)).collect())
     }
 
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{
     LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
-use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError};
 
 use super::{derived_name, name_problem, sdk_tags, sync_tags, tags_of};
@@ -316,14 +316,9 @@ impl Provider for LoadBalancerProvider {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err("DescribeLoadBalancers"))?;
-        let arns: Vec<String> = all.iter().filter_map(|l| l.load_balancer_arn()).map(str::to_string).collect();
-        let tags = tags_of(&c, &arns).await?;
         let mut out = Vec::new();
-        for lb in &all {
-            let t = tags.get(lb.load_balancer_arn().unwrap_or_default()).cloned().unwrap_or_default();
-            if t.get(tags::STACK).map(String::as_str) == Some(scope.stack.as_str()) {
-                out.push(self.observe(&scope.region, lb, t).await?);
-            }
+        for (lb, t) in super::tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await? {
+            out.push(self.observe(&scope.region, lb, t).await?);
         }
         Ok(out)
     }

@@ -98,6 +98,25 @@ pub(crate) async fn tags_of(
     Ok(out)
 }
 
+/// The items tagged for `stack`, with their tags: reads tags 20 ARNs at a
+/// time and keeps what carries `strata:stack = stack`.
+pub(crate) async fn tagged_for_stack<'a, T>(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    items: &'a [T],
+    arn: impl Fn(&T) -> Option<&str>,
+    stack: &str,
+) -> Result<Vec<(&'a T, Tags)>, ProviderError> {
+    let arns: Vec<String> = items.iter().filter_map(|i| arn(i).map(str::to_string)).collect();
+    let mut tags = tags_of(client, &arns).await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| {
+            let t = tags.remove(arn(i)?)?;
+            (t.get(strata_core::tags::STACK).map(String::as_str) == Some(stack)).then_some((i, t))
+        })
+        .collect())
+}
+
 pub(crate) fn sdk_tags(props: &strata_core::Props) -> Vec<Tag> {
     crate::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }

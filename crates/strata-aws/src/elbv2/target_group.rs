@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetDescription, TargetTypeEnum};
-use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, OpContext, Provider, ProviderError};
 
 use super::{derived_name_salted, name_problem, sdk_tags, sync_tags, tags_of};
@@ -251,14 +251,9 @@ impl Provider for TargetGroupProvider {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err("DescribeTargetGroups"))?;
-        let arns: Vec<String> = all.iter().filter_map(|t| t.target_group_arn()).map(str::to_string).collect();
-        let tags = tags_of(&c, &arns).await?;
         let mut out = Vec::new();
-        for tg in &all {
-            let t = tags.get(tg.target_group_arn().unwrap_or_default()).cloned().unwrap_or_default();
-            if t.get(tags::STACK).map(String::as_str) == Some(scope.stack.as_str()) {
-                out.push(self.observe(&scope.region, tg, t).await?);
-            }
+        for (tg, t) in super::tagged_for_stack(&c, &all, |t| t.target_group_arn(), &scope.stack).await? {
+            out.push(self.observe(&scope.region, tg, t).await?);
         }
         Ok(out)
     }
