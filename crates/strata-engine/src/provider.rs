@@ -4,7 +4,7 @@
 //! implements it once per resource kind; engine tests use the in-memory provider
 //! in [`crate::memory`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -540,11 +540,6 @@ impl CallStats {
 /// A source of API call counts (the AWS crate's interceptor implements it).
 pub trait CallCounter: Send + Sync {
     fn snapshot(&self) -> CallStats;
-}
-
-/// Convenience for providers: a map from physical id to observed resources.
-pub fn index_by_id(found: Vec<Observed>) -> HashMap<String, Observed> {
-    found.into_iter().map(|o| (o.id.clone(), o)).collect()
 }
 
 #[cfg(test)]
