@@ -7,6 +7,7 @@ mod api_calls;
 mod certificates;
 mod cli;
 mod compute;
+mod data_stores;
 mod load_balancing;
 mod network;
 mod rate_limits;

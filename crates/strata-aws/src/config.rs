@@ -99,6 +99,14 @@ struct Inner {
     secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
     #[cfg(feature = "acm")]
     acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
+    #[cfg(feature = "kms")]
+    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
+    #[cfg(feature = "rds")]
+    rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
+    #[cfg(feature = "elasticache")]
+    elasticache: Mutex<HashMap<String, aws_sdk_elasticache::Client>>,
+    #[cfg(feature = "opensearch")]
+    opensearch: Mutex<HashMap<String, aws_sdk_opensearch::Client>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -151,6 +159,14 @@ impl Aws {
                 secrets: Mutex::default(),
                 #[cfg(feature = "acm")]
                 acm: Mutex::default(),
+                #[cfg(feature = "kms")]
+                kms: Mutex::default(),
+                #[cfg(feature = "rds")]
+                rds: Mutex::default(),
+                #[cfg(feature = "elasticache")]
+                elasticache: Mutex::default(),
+                #[cfg(feature = "opensearch")]
+                opensearch: Mutex::default(),
             }),
         })
     }
@@ -201,6 +217,14 @@ impl Aws {
         crate::secretsmanager::register(self, &mut r);
         #[cfg(feature = "acm")]
         crate::acm::register(self, &mut r);
+        #[cfg(feature = "kms")]
+        crate::kms::register(self, &mut r);
+        #[cfg(feature = "rds")]
+        crate::rds::register(self, &mut r);
+        #[cfg(feature = "elasticache")]
+        crate::elasticache::register(self, &mut r);
+        #[cfg(feature = "opensearch")]
+        crate::opensearch::register(self, &mut r);
         r
     }
 
@@ -226,6 +250,30 @@ impl Aws {
     #[cfg(feature = "secretsmanager")]
     pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
         client!(self, secrets, aws_sdk_secretsmanager, "secretsmanager", region)
+    }
+
+    /// The KMS client for a region.
+    #[cfg(feature = "kms")]
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        client!(self, kms, aws_sdk_kms, "kms", region)
+    }
+
+    /// The RDS client for a region.
+    #[cfg(feature = "rds")]
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        client!(self, rds, aws_sdk_rds, "rds", region)
+    }
+
+    /// The ElastiCache client for a region.
+    #[cfg(feature = "elasticache")]
+    pub fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
+        client!(self, elasticache, aws_sdk_elasticache, "elasticache", region)
+    }
+
+    /// The OpenSearch client for a region.
+    #[cfg(feature = "opensearch")]
+    pub fn opensearch(&self, region: &str) -> aws_sdk_opensearch::Client {
+        client!(self, opensearch, aws_sdk_opensearch, "opensearch", region)
     }
 }
 

@@ -13,7 +13,11 @@ use crate::counter::THROTTLING_CODES;
 pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
     match code {
         Some(c) if THROTTLING_CODES.contains(&c) => ErrorClass::Throttled,
-        Some("DependencyViolation" | "ResourceInUse" | "InvalidGroup.InUse" | "ResourceInUseException") => {
+        Some(
+            "DependencyViolation" | "ResourceInUse" | "InvalidGroup.InUse" | "ResourceInUseException"
+            | "CacheSubnetGroupInUse" | "InvalidDBSubnetGroupStateFault" | "InvalidDBSubnetGroupState"
+            | "InvalidDBParameterGroupState",
+        ) => {
             ErrorClass::DependencyViolation
         }
         Some(
@@ -24,10 +28,18 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
         Some("InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "InsufficientInstanceCapacity") => {
             ErrorClass::Transient
         }
-        Some(c) if c.ends_with(".NotFound") || c.ends_with("NotFound") || c.ends_with("NotFoundException") => {
+        Some(c)
+            if c.ends_with(".NotFound")
+                || c.ends_with("NotFound")
+                || c.ends_with("NotFoundException")
+                || c.ends_with("NotFoundFault") =>
+        {
             ErrorClass::NotFound
         }
-        Some("IncorrectState" | "IncorrectInstanceState" | "InvalidState") => ErrorClass::Transient,
+        Some(
+            "IncorrectState" | "IncorrectInstanceState" | "InvalidState" | "InvalidDBInstanceState"
+            | "InvalidReplicationGroupState" | "InvalidCacheClusterState",
+        ) => ErrorClass::Transient,
         _ => match status {
             Some(429) => ErrorClass::Throttled,
             Some(s) if s >= 500 => ErrorClass::Transient,

@@ -19,6 +19,17 @@ pub mod ec2;
 pub mod elbv2;
 #[cfg(feature = "secretsmanager")]
 pub mod secretsmanager;
+#[cfg(feature = "kms")]
+pub mod kms;
+#[cfg(feature = "rds")]
+pub mod rds;
+#[cfg(feature = "elasticache")]
+pub mod elasticache;
+#[cfg(feature = "opensearch")]
+pub mod opensearch;
+pub mod naming;
+#[allow(dead_code)]
+mod props;
 
 pub use config::{Aws, AwsError, AwsSettings};
 pub use counter::{is_mutating, ApiCallCounter};

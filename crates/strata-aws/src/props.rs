@@ -1,0 +1,37 @@
+//! Small readers of desired properties shared by the services' providers.
+
+use strata_core::Props;
+
+/// The list of strings in a prop.
+pub(crate) fn strs(props: &Props, k: &str) -> Vec<String> {
+    props
+        .get(k)
+        .and_then(strata_core::Value::as_list)
+        .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// A string prop.
+pub(crate) fn str_of(props: &Props, k: &str) -> Option<String> {
+    props.get(k).and_then(|v| v.as_str().map(str::to_string))
+}
+
+/// The stores' common check: do the subnets a subnet-group input names span
+/// at least two AZs? `None` when the AZs are not known at plan time.
+pub(crate) fn subnet_group_azs(stack: &strata_core::Stack, group: &strata_core::Input) -> Option<std::collections::BTreeSet<String>> {
+    let (gid, _) = group.source()?;
+    let g = stack.resource(gid)?;
+    let strata_core::Input::List(subnets) = g.inputs.get("subnet_ids")? else { return None };
+    subnet_azs(stack, subnets)
+}
+
+/// The AZs of subnets declared in the stack; `None` when one is not known at plan time.
+pub(crate) fn subnet_azs(stack: &strata_core::Stack, subnets: &[strata_core::Input]) -> Option<std::collections::BTreeSet<String>> {
+    let mut azs = std::collections::BTreeSet::new();
+    for s in subnets {
+        let (sid, _) = s.source()?;
+        let az = stack.resource(sid)?.known("availability_zone")?;
+        azs.insert(az.as_str()?.to_string());
+    }
+    Some(azs)
+}
