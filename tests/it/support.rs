@@ -69,12 +69,14 @@ impl PrivateMoto {
             let body = if entry["body_encoded"].as_bool() == Some(true) { base64_decode(raw) } else { raw.to_string() };
             let body = body.as_str();
             let target = entry["headers"]["X-Amz-Target"].as_str().map(|t| t.rsplit('.').next().unwrap_or(t).to_string());
-            let action = target.or_else(|| {
-                [url.split_once('?').map(|x| x.1).unwrap_or(""), body]
-                    .iter()
-                    .flat_map(|q| q.split('&'))
-                    .find_map(|kv| kv.strip_prefix("Action=").map(str::to_string))
-            });
+            let action = target
+                .or_else(|| {
+                    [url.split_once('?').map(|x| x.1).unwrap_or(""), body]
+                        .iter()
+                        .flat_map(|q| q.split('&'))
+                        .find_map(|kv| kv.strip_prefix("Action=").map(str::to_string))
+                })
+                .or_else(|| rest_operation(entry["method"].as_str().unwrap_or_default(), url));
             if let Some(a) = action {
                 *counts.entry(a).or_default() += 1;
             }
@@ -89,6 +91,20 @@ impl Drop for PrivateMoto {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.recording);
     }
+}
+
+/// REST-protocol services name the operation by method and path, not by an
+/// `Action` or target: the OpenSearch reads a plan makes.
+fn rest_operation(method: &str, url: &str) -> Option<String> {
+    let path = url.split("://").nth(1).and_then(|u| u.find('/').map(|i| &u[i..])).unwrap_or(url);
+    let path = path.split('?').next().unwrap_or_default();
+    let op = match (method, path) {
+        ("GET", "/2021-01-01/domain") => "ListDomainNames",
+        ("POST", "/2021-01-01/opensearch/domain-info") => "DescribeDomains",
+        ("GET", "/2021-01-01/tags/") | ("GET", "/2021-01-01/tags") => "ListTags",
+        _ => return None,
+    };
+    Some(op.to_string())
 }
 
 /// Standard base64 (moto records binary bodies this way).
