@@ -38,6 +38,7 @@ use strata_core::{Props, Tags, Value};
 use strata_engine::{ErrorClass, ProviderError};
 
 /// The desired tags of a resource (state tags included).
+#[allow(dead_code)] // unused when only the `ec2` feature is on
 pub(crate) fn desired_tags(props: &Props) -> Tags {
     props.get("tags").map(Value::as_tags).unwrap_or_default()
 }
