@@ -18,7 +18,9 @@ demo: emulators
 
 # Run every test: unit tests, doc tests, and integration tests on both emulators.
 test: emulators lint
-    cargo build --examples
+    # One build of every target with the test features (the SDKs' test-util):
+    # a separate `cargo build --examples` would compile every SDK a second time.
+    cargo test --workspace --all-targets --no-run
     cargo run --quiet -p strata-bench -- --quick --json target/strata-bench-quick.json
     cargo test --workspace --doc
     cargo test --workspace --all-targets --no-fail-fast

@@ -10,5 +10,7 @@ mod compute;
 mod data_stores;
 mod load_balancing;
 mod network;
+mod operations;
+mod protection;
 mod rate_limits;
 mod support;

@@ -132,3 +132,15 @@ fn base64_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).to_string()
 }
+
+/// A bare `GET` to moto for `service` (moto routes by the credential scope and
+/// does not check signatures); the body.
+pub fn http_get(base_url: &str, service: &str, path: &str) -> String {
+    let host = base_url.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(host).unwrap();
+    let auth = format!("AWS4-HMAC-SHA256 Credential=test/20260101/eu-central-1/{service}/aws4_request, SignedHeaders=host, Signature=0");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: {auth}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+}

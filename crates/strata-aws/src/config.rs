@@ -48,7 +48,10 @@ fn default_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpCli
 /// One client per service and region, built from the base config with the
 /// region overridden and the call counter installed.
 macro_rules! client {
-    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr) => {{
+    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr) => {
+        client!($self, $field, $sdk, $service, $region, |c| c)
+    };
+    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr, $extra:expr) => {{
         let mut clients = $self.inner.$field.lock().unwrap_or_else(|e| e.into_inner());
         clients
             .entry($region.to_string())
@@ -70,7 +73,8 @@ macro_rules! client {
                     region: $region.to_string(),
                     log: $self.inner.send_log.clone(),
                 });
-                $sdk::Client::from_conf(conf.build())
+                let extra: fn($sdk::config::Builder) -> $sdk::config::Builder = $extra;
+                $sdk::Client::from_conf(extra(conf).build())
             })
             .clone()
     }};
@@ -85,6 +89,9 @@ pub struct Aws {
 
 struct Inner {
     base: SdkConfig,
+    /// An endpoint URL is configured (an emulator).
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    endpoint_set: bool,
     region: String,
     counter: Arc<ApiCallCounter>,
     limiter: RateLimiter,
@@ -107,6 +114,20 @@ struct Inner {
     elasticache: Mutex<HashMap<String, aws_sdk_elasticache::Client>>,
     #[cfg(feature = "opensearch")]
     opensearch: Mutex<HashMap<String, aws_sdk_opensearch::Client>>,
+    #[cfg(feature = "s3")]
+    s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    #[cfg(feature = "sns")]
+    sns: Mutex<HashMap<String, aws_sdk_sns::Client>>,
+    #[cfg(feature = "cloudwatch")]
+    cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
+    #[cfg(feature = "route53")]
+    route53: Mutex<HashMap<String, aws_sdk_route53::Client>>,
+    #[cfg(feature = "wafv2")]
+    wafv2: Mutex<HashMap<String, aws_sdk_wafv2::Client>>,
+    #[cfg(feature = "backup")]
+    backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
+    #[cfg(feature = "cloudfront")]
+    cloudfront: Mutex<HashMap<String, aws_sdk_cloudfront::Client>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -145,6 +166,7 @@ impl Aws {
         }
         Ok(Aws {
             inner: Arc::new(Inner {
+                endpoint_set: base.endpoint_url().is_some(),
                 http: base.http_client().unwrap_or_else(default_https_client),
                 base,
                 region,
@@ -167,6 +189,20 @@ impl Aws {
                 elasticache: Mutex::default(),
                 #[cfg(feature = "opensearch")]
                 opensearch: Mutex::default(),
+                #[cfg(feature = "s3")]
+                s3: Mutex::default(),
+                #[cfg(feature = "sns")]
+                sns: Mutex::default(),
+                #[cfg(feature = "cloudwatch")]
+                cloudwatch: Mutex::default(),
+                #[cfg(feature = "route53")]
+                route53: Mutex::default(),
+                #[cfg(feature = "wafv2")]
+                wafv2: Mutex::default(),
+                #[cfg(feature = "backup")]
+                backup: Mutex::default(),
+                #[cfg(feature = "cloudfront")]
+                cloudfront: Mutex::default(),
             }),
         })
     }
@@ -225,6 +261,20 @@ impl Aws {
         crate::elasticache::register(self, &mut r);
         #[cfg(feature = "opensearch")]
         crate::opensearch::register(self, &mut r);
+        #[cfg(feature = "s3")]
+        crate::s3::register(self, &mut r);
+        #[cfg(feature = "sns")]
+        crate::sns::register(self, &mut r);
+        #[cfg(feature = "cloudwatch")]
+        crate::cloudwatch::register(self, &mut r);
+        #[cfg(feature = "route53")]
+        crate::route53::register(self, &mut r);
+        #[cfg(feature = "wafv2")]
+        crate::wafv2::register(self, &mut r);
+        #[cfg(feature = "backup")]
+        crate::backup::register(self, &mut r);
+        #[cfg(feature = "cloudfront")]
+        crate::cloudfront::register(self, &mut r);
         r
     }
 
@@ -274,6 +324,53 @@ impl Aws {
     #[cfg(feature = "opensearch")]
     pub fn opensearch(&self, region: &str) -> aws_sdk_opensearch::Client {
         client!(self, opensearch, aws_sdk_opensearch, "opensearch", region)
+    }
+
+    /// The S3 client for a region.
+    #[cfg(feature = "s3")]
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        // Emulators answer on one host: path-style addressing there.
+        if self.inner.endpoint_set {
+            client!(self, s3, aws_sdk_s3, "s3", region, |c| c.force_path_style(true))
+        } else {
+            client!(self, s3, aws_sdk_s3, "s3", region)
+        }
+    }
+
+    /// The SNS client for a region.
+    #[cfg(feature = "sns")]
+    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
+        client!(self, sns, aws_sdk_sns, "sns", region)
+    }
+
+    /// The CloudWatch client for a region.
+    #[cfg(feature = "cloudwatch")]
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        client!(self, cloudwatch, aws_sdk_cloudwatch, "cloudwatch", region)
+    }
+
+    /// The Route 53 client for a region.
+    #[cfg(feature = "route53")]
+    pub fn route53(&self, region: &str) -> aws_sdk_route53::Client {
+        client!(self, route53, aws_sdk_route53, "route53", region)
+    }
+
+    /// The WAFv2 client for a region.
+    #[cfg(feature = "wafv2")]
+    pub fn wafv2(&self, region: &str) -> aws_sdk_wafv2::Client {
+        client!(self, wafv2, aws_sdk_wafv2, "wafv2", region)
+    }
+
+    /// The AWS Backup client for a region.
+    #[cfg(feature = "backup")]
+    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
+        client!(self, backup, aws_sdk_backup, "backup", region, |c| c.interceptor(BackupTagsPath))
+    }
+
+    /// The CloudFront client (CloudFront is global; `region` only picks the signing region).
+    #[cfg(feature = "cloudfront")]
+    pub fn cloudfront(&self, region: &str) -> aws_sdk_cloudfront::Client {
+        client!(self, cloudfront, aws_sdk_cloudfront, "cloudfront", region)
     }
 }
 
@@ -326,5 +423,34 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CounterRef {
         cfg: &mut aws_smithy_types::config_bag::ConfigBag,
     ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
         self.0.read_after_execution(c, rc, cfg)
+    }
+}
+
+/// AWS Backup's model writes `ListTags` as `GET /tags/{arn}/`, with a
+/// trailing slash the SDK leaves out; moto reads the ARN from that layout
+/// (and AWS takes both). Put the slash back before the request is signed.
+#[cfg(feature = "backup")]
+#[derive(Debug)]
+struct BackupTagsPath;
+
+#[cfg(feature = "backup")]
+impl aws_smithy_runtime_api::client::interceptors::Intercept for BackupTagsPath {
+    fn name(&self) -> &'static str {
+        "strata::BackupTagsPath"
+    }
+    fn modify_before_signing(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        let req = context.request_mut();
+        let uri = req.uri().to_string();
+        let (path, query) = uri.split_once('?').map(|(p, q)| (p.to_string(), format!("?{q}"))).unwrap_or((uri.clone(), String::new()));
+        // Only ListTags (GET) has the slash; TagResource (POST) has none.
+        if req.method() == "GET" && path.contains("/tags/") && !path.ends_with('/') {
+            req.set_uri(format!("{path}/{query}"))?;
+        }
+        Ok(())
     }
 }

@@ -46,11 +46,19 @@ impl Storable for Attempts {
 #[derive(Debug, Default)]
 pub struct ApiCallCounter {
     rows: Mutex<BTreeMap<(String, String), CallCount>>,
+    /// Every call in the order it was made: `(service, operation)`.
+    sequence: Mutex<Vec<(String, String)>>,
 }
 
 impl ApiCallCounter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every call so far, in order, as `(service, operation)`: tests prove
+    /// call sequences with it (disable, wait, delete).
+    pub fn sequence(&self) -> Vec<(String, String)> {
+        self.sequence.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn with_row(&self, cfg: &ConfigBag, f: impl FnOnce(&mut CallCount)) {
@@ -97,6 +105,9 @@ impl Intercept for ApiCallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.with_row(cfg, |r| r.calls += 1);
+        if let Some(m) = cfg.load::<Metadata>() {
+            self.sequence.lock().unwrap_or_else(|e| e.into_inner()).push((m.service().to_string(), m.name().to_string()));
+        }
         cfg.interceptor_state().store_put(Attempts(0));
         Ok(())
     }

@@ -27,6 +27,20 @@ pub mod rds;
 pub mod elasticache;
 #[cfg(feature = "opensearch")]
 pub mod opensearch;
+#[cfg(feature = "s3")]
+pub mod s3;
+#[cfg(feature = "sns")]
+pub mod sns;
+#[cfg(feature = "cloudwatch")]
+pub mod cloudwatch;
+#[cfg(feature = "route53")]
+pub mod route53;
+#[cfg(feature = "wafv2")]
+pub mod wafv2;
+#[cfg(feature = "backup")]
+pub mod backup;
+#[cfg(feature = "cloudfront")]
+pub mod cloudfront;
 pub mod naming;
 #[allow(dead_code)]
 mod props;
@@ -36,6 +50,11 @@ pub use counter::{is_mutating, ApiCallCounter};
 
 use strata_core::{Props, Tags, Value};
 use strata_engine::{ErrorClass, ProviderError};
+
+/// The tag that ties a resource of a global service (Route 53 zones,
+/// CloudFront distributions) to the stack region that manages it, so that only
+/// that region's discovery reports it.
+pub const REGION_TAG: &str = "strata:region";
 
 /// The desired tags of a resource (state tags included).
 #[allow(dead_code)] // unused when only the `ec2` feature is on
