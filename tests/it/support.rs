@@ -94,14 +94,20 @@ impl Drop for PrivateMoto {
 }
 
 /// REST-protocol services name the operation by method and path, not by an
-/// `Action` or target: the OpenSearch reads a plan makes.
+/// `Action` or target: the list calls a plan makes (S3, Route 53, Backup,
+/// CloudFront, OpenSearch).
 fn rest_operation(method: &str, url: &str) -> Option<String> {
     let path = url.split("://").nth(1).and_then(|u| u.find('/').map(|i| &u[i..])).unwrap_or(url);
     let path = path.split('?').next().unwrap_or_default();
-    let op = match (method, path) {
+    let op = match (method, path.trim_end_matches('/')) {
+        ("GET", "") => "ListBuckets",
+        ("GET", "/2013-04-01/hostedzone") => "ListHostedZones",
+        ("GET", "/backup-vaults") => "ListBackupVaults",
+        ("GET", "/backup/plans") => "ListBackupPlans",
+        ("GET", "/2020-05-31/distribution") => "ListDistributions",
         ("GET", "/2021-01-01/domain") => "ListDomainNames",
         ("POST", "/2021-01-01/opensearch/domain-info") => "DescribeDomains",
-        ("GET", "/2021-01-01/tags/") | ("GET", "/2021-01-01/tags") => "ListTags",
+        ("GET", "/2021-01-01/tags") => "ListTags",
         _ => return None,
     };
     Some(op.to_string())
