@@ -187,6 +187,20 @@ fn normalize_name(n: &str) -> String {
     n.trim_end_matches('.').replace("\\052", "*").to_ascii_lowercase()
 }
 
+/// The ids of every hosted zone of the account (one paginated call).
+async fn zone_ids(aws: &Aws, region: &str) -> Result<Vec<String>, ProviderError> {
+    let zones = aws
+        .route53(region)
+        .list_hosted_zones()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(err("ListHostedZones"))?;
+    Ok(zones.iter().map(|z| short_zone_id(z.id())).collect())
+}
+
 fn short_zone_id(id: &str) -> String {
     id.trim_start_matches("/hostedzone/").to_string()
 }
@@ -302,17 +316,7 @@ impl Provider for ZoneProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let zones = self
-            .aws
-            .route53(&scope.region)
-            .list_hosted_zones()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("ListHostedZones"))?;
-        let ids: Vec<String> = zones.iter().map(|z| short_zone_id(z.id())).collect();
+        let ids = zone_ids(&self.aws, &scope.region).await?;
         let tags = self.tags_of(&scope.region, &ids).await?;
         let mut out = Vec::new();
         for (id, t) in tags {
@@ -657,19 +661,8 @@ impl Provider for RecordProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         // Records of this stack may live in any zone (another stack's too).
-        let zones = self
-            .aws
-            .route53(&scope.region)
-            .list_hosted_zones()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("ListHostedZones"))?;
         let mut out = Vec::new();
-        for z in &zones {
-            let id = short_zone_id(z.id());
+        for id in zone_ids(&self.aws, &scope.region).await? {
             let sets = self.record_sets(&scope.region, &id).await?;
             out.extend(Self::owned(&scope.region, &id, &sets, &scope.stack));
         }

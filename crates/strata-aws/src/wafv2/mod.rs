@@ -119,6 +119,50 @@ fn is_lock_conflict(e: &ProviderError) -> bool {
     e.code.as_deref() == Some("WAFOptimisticLockException")
 }
 
+/// Run a read-token-then-write `update`, again (up to five times) when another
+/// writer changed the object in between (`WAFOptimisticLockException`).
+async fn with_fresh_lock_token<F, Fut>(mut update: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match update().await {
+            Err(e) if is_lock_conflict(&e) && attempt < 5 => attempt += 1,
+            other => return other,
+        }
+    }
+}
+
+/// The ARNs, scopes and tags of the stack's objects of one kind: `page` lists
+/// one page of a scope after a marker; CLOUDFRONT scope only from us-east-1.
+async fn owned_arns<F, Fut>(c: &aws_sdk_wafv2::Client, scope: &DiscoverScope, mut page: F) -> Result<Vec<(Scope, String, Tags)>, ProviderError>
+where
+    F: FnMut(Scope, Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<String>, Option<String>), ProviderError>>,
+{
+    let mut out = Vec::new();
+    for s in scopes(&scope.region) {
+        let mut marker = None;
+        loop {
+            let (arns, next) = page(s.clone(), marker.take()).await?;
+            let last = arns.is_empty();
+            for arn in arns {
+                let t = tags_of(c, &arn).await?;
+                if t.get(tags::STACK) == Some(&scope.stack) {
+                    out.push((s.clone(), arn, t));
+                }
+            }
+            match next {
+                Some(m) if !last => marker = Some(m),
+                _ => break,
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The scopes a region's discovery looks at: CloudFront objects only from us-east-1.
 fn scopes(region: &str) -> Vec<Scope> {
     if region == "us-east-1" {
@@ -240,23 +284,18 @@ impl Provider for IpSetProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let c = self.aws.wafv2(&scope.region);
-        let mut out = Vec::new();
-        for s in scopes(&scope.region) {
-            let mut marker = None;
-            loop {
-                let page = c.list_ip_sets().scope(s.clone()).set_next_marker(marker.take()).send().await.map_err(err("ListIPSets"))?;
-                for summary in page.ip_sets() {
-                    let Some(arn) = summary.arn() else { continue };
-                    let t = tags_of(&c, arn).await?;
-                    if t.get(tags::STACK) == Some(&scope.stack) {
-                        out.extend(self.observe(&scope.region, s.clone(), arn, t).await?);
-                    }
-                }
-                match page.next_marker() {
-                    Some(m) if !page.ip_sets().is_empty() => marker = Some(m.to_string()),
-                    _ => break,
-                }
+        let owned = owned_arns(&c, scope, |s, marker| {
+            let c = c.clone();
+            async move {
+                let page = c.list_ip_sets().scope(s).set_next_marker(marker).send().await.map_err(err("ListIPSets"))?;
+                let arns = page.ip_sets().iter().filter_map(|i| i.arn().map(str::to_string)).collect();
+                Ok((arns, page.next_marker().map(str::to_string)))
             }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for (s, arn, t) in owned {
+            out.extend(self.observe(&scope.region, s, &arn, t).await?);
         }
         Ok(out)
     }
@@ -306,11 +345,9 @@ impl Provider for IpSetProvider {
         }
         if diff.changed("addresses").is_some() || diff.changed("description").is_some() {
             let (name, id) = name_and_id(&actual.id);
-            let mut attempt = 0;
-            loop {
+            with_fresh_lock_token(|| async {
                 let token = c.get_ip_set().name(&name).id(&id).scope(scope_of(desired)).send().await.map_err(err("GetIPSet"))?.lock_token().unwrap_or_default().to_string();
-                let r = c
-                    .update_ip_set()
+                c.update_ip_set()
                     .name(&name)
                     .id(&id)
                     .scope(scope_of(desired))
@@ -319,15 +356,10 @@ impl Provider for IpSetProvider {
                     .lock_token(token)
                     .send()
                     .await
-                    .map_err(err("UpdateIPSet"));
-                match r {
-                    Err(e) if is_lock_conflict(&e) && attempt < 5 => attempt += 1,
-                    other => {
-                        other?;
-                        break;
-                    }
-                }
-            }
+                    .map(|_| ())
+                    .map_err(err("UpdateIPSet"))
+            })
+            .await?;
         }
         let mut o = actual.clone();
         o.props = desired.clone();
@@ -723,23 +755,18 @@ impl Provider for WebAclProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let c = self.aws.wafv2(&scope.region);
-        let mut out = Vec::new();
-        for s in scopes(&scope.region) {
-            let mut marker = None;
-            loop {
-                let page = c.list_web_acls().scope(s.clone()).set_next_marker(marker.take()).send().await.map_err(err("ListWebACLs"))?;
-                for summary in page.web_acls() {
-                    let Some(arn) = summary.arn() else { continue };
-                    let t = tags_of(&c, arn).await?;
-                    if t.get(tags::STACK) == Some(&scope.stack) {
-                        out.extend(self.observe(&scope.region, s.clone(), arn, t).await?);
-                    }
-                }
-                match page.next_marker() {
-                    Some(m) if !page.web_acls().is_empty() => marker = Some(m.to_string()),
-                    _ => break,
-                }
+        let owned = owned_arns(&c, scope, |s, marker| {
+            let c = c.clone();
+            async move {
+                let page = c.list_web_acls().scope(s).set_next_marker(marker).send().await.map_err(err("ListWebACLs"))?;
+                let arns = page.web_acls().iter().filter_map(|i| i.arn().map(str::to_string)).collect();
+                Ok((arns, page.next_marker().map(str::to_string)))
             }
+        })
+        .await?;
+        let mut out = Vec::new();
+        for (s, arn, t) in owned {
+            out.extend(self.observe(&scope.region, s, &arn, t).await?);
         }
         Ok(out)
     }
@@ -795,12 +822,11 @@ impl Provider for WebAclProvider {
         }
         if ["rules", "default_action", "description"].iter().any(|f| diff.changed(f).is_some()) {
             let (name, id) = name_and_id(&actual.id);
-            let mut attempt = 0;
-            loop {
+            // Someone else may update it between our read and write: read again.
+            with_fresh_lock_token(|| async {
                 let got = c.get_web_acl().name(&name).id(&id).scope(scope_of(desired)).send().await.map_err(err("GetWebACL"))?;
                 let token = got.lock_token().unwrap_or_default().to_string();
-                let r = c
-                    .update_web_acl()
+                c.update_web_acl()
                     .name(&name)
                     .id(&id)
                     .scope(scope_of(desired))
@@ -811,16 +837,10 @@ impl Provider for WebAclProvider {
                     .lock_token(token)
                     .send()
                     .await
-                    .map_err(err("UpdateWebACL"));
-                match r {
-                    // Someone else updated it between our read and write: read again.
-                    Err(e) if is_lock_conflict(&e) && attempt < 5 => attempt += 1,
-                    other => {
-                        other?;
-                        break;
-                    }
-                }
-            }
+                    .map(|_| ())
+                    .map_err(err("UpdateWebACL"))
+            })
+            .await?;
         }
         if diff.changed("log_bucket_arn").is_some() {
             self.put_logging(&cx.region, &actual.id, desired).await?;
