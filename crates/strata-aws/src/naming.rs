@@ -19,22 +19,20 @@ pub struct IdRules {
     pub min_len: usize,
     /// Lowercase only (AWS stores many identifiers lowercased).
     pub lowercase: bool,
-    /// What the service calls the identifier, for error messages.
-    pub what: &'static str,
 }
 
 /// RDS DB instance identifiers: 1-63 letters, digits and hyphens, starting with a letter.
-pub const RDS_INSTANCE: IdRules = IdRules { max_len: 63, min_len: 1, lowercase: true, what: "DB instance identifier" };
+pub const RDS_INSTANCE: IdRules = IdRules { max_len: 63, min_len: 1, lowercase: true };
 /// RDS subnet and parameter group names (letters, digits, hyphens; 255 at most).
-pub const RDS_GROUP: IdRules = IdRules { max_len: 255, min_len: 1, lowercase: true, what: "group name" };
+pub const RDS_GROUP: IdRules = IdRules { max_len: 255, min_len: 1, lowercase: true };
 /// ElastiCache replication group ids: 1-40 characters.
-pub const REPLICATION_GROUP: IdRules = IdRules { max_len: 40, min_len: 1, lowercase: true, what: "replication group id" };
+pub const REPLICATION_GROUP: IdRules = IdRules { max_len: 40, min_len: 1, lowercase: true };
 /// ElastiCache cache cluster ids: 1-50 characters.
-pub const CACHE_CLUSTER: IdRules = IdRules { max_len: 50, min_len: 1, lowercase: true, what: "cache cluster id" };
+pub const CACHE_CLUSTER: IdRules = IdRules { max_len: 50, min_len: 1, lowercase: true };
 /// ElastiCache subnet group names: up to 255 characters.
-pub const CACHE_SUBNET_GROUP: IdRules = IdRules { max_len: 255, min_len: 1, lowercase: true, what: "cache subnet group name" };
+pub const CACHE_SUBNET_GROUP: IdRules = IdRules { max_len: 255, min_len: 1, lowercase: true };
 /// OpenSearch domain names: 3-28 lowercase letters, digits and hyphens.
-pub const OPENSEARCH_DOMAIN: IdRules = IdRules { max_len: 28, min_len: 3, lowercase: true, what: "domain name" };
+pub const OPENSEARCH_DOMAIN: IdRules = IdRules { max_len: 28, min_len: 3, lowercase: true };
 
 /// The derived identifier for `stack`/`logical`, salted with the fields that
 /// force replacement.

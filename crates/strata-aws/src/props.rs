@@ -35,3 +35,35 @@ pub(crate) fn subnet_azs(stack: &strata_core::Stack, subnets: &[strata_core::Inp
     }
     Some(azs)
 }
+
+/// The checks every subnet group shares (RDS, ElastiCache): an explicit name
+/// follows `rules` and is not `default`; at least two subnets, in two AZs.
+pub(crate) fn validate_subnet_group(
+    decl: &strata_core::ResourceDecl,
+    stack: &strata_core::Stack,
+    rules: crate::naming::IdRules,
+    service: &str,
+    out: &mut Vec<strata_core::Diagnostic>,
+) {
+    use strata_core::{Diagnostic, Input};
+    if let Some(n) = decl.known("name").and_then(|v| v.as_str().map(str::to_string)) {
+        if let Some(p) = crate::naming::id_problem(rules, &n) {
+            out.push(Diagnostic::field(&decl.name, "name", p));
+        } else if n.eq_ignore_ascii_case("default") {
+            out.push(Diagnostic::field(&decl.name, "name", format!("\"default\" is reserved by {service}")));
+        }
+    }
+    let subnets = match decl.inputs.get("subnet_ids") {
+        Some(Input::List(l)) if l.len() >= 2 => l,
+        _ => {
+            out.push(Diagnostic::field(&decl.name, "subnet_ids", "a subnet group needs at least two subnets (in two AZs)"));
+            return;
+        }
+    };
+    if let Some(azs) = subnet_azs(stack, subnets) {
+        if azs.len() < 2 {
+            let azs: Vec<_> = azs.into_iter().collect();
+            out.push(Diagnostic::field(&decl.name, "subnet_ids", format!("the subnets are all in {}; they must span two AZs", azs.join(", "))));
+        }
+    }
+}

@@ -401,19 +401,10 @@ impl DistributionProvider {
         let Some(cfg) = d.distribution_config() else { return Ok(None) };
         let mut o = Observed::new(Distribution::KIND, d.id(), region);
         o.props = props_of(cfg, &tags);
-        let oacs: Vec<Value> = cfg
-            .origins()
-            .map(|o| o.items())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|o| o.origin_access_control_id().filter(|i| !i.is_empty()).map(Value::str))
-            .collect();
         o.outputs = Props::from([
             ("id".into(), Value::str(d.id())),
             ("arn".into(), Value::str(d.arn())),
             ("domain_name".into(), Value::str(d.domain_name())),
-            ("caller_reference".into(), Value::str(cfg.caller_reference())),
-            ("origin_access_controls".into(), Value::List(oacs)),
         ]);
         Ok(Some(o))
     }

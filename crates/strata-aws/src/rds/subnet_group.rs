@@ -10,7 +10,7 @@ use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, Provider, Prov
 use super::{sdk_tags, tags_of};
 use crate::props::{str_of, strs};
 use crate::error::err;
-use crate::naming::{derived_id, id_problem, RDS_GROUP};
+use crate::naming::{derived_id, RDS_GROUP};
 use crate::Aws;
 
 /// A DB subnet group. Multi-AZ instances need subnets in at least two AZs.
@@ -112,25 +112,7 @@ impl Provider for SubnetGroupProvider {
     }
 
     fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
-        if let Some(n) = decl.known("name").and_then(|v| v.as_str().map(str::to_string)) {
-            if let Some(p) = id_problem(RDS_GROUP, &n) {
-                out.push(Diagnostic::field(&decl.name, "name", p));
-            } else if n.eq_ignore_ascii_case("default") {
-                out.push(Diagnostic::field(&decl.name, "name", "\"default\" is reserved by RDS"));
-            }
-        }
-        match decl.inputs.get("subnet_ids") {
-            Some(Input::List(l)) if l.len() >= 2 => {}
-            _ => out.push(Diagnostic::field(&decl.name, "subnet_ids", "a DB subnet group needs at least two subnets (in two AZs)")),
-        }
-        if let Some(Input::List(subnets)) = decl.inputs.get("subnet_ids") {
-            if let Some(azs) = crate::props::subnet_azs(stack, subnets) {
-                if azs.len() < 2 && subnets.len() >= 2 {
-                    let azs: Vec<_> = azs.into_iter().collect();
-                    out.push(Diagnostic::field(&decl.name, "subnet_ids", format!("the subnets are all in {}; they must span two AZs", azs.join(", "))));
-                }
-            }
-        }
+        crate::props::validate_subnet_group(decl, stack, RDS_GROUP, "RDS", out);
     }
 
     fn normalize(&self, props: &mut Props) {

@@ -38,7 +38,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 
 /// The tag that lets `destroy` empty a bucket before deleting it.
 pub const FORCE_DESTROY_TAG: &str = "strata:force-destroy";
-const BUCKET: IdRules = IdRules { max_len: 63, min_len: 3, lowercase: true, what: "bucket name" };
+const BUCKET: IdRules = IdRules { max_len: 63, min_len: 3, lowercase: true };
 const WAF_PREFIX: &str = "aws-waf-logs-";
 
 /// A lifecycle rule: expire, or move to a cheaper storage class, after some days.
