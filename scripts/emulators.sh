@@ -63,7 +63,12 @@ start_localstack() {
 start_moto() {
   if healthy "$MOTO_URL/moto-api/"; then echo "moto already running"; return; fi
   install_moto
-  (cd "$dir" && nohup setsid "$dir/moto/bin/moto_server" -H 127.0.0.1 -p 5000 \
+  # moto's images plus an Ubuntu 20.04 stand-in (scripts/moto-amis.py); moto with
+  # DeleteCacheSubnetGroup, which moto 5.2.5 lacks (scripts/moto_server.py).
+  "$dir/moto/bin/python" "$root/scripts/moto-amis.py" "$dir/moto-amis.json"
+  # ACM: moto issues a DNS-validated certificate this many seconds after the
+  # request (it checks no records), standing in for DNS validation.
+  (cd "$dir" && MOTO_AMIS_PATH="$dir/moto-amis.json" MOTO_ACM_VALIDATION_WAIT=2 nohup setsid "$dir/moto/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p 5000 \
      >"$dir/moto.log" 2>&1 & echo $! >"$dir/moto.pid")
 }
 

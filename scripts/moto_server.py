@@ -1,0 +1,48 @@
+"""moto server with the one ElastiCache call moto 5.2.5 lacks.
+
+moto 5.2.5 answers `DeleteCacheSubnetGroup` with HTTP 500 ("has not been
+implemented"), so no stack with a cache subnet group could ever be destroyed on
+it. This launcher adds the call, as AWS behaves: the group goes away, a missing
+group is `CacheSubnetGroupNotFoundFault`, and a group a live cluster or
+replication group still uses is `CacheSubnetGroupInUse` (groups moto leaves in
+`deleting` do not count: moto never finishes deleting them). Everything else
+is moto unchanged. Run it like moto_server: python moto_server.py -H HOST -p PORT
+"""
+import sys
+
+from moto.core.responses import EmptyResult
+from moto.elasticache.exceptions import CacheSubnetGroupNotFound, ElastiCacheException
+from moto.elasticache.models import ElastiCacheBackend
+from moto.elasticache.responses import ElastiCacheResponse
+
+
+class CacheSubnetGroupInUse(ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+    def __init__(self, name: str):
+        super().__init__(f"Cache subnet group {name} is currently in use by a cache cluster.")
+
+
+def _delete_cache_subnet_group(self, cache_subnet_group_name):
+    if cache_subnet_group_name not in self.cache_subnet_groups:
+        raise CacheSubnetGroupNotFound(cache_subnet_group_name)
+    users = [c for c in self.cache_clusters.values() if getattr(c, "cache_subnet_group_name", None) == cache_subnet_group_name and getattr(c, "cache_cluster_status", "") != "deleting"]
+    users += [g for g in self.replication_groups.values() if getattr(g, "cache_subnet_group_name", None) == cache_subnet_group_name and getattr(g, "status", "") != "deleting"]
+    if users:
+        raise CacheSubnetGroupInUse(cache_subnet_group_name)
+    group = self.cache_subnet_groups.pop(cache_subnet_group_name)
+    self.tagging_service.delete_all_tags_for_resource(group.arn)
+
+
+def _delete_cache_subnet_group_response(self):
+    self.elasticache_backend.delete_cache_subnet_group(self._get_param("CacheSubnetGroupName"))
+    return EmptyResult()
+
+
+ElastiCacheBackend.delete_cache_subnet_group = _delete_cache_subnet_group
+ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group_response
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.exit(main())
