@@ -279,8 +279,35 @@ pub(crate) async fn discover(
         return Err(e);
     }
     // Stable order regardless of completion order.
-    found.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
-    Ok(found)
+    found.sort_by(|a, b| (a.kind, &a.id, &a.region).cmp(&(b.kind, &b.id, &b.region)));
+    Ok(dedup_global(stack, found))
+}
+
+/// A resource of a global service (a Route 53 record) can be seen from every
+/// region the stack lists: one physical resource, several observations. Keep
+/// one, seen from the region its declaration names (or the stack's region).
+fn dedup_global(stack: &Stack, found: Vec<Observed>) -> Vec<Observed> {
+    let home = |o: &Observed| -> String {
+        let name = o.logical_name().unwrap_or_default();
+        stack
+            .resources()
+            .iter()
+            .find(|d| d.name == name && d.kind == o.kind)
+            .map(|d| stack.region_of(d))
+            .unwrap_or_else(|| stack.region().to_string())
+    };
+    let mut out: Vec<Observed> = Vec::with_capacity(found.len());
+    for o in found {
+        match out.last_mut() {
+            Some(prev) if prev.kind == o.kind && prev.id == o.id => {
+                if o.region == home(&o) {
+                    *prev = o;
+                }
+            }
+            _ => out.push(o),
+        }
+    }
+    out
 }
 
 /// Group discovered resources by logical name; two live resources claiming one
@@ -412,6 +439,11 @@ pub(crate) async fn plan(
                 ),
             ));
         }
+        if action == Action::Delete {
+            if let Some(why) = registry.get(o.kind).and_then(|p| p.delete_refusal(&o)) {
+                problems.push(Diagnostic::new(&name, None, why));
+            }
+        }
         let reason = match operation {
             Operation::Apply => "no longer declared",
             Operation::Destroy => "destroy",
@@ -511,6 +543,11 @@ fn plan_existing(
     } else {
         (Action::Update, provider.update_warning(&diff).map(|w| format!("warning: {w}")))
     };
+    if action == Action::Replace {
+        if let Some(why) = provider.delete_refusal(&o) {
+            problems.push(Diagnostic::new(&decl.name, None, format!("must be replaced, but {why}")));
+        }
+    }
     if action == Action::Replace && (decl.options.protect || o.is_protected()) {
         problems.push(Diagnostic::new(
             &decl.name,
@@ -537,3 +574,32 @@ fn plan_existing(
 
 /// Shared handle type used by the reconciler.
 pub(crate) type ProviderRef = Arc<dyn Provider>;
+
+#[cfg(test)]
+mod dedup_tests {
+    use super::*;
+
+    fn seen(region: &str, id: &str) -> Observed {
+        let tags = Value::Map(BTreeMap::from([
+            (tags::STACK.to_string(), Value::str("s")),
+            (tags::RESOURCE.to_string(), Value::str("rec")),
+        ]));
+        Observed {
+            kind: "test:Record",
+            id: id.into(),
+            region: region.into(),
+            props: BTreeMap::from([("tags".to_string(), tags)]),
+            outputs: BTreeMap::new(),
+            refs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_global_resource_seen_from_two_regions_is_one_resource_from_its_home_region() {
+        let stack = Stack::new("s", "eu-central-1");
+        let found = vec![seen("eu-central-1", "zone/rec"), seen("us-east-1", "zone/rec"), seen("us-east-1", "zone/other")];
+        let kept = dedup_global(&stack, found);
+        let ids: Vec<(&str, &str)> = kept.iter().map(|o| (o.id.as_str(), o.region.as_str())).collect();
+        assert_eq!(ids, vec![("zone/rec", "eu-central-1"), ("zone/other", "us-east-1")]);
+    }
+}

@@ -364,6 +364,13 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// Why the cloud itself would refuse to delete this resource (a database
+    /// with deletion protection on), so that a plan that deletes or replaces
+    /// it is refused before anything changes, rather than failing halfway.
+    fn delete_refusal(&self, _actual: &Observed) -> Option<String> {
+        None
+    }
+
     /// Typical duration, used to start the critical path first.
     fn estimate(&self, _op: Op) -> Duration {
         Duration::from_secs(5)
@@ -395,7 +402,12 @@ pub trait Provider: Send + Sync + 'static {
             LookupQuery::StackRef { stack, resource } => {
                 let scope = DiscoverScope { stack: stack.clone(), region: region.to_string() };
                 let found = self.discover(&scope).await?;
-                Ok(found.into_iter().filter(|o| o.logical_name().as_deref() == Some(resource.as_str())).collect())
+                Ok(found
+                .into_iter()
+                // Ownership is confirmed by tag, not trusted to the provider's filter.
+                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
+                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
+                .collect())
             }
             LookupQuery::ByFilters(_) => Err(ProviderError::new(
                 ErrorClass::Invalid,
