@@ -24,7 +24,13 @@ use crate::Aws;
 
 pub(crate) fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(CertificateProvider { aws: aws.clone() }));
+    r.register(Arc::new(ValidationProvider { aws: aws.clone() }));
 }
+
+/// The tag a [`CertificateValidation`] leaves on its certificate once issued:
+/// its own logical name. It is the validation's state, and it is not part of
+/// the certificate's tags as far as the certificate is concerned.
+pub const VALIDATION_TAG: &str = "strata:validation";
 
 /// A DNS-validated certificate.
 ///
@@ -59,6 +65,18 @@ impl Certificate {
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
         self.tags.insert(key.into(), value.into().into_input());
         self
+    }
+}
+
+impl CertificateHandle {
+    /// The name of the DNS validation record for `domain` (one of the
+    /// certificate's names), for a Route 53 [`Record`](crate::route53::Record).
+    pub fn validation_record_name_for(&self, domain: &str) -> strata_core::Output<String> {
+        self.0.output(&format!("validation_record_name:{domain}"))
+    }
+    /// The value (a CNAME target) of the validation record for `domain`.
+    pub fn validation_record_value_for(&self, domain: &str) -> strata_core::Output<String> {
+        self.0.output(&format!("validation_record_value:{domain}"))
     }
 }
 
@@ -136,25 +154,46 @@ impl CertificateProvider {
             ("arn".into(), Value::str(arn)),
             ("id".into(), Value::str(arn)),
             ("status".into(), Value::str(c.status().map(|s| s.as_str()).unwrap_or_default())),
-            ("validation_records".into(), Value::List(records)),
+            ("validation_records".into(), Value::List(records.clone())),
         ]);
         for (k, f) in [("validation_record_name", "name"), ("validation_record_type", "type"), ("validation_record_value", "value")] {
             o.outputs.insert(k.into(), first.get(f).cloned().unwrap_or(Value::str("")));
         }
+        for r in records.iter().filter_map(Value::as_map) {
+            let domain = r.get("domain").and_then(Value::as_str).unwrap_or_default().to_string();
+            for f in ["name", "value"] {
+                o.outputs.insert(format!("validation_record_{f}:{domain}"), r.get(f).cloned().unwrap_or(Value::str("")));
+            }
+        }
+        o.outputs.insert("issued".into(), Value::Bool(c.status() == Some(&CertificateStatus::Issued)));
         Ok(Some(o))
     }
 
     async fn tags(&self, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let t = self
-            .aws
-            .acm(region)
-            .list_tags_for_certificate()
-            .certificate_arn(arn)
-            .send()
-            .await
-            .map_err(err("ListTagsForCertificate"))?;
-        Ok(t.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect())
+        let mut t = raw_tags(&self.aws, region, arn).await?;
+        t.remove(VALIDATION_TAG);
+        Ok(t)
     }
+}
+
+/// Every certificate of the region (one paginated call).
+async fn certificate_arns(aws: &Aws, region: &str) -> Result<Vec<String>, ProviderError> {
+    let list = aws
+        .acm(region)
+        .list_certificates()
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(err("ListCertificates"))?;
+    Ok(list.iter().filter_map(|c| c.certificate_arn().map(str::to_string)).collect())
+}
+
+/// Every tag of a certificate, the validation's included.
+async fn raw_tags(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+    let t = aws.acm(region).list_tags_for_certificate().certificate_arn(arn).send().await.map_err(err("ListTagsForCertificate"))?;
+    Ok(t.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect())
 }
 
 #[async_trait]
@@ -200,19 +239,9 @@ impl Provider for CertificateProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let list = self
-            .aws
-            .acm(&scope.region)
-            .list_certificates()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("ListCertificates"))?;
         let mut out = Vec::new();
-        for c in &list {
-            let Some(arn) = c.certificate_arn() else { continue };
+        for arn in certificate_arns(&self.aws, &scope.region).await? {
+            let arn = arn.as_str();
             let t = self.tags(&scope.region, arn).await?;
             if t.get(tags::STACK) == Some(&scope.stack) {
                 out.extend(self.observe(&scope.region, arn, t).await?);
@@ -342,6 +371,182 @@ impl Provider for CertificateProvider {
                 .map_err(err("RemoveTagsFromCertificate"))?;
         }
         Ok(())
+    }
+}
+
+/// The wait for a DNS-validated [`Certificate`] to be issued, after its
+/// validation records exist, like Terraform's `aws_acm_certificate_validation`.
+/// Give what needs an issued certificate (an HTTPS listener, a CloudFront
+/// distribution) this resource's `certificate_arn`, and each validation
+/// [`Record`](crate::route53::Record)'s `fqdn` to [`CertificateValidation::record`],
+/// so the order is: certificate, records, validation, users.
+///
+/// It creates nothing in the cloud: once the certificate is issued it writes its
+/// logical name into the certificate's `strata:validation` tag, which is how the
+/// next run finds it; delete removes the tag.
+///
+/// ```
+/// use strata_core::Stack;
+/// use strata_aws::acm::{Certificate, CertificateValidation};
+/// use strata_aws::route53::{HostedZone, Record};
+/// let mut stack = Stack::new("demo", "eu-central-1");
+/// let zone = stack.add("zone", HostedZone::public("miamo.com"));
+/// let cert = stack.add("cert", Certificate::dns(["www.miamo.com"]));
+/// let record = stack.add("cert-dns", Record::cname(
+///     zone.zone_id(),
+///     cert.validation_record_name_for("www.miamo.com"),
+///     cert.validation_record_value_for("www.miamo.com"),
+/// ));
+/// let issued = stack.add("cert-issued", CertificateValidation::new(cert.arn()).record(record.fqdn()));
+/// let _arn_for_listeners = issued.certificate_arn();
+/// ```
+#[derive(Clone, Debug)]
+pub struct CertificateValidation {
+    certificate_arn: Input,
+    records: Vec<Input>,
+}
+
+impl CertificateValidation {
+    pub fn new(certificate_arn: impl Into<Arg<String>>) -> Self {
+        CertificateValidation { certificate_arn: certificate_arn.into().into_input(), records: Vec::new() }
+    }
+    /// A validation record to wait for (its `fqdn` output).
+    pub fn record(mut self, fqdn: impl Into<Arg<String>>) -> Self {
+        self.records.push(fqdn.into().into_input());
+        self
+    }
+}
+
+crate::handle!(
+    /// Outputs of a [`CertificateValidation`].
+    CertificateValidationHandle { certificate_arn: "certificate_arn" }
+);
+
+impl Resource for CertificateValidation {
+    const KIND: &'static str = "aws:acm:CertificateValidation";
+    type Handle = CertificateValidationHandle;
+    fn into_inputs(self) -> BTreeMap<String, Input> {
+        BTreeMap::from([
+            ("certificate_arn".to_string(), self.certificate_arn),
+            ("records".to_string(), Input::List(self.records)),
+        ])
+    }
+}
+
+pub(crate) struct ValidationProvider {
+    aws: Aws,
+}
+
+impl ValidationProvider {
+    /// The validation recorded on certificate `arn` (its tags), if any.
+    fn observe(region: &str, arn: &str, tags: &Tags) -> Option<Observed> {
+        let name = tags.get(VALIDATION_TAG)?;
+        let stack = tags.get(tags::STACK)?;
+        let mut o = Observed::new(CertificateValidation::KIND, arn, region);
+        let state = Tags::from([(tags::STACK.to_string(), stack.clone()), (tags::RESOURCE.to_string(), name.clone())]);
+        o.props = Props::from([("certificate_arn".into(), Value::str(arn)), ("tags".into(), Value::from_tags(&state))]);
+        o.outputs = Props::from([("certificate_arn".into(), Value::str(arn)), ("id".into(), Value::str(arn))]);
+        o.refs = vec![arn.to_string()];
+        Some(o)
+    }
+}
+
+#[async_trait]
+impl Provider for ValidationProvider {
+    fn kind(&self) -> &'static str {
+        CertificateValidation::KIND
+    }
+
+    fn taggable(&self) -> bool {
+        false
+    }
+
+    fn replace_fields(&self) -> &'static [&'static str] {
+        &["certificate_arn"]
+    }
+
+    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
+        let want: Props = desired.iter().filter(|(k, _)| *k == "certificate_arn").map(|(k, v)| (k.clone(), v.clone())).collect();
+        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
+    }
+
+    fn estimate(&self, op: Op) -> Duration {
+        match op {
+            // DNS validation: usually minutes after the records exist.
+            Op::Create => Duration::from_secs(5 * 60),
+            _ => Duration::from_secs(1),
+        }
+    }
+
+    fn default_timeout(&self, _op: Op) -> Duration {
+        Duration::from_secs(75 * 60)
+    }
+
+    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in certificate_arns(&self.aws, &scope.region).await? {
+            let arn = arn.as_str();
+            let t = raw_tags(&self.aws, &scope.region, arn).await?;
+            if t.get(tags::STACK) == Some(&scope.stack) {
+                out.extend(Self::observe(&scope.region, arn, &t));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
+        match raw_tags(&self.aws, region, id).await {
+            Ok(t) => Ok(Self::observe(region, id, &t)),
+            Err(e) => crate::not_found_none(e),
+        }
+    }
+
+    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
+        let c = self.aws.acm(&cx.region);
+        let arn = desired.get("certificate_arn").and_then(Value::as_str).unwrap_or_default().to_string();
+        let what = format!("certificate {arn} to be issued (its DNS validation records must resolve)");
+        wait_until(&what, cx.timeout, cx.poll, || async {
+            let d = c.describe_certificate().certificate_arn(&arn).send().await.map_err(err("DescribeCertificate"))?;
+            match d.certificate().and_then(|c| c.status()) {
+                Some(CertificateStatus::Issued) => Ok(Some(())),
+                Some(s @ (CertificateStatus::Failed | CertificateStatus::ValidationTimedOut | CertificateStatus::Revoked)) => {
+                    Err(ProviderError::new(ErrorClass::Fatal, "DescribeCertificate", format!("certificate {arn} is {}", s.as_str())))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+        let tag = Tag::builder()
+            .key(VALIDATION_TAG)
+            .value(&cx.name)
+            .build()
+            .map_err(|e| ProviderError::new(ErrorClass::Invalid, "AddTagsToCertificate", e.to_string()))?;
+        c.add_tags_to_certificate().certificate_arn(&arn).tags(tag).send().await.map_err(err("AddTagsToCertificate"))?;
+        let mut t = raw_tags(&self.aws, &cx.region, &arn).await?;
+        // The tag may not be readable yet; the state is what was just written.
+        t.insert(VALIDATION_TAG.into(), cx.name.clone());
+        t.insert(tags::STACK.into(), cx.stack.clone());
+        Self::observe(&cx.region, &arn, &t)
+            .ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "AddTagsToCertificate", format!("certificate {arn} lost its tags")))
+    }
+
+    async fn update(&self, _cx: &OpContext, actual: &Observed, _desired: &Props, _diff: &Diff) -> Result<Observed, ProviderError> {
+        Ok(actual.clone())
+    }
+
+    /// Its state tags are not tags of its own (see the type's docs).
+    async fn set_tags(&self, _cx: &OpContext, _actual: &Observed, _add: &Tags, _remove: &[String]) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let tag = Tag::builder()
+            .key(VALIDATION_TAG)
+            .set_value(actual.tags().get(tags::RESOURCE).cloned())
+            .build()
+            .map_err(|e| ProviderError::new(ErrorClass::Invalid, "RemoveTagsFromCertificate", e.to_string()))?;
+        let r = self.aws.acm(&cx.region).remove_tags_from_certificate().certificate_arn(&actual.id).tags(tag).send().await;
+        crate::gone_ok(r.map(|_| ()).map_err(err("RemoveTagsFromCertificate")))
     }
 }
 

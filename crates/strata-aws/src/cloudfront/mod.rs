@@ -483,7 +483,13 @@ impl Provider for DistributionProvider {
         }
         if let Some(Input::Output(o)) = decl.inputs.get("web_acl_arn") {
             if let Some(acl) = o.source().and_then(|(id, _)| stack.resource(id)) {
-                if acl.known("scope").and_then(|v| v.as_str().map(str::to_string)).as_deref() != Some("CLOUDFRONT") {
+                // A looked-up ACL (another stack's) shows its scope only by its region.
+                let scope = if acl.is_lookup() {
+                    (stack.region_of(acl) == "us-east-1").then(|| "CLOUDFRONT".to_string())
+                } else {
+                    acl.known("scope").and_then(|v| v.as_str().map(str::to_string))
+                };
+                if scope.as_deref() != Some("CLOUDFRONT") {
                     problem("web_acl_arn", format!("{} is a REGIONAL web ACL; a distribution needs WafScope::CloudFront", acl.name));
                 }
             }

@@ -62,7 +62,12 @@ pub(crate) async fn default_lookup(
         LookupQuery::StackRef { stack, resource } => {
             let scope = DiscoverScope { stack: stack.clone(), region: region.to_string() };
             let found = p.discover(&scope).await?;
-            Ok(found.into_iter().filter(|o| o.logical_name().as_deref() == Some(resource.as_str())).collect())
+            Ok(found
+                .into_iter()
+                // Ownership is confirmed by tag, not trusted to the provider's filter.
+                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
+                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
+                .collect())
         }
         LookupQuery::ByFilters(_) => Err(ProviderError::new(
             strata_engine::ErrorClass::Invalid,

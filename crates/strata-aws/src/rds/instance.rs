@@ -860,6 +860,12 @@ impl Provider for InstanceProvider {
         Ok(self.observe(&cx.region, &d))
     }
 
+    fn delete_refusal(&self, actual: &Observed) -> Option<String> {
+        (boolean(&actual.props, "deletion_protection") == Some(true)).then(|| {
+            format!("{} has deletion protection on; set deletion_protection(false) and apply, then destroy or remove it", actual.id)
+        })
+    }
+
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
         if boolean(&actual.props, "deletion_protection") == Some(true) {
             return Err(ProviderError::new(

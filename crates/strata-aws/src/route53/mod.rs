@@ -107,7 +107,7 @@ impl Resource for HostedZone {
 #[derive(Clone, Debug)]
 pub struct Record {
     zone_id: Input,
-    name: String,
+    name: Input,
     rtype: String,
     ttl: i64,
     values: Vec<Input>,
@@ -115,29 +115,45 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record with values (`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `NS`).
-    pub fn new<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(zone_id: impl Into<Arg<String>>, name: &str, rtype: &str, values: I) -> Self {
+    /// A record with values (`A`, `AAAA`, `CNAME`, `TXT`, `MX`, `NS`). The
+    /// name is usually a literal; it may be another resource's output (an ACM
+    /// validation record's name), known only when that resource exists.
+    pub fn new<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(
+        zone_id: impl Into<Arg<String>>,
+        name: impl Into<Arg<String>>,
+        rtype: &str,
+        values: I,
+    ) -> Self {
+        let name = match name.into().into_input() {
+            Input::Known(Value::Str(n)) => Input::from(normalize_name(&n)),
+            other => other,
+        };
         Record {
             zone_id: zone_id.into().into_input(),
-            name: normalize_name(name),
+            name,
             rtype: rtype.to_ascii_uppercase(),
             ttl: 300,
             values: values.into_iter().map(|v| v.into().into_input()).collect(),
             alias: None,
         }
     }
-    pub fn a<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(zone_id: impl Into<Arg<String>>, name: &str, addresses: I) -> Self {
+    pub fn a<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(zone_id: impl Into<Arg<String>>, name: impl Into<Arg<String>>, addresses: I) -> Self {
         Record::new(zone_id, name, "A", addresses)
     }
-    pub fn cname(zone_id: impl Into<Arg<String>>, name: &str, target: impl Into<Arg<String>>) -> Self {
+    pub fn cname(zone_id: impl Into<Arg<String>>, name: impl Into<Arg<String>>, target: impl Into<Arg<String>>) -> Self {
         Record::new(zone_id, name, "CNAME", [target])
     }
-    pub fn txt(zone_id: impl Into<Arg<String>>, name: &str, text: impl Into<Arg<String>>) -> Self {
+    pub fn txt(zone_id: impl Into<Arg<String>>, name: impl Into<Arg<String>>, text: impl Into<Arg<String>>) -> Self {
         Record::new(zone_id, name, "TXT", [text])
     }
     /// An alias `A` record to a CloudFront distribution or a load balancer
     /// (`target_zone_id`: [`CLOUDFRONT_ZONE_ID`], or the ALB's `zone_id`).
-    pub fn alias(zone_id: impl Into<Arg<String>>, name: &str, dns_name: impl Into<Arg<String>>, target_zone_id: impl Into<Arg<String>>) -> Self {
+    pub fn alias(
+        zone_id: impl Into<Arg<String>>,
+        name: impl Into<Arg<String>>,
+        dns_name: impl Into<Arg<String>>,
+        target_zone_id: impl Into<Arg<String>>,
+    ) -> Self {
         Record {
             alias: Some((dns_name.into().into_input(), target_zone_id.into().into_input(), false)),
             ..Record::new(zone_id, name, "A", Vec::<String>::new())
@@ -171,7 +187,7 @@ impl Resource for Record {
         };
         BTreeMap::from([
             ("zone_id".to_string(), self.zone_id),
-            ("name".to_string(), Input::from(self.name)),
+            ("name".to_string(), self.name),
             ("type".to_string(), Input::from(self.rtype)),
             ("ttl".to_string(), ttl),
             ("values".to_string(), Input::List(self.values)),
@@ -644,6 +660,10 @@ impl Provider for RecordProvider {
             l.sort();
         }
         if let Some(Value::Str(n)) = props.get_mut("alias_dns_name") {
+            *n = normalize_name(n);
+        }
+        // A name from another resource's output arrives as that service wrote it.
+        if let Some(Value::Str(n)) = props.get_mut("name") {
             *n = normalize_name(n);
         }
     }
