@@ -4,13 +4,13 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 moto := env_var_or_default("STRATA_MOTO_URL", "http://127.0.0.1:5000")
 
-# Deploy the demo stack on the local emulator: plan, apply, outputs, plan again.
+# Deploy the Miamo prod stack on the local emulator: plan, apply, outputs, plan again.
 demo: emulators
     #!/usr/bin/env bash
     set -euo pipefail
     export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-{{moto}}}"
-    cargo build --quiet --example network
-    ex=target/debug/examples/network
+    cargo build --quiet --example prod
+    ex=target/debug/examples/prod
     echo "== plan";            $ex plan
     echo "== apply";           $ex apply --yes
     echo "== outputs";         $ex outputs

@@ -283,12 +283,13 @@ async fn data_stores_lifecycle_on_moto() {
     }
 }
 
-/// Cache subnet groups on moto: create, verify, no-op. moto does not implement
-/// `DeleteCacheSubnetGroup` (HTTP 500), so the lifecycle test above runs its
-/// caches without one and the delete is tested with smithy mocks in the AWS
-/// crate (`delete_cache_subnet_group_with_smithy_mocks_because_moto_lacks_it`).
+/// Cache subnet groups on moto: create, verify, no-op, destroy. moto 5.2.5 does
+/// not implement `DeleteCacheSubnetGroup`; the moto that `scripts/emulators.sh`
+/// starts adds it (`scripts/moto_server.py`). The AWS crate also tests the
+/// request with smithy mocks
+/// (`delete_cache_subnet_group_with_smithy_mocks_because_moto_lacks_it`).
 #[tokio::test(flavor = "multi_thread")]
-async fn cache_subnet_group_on_moto_without_delete() {
+async fn cache_subnet_group_lifecycle_on_moto() {
     let url = Emulator::Moto.url();
     let name = unique_stack("cachenet");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
@@ -321,6 +322,11 @@ async fn cache_subnet_group_on_moto_without_delete() {
     assert!(!plan.has_changes(), "{}", plan.render_text());
     assert!(engine.apply(&s, plan).await.is_success());
     assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0);
+
+    // Destroy: the replication group first, then its subnet group.
+    let report = engine.apply(&s, engine.plan_destroy(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(ec.describe_cache_subnet_groups().cache_subnet_group_name(&group).send().await.is_err(), "subnet group deleted");
 }
 
 /// A deletion-protected database refuses `destroy` and says how to proceed;
@@ -331,6 +337,7 @@ async fn protected_database_and_final_snapshot_on_moto() {
     let name = unique_stack("protected");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let engine = fast_engine(&aws);
+    let counter = aws.counter();
     let rds = aws_sdk_rds::Client::new(&strata_aws_testkit::sdk_config(&url, REGION).await);
     let stack = |protect: bool| {
         let mut s = Stack::new(&name, REGION);
@@ -349,10 +356,13 @@ async fn protected_database_and_final_snapshot_on_moto() {
     assert!(db.master_user_secret().is_some(), "RDS manages the master password by default");
     assert_eq!(db.storage_encrypted(), Some(true), "encrypted by default");
 
-    let report = engine.apply(&stack(true), engine.plan_destroy(&stack(true)).await.unwrap()).await;
-    assert!(!report.is_success());
-    let text = strata::cli::render_report(&report);
+    // The destroy plan is refused before anything changes (nothing else of
+    // the stack is deleted either), and says how to proceed.
+    let before = counter.snapshot();
+    let Err(refused) = engine.plan_destroy(&stack(true)).await else { panic!("a protected database refuses the destroy plan") };
+    let text = refused.to_string();
     assert!(text.contains("deletion protection") && text.contains("deletion_protection(false)"), "{text}");
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0);
     assert!(rds.describe_db_instances().db_instance_identifier(&id).send().await.is_ok(), "still there");
 
     // Turn protection off in place, then destroy: a final snapshot is kept.

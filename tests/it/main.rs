@@ -2,13 +2,28 @@
 //! the SDKs again), one module per area. They run against real emulators over
 //! HTTP; `just test` starts them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// Each Miamo example (below) declares the component module it shares with the
+// other two, so the test binary holds one copy per example, as they are built.
+#![allow(clippy::duplicate_mod)]
 
 mod api_calls;
 mod certificates;
 mod cli;
 mod compute;
 mod data_stores;
+mod inventory;
 mod load_balancing;
+// The Miamo examples themselves (settings and component), for miamo_stacks.
+#[allow(dead_code)]
+#[path = "../../examples/dev.rs"]
+mod miamo_dev;
+#[allow(dead_code)]
+#[path = "../../examples/prod.rs"]
+mod miamo_prod;
+#[allow(dead_code)]
+#[path = "../../examples/stage.rs"]
+mod miamo_stage;
+mod miamo_stacks;
 mod network;
 mod operations;
 mod protection;

@@ -41,12 +41,12 @@ fn ops_stack(name: &str, k: Knobs, api: bool) -> Stack {
     );
     let public = s.add("public", HostedZone::public(&format!("{name}.example.com")));
     let internal = s.add("internal", HostedZone::private(&format!("{name}.internal"), vpc.id()));
-    s.add("www", Record::a(public.zone_id(), &format!("www.{name}.example.com"), [k.www]).ttl(k.ttl));
-    s.add("cdn", Record::alias(public.zone_id(), &format!("cdn.{name}.example.com"), "d111111abcdef8.cloudfront.net", CLOUDFRONT_ZONE_ID));
-    s.add("verify", Record::txt(public.zone_id(), &format!("{name}.example.com"), "v=spf1 -all"));
-    s.add("db", Record::cname(internal.zone_id(), &format!("db.{name}.internal"), "db.example.rds.amazonaws.com"));
+    s.add("www", Record::a(public.zone_id(), format!("www.{name}.example.com"), [k.www]).ttl(k.ttl));
+    s.add("cdn", Record::alias(public.zone_id(), format!("cdn.{name}.example.com"), "d111111abcdef8.cloudfront.net", CLOUDFRONT_ZONE_ID));
+    s.add("verify", Record::txt(public.zone_id(), format!("{name}.example.com"), "v=spf1 -all"));
+    s.add("db", Record::cname(internal.zone_id(), format!("db.{name}.internal"), "db.example.rds.amazonaws.com"));
     if api {
-        s.add("api", Record::a(public.zone_id(), &format!("api.{name}.example.com"), ["203.0.113.30"]));
+        s.add("api", Record::a(public.zone_id(), format!("api.{name}.example.com"), ["203.0.113.30"]));
     }
     s.export("logs_bucket", logs.bucket_name());
     s.export("name_servers", public.name_servers());

@@ -1,0 +1,203 @@
+//! An independent inventory: every resource of every service the Miamo stacks
+//! use that carries `strata:stack = <stack>`, read with raw SDK clients (not
+//! through strata's providers), in both regions the stacks use. Route 53
+//! records cannot be tagged: they count when an owner record names the stack.
+
+use std::collections::BTreeSet;
+
+use aws_config::SdkConfig;
+
+const STACK_TAG: &str = "strata:stack";
+const REGIONS: [&str; 2] = ["eu-central-1", "us-east-1"];
+
+fn tagged<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
+    tags.into_iter().any(|(k, v)| k == STACK_TAG && v == stack)
+}
+
+async fn conf(url: &str, region: &str) -> SdkConfig {
+    strata_aws_testkit::sdk_config(url, region).await
+}
+
+/// `kind id` of everything tagged with `stack`, sorted.
+pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let home = conf(url, REGIONS[0]).await;
+
+    // EC2 (VPC, subnets, gateways, addresses, route tables, groups, instances).
+    let ec2 = aws_sdk_ec2::Client::new(&home);
+    out.extend(strata_aws_testkit::ec2_leftovers(&ec2, stack).await);
+
+    // ELBv2.
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&home);
+    let mut arns: Vec<String> = Vec::new();
+    let lbs = elb.describe_load_balancers().send().await.unwrap();
+    arns.extend(lbs.load_balancers().iter().filter_map(|l| l.load_balancer_arn().map(str::to_string)));
+    let tgs = elb.describe_target_groups().send().await.unwrap();
+    arns.extend(tgs.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
+    for arn in arns {
+        let t = elb.describe_tags().resource_arns(&arn).send().await.unwrap();
+        if t.tag_descriptions().iter().any(|d| tagged(d.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)) {
+            out.insert(format!("elbv2 {arn}"));
+        }
+    }
+
+    // Secrets Manager (secrets scheduled for deletion are gone).
+    let sm = aws_sdk_secretsmanager::Client::new(&home);
+    for s in sm.list_secrets().send().await.unwrap().secret_list() {
+        if s.deleted_date().is_none() && tagged(s.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+            out.insert(format!("secret {}", s.name().unwrap_or("")));
+        }
+    }
+
+    // RDS instances and subnet groups.
+    let rds = aws_sdk_rds::Client::new(&home);
+    for db in rds.describe_db_instances().send().await.unwrap().db_instances() {
+        if db.db_instance_status() != Some("deleting")
+            && tagged(db.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)
+        {
+            out.insert(format!("rds-instance {}", db.db_instance_identifier().unwrap_or("")));
+        }
+    }
+    for g in rds.describe_db_subnet_groups().send().await.unwrap().db_subnet_groups() {
+        let arn = g.db_subnet_group_arn().unwrap_or_default();
+        let t = rds.list_tags_for_resource().resource_name(arn).send().await.unwrap();
+        if tagged(t.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+            out.insert(format!("rds-subnet-group {}", g.db_subnet_group_name().unwrap_or("")));
+        }
+    }
+
+    // ElastiCache replication groups (moto leaves deleted ones `deleting`) and subnet groups.
+    let ec = aws_sdk_elasticache::Client::new(&home);
+    let mut ec_arns: Vec<(String, String)> = Vec::new();
+    for g in ec.describe_replication_groups().send().await.unwrap().replication_groups() {
+        if g.status() != Some("deleting") {
+            ec_arns.push(("replication-group".into(), g.arn().unwrap_or_default().to_string()));
+        }
+    }
+    for g in ec.describe_cache_subnet_groups().send().await.unwrap().cache_subnet_groups() {
+        ec_arns.push(("cache-subnet-group".into(), g.arn().unwrap_or_default().to_string()));
+    }
+    for (kind, arn) in ec_arns {
+        let t = ec.list_tags_for_resource().resource_name(&arn).send().await.unwrap();
+        if tagged(t.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+            out.insert(format!("{kind} {arn}"));
+        }
+    }
+
+    // OpenSearch.
+    let os = aws_sdk_opensearch::Client::new(&home);
+    for d in os.list_domain_names().send().await.unwrap().domain_names() {
+        let name = d.domain_name().unwrap_or_default();
+        let got = os.describe_domain().domain_name(name).send().await.unwrap();
+        let Some(status) = got.domain_status() else { continue };
+        if status.deleted() == Some(true) {
+            continue;
+        }
+        let t = os.list_tags().arn(status.arn()).send().await.unwrap();
+        if tagged(t.tag_list().iter().map(|t| (t.key(), t.value())), stack) {
+            out.insert(format!("opensearch {name}"));
+        }
+    }
+
+    // Route 53: zones by tag, records by owner record.
+    let r53 = aws_sdk_route53::Client::new(&home);
+    let owner = format!("\"strata-owner={stack}/");
+    for z in r53.list_hosted_zones().send().await.unwrap().hosted_zones() {
+        let id = z.id().trim_start_matches("/hostedzone/").to_string();
+        let t = r53
+            .list_tags_for_resource()
+            .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+            .resource_id(&id)
+            .send()
+            .await
+            .unwrap();
+        if t.resource_tag_set().is_some_and(|s| tagged(s.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)) {
+            out.insert(format!("hosted-zone {id} {}", z.name()));
+        }
+        let sets = r53.list_resource_record_sets().hosted_zone_id(&id).send().await.unwrap();
+        for r in sets.resource_record_sets() {
+            if r.resource_records().iter().any(|v| v.value().starts_with(&owner)) {
+                out.insert(format!("record-owner {id} {}", r.name()));
+            }
+        }
+    }
+
+    // SNS, CloudWatch, Backup, CloudFront (home region).
+    let sns = aws_sdk_sns::Client::new(&home);
+    for t in sns.list_topics().send().await.unwrap().topics() {
+        let arn = t.topic_arn().unwrap_or_default();
+        let tags = sns.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+        if tagged(tags.tags().iter().map(|t| (t.key(), t.value())), stack) {
+            out.insert(format!("sns-topic {arn}"));
+        }
+    }
+    let cw = aws_sdk_cloudwatch::Client::new(&home);
+    for a in cw.describe_alarms().max_records(100).send().await.unwrap().metric_alarms() {
+        let arn = a.alarm_arn().unwrap_or_default();
+        let tags = cw.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+        if tagged(tags.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+            out.insert(format!("alarm {}", a.alarm_name().unwrap_or("")));
+        }
+    }
+    let backup = aws_sdk_backup::Client::new(&home);
+    let mut backup_arns: Vec<(String, String)> = Vec::new();
+    for v in backup.list_backup_vaults().send().await.unwrap().backup_vault_list() {
+        backup_arns.push(("backup-vault".into(), v.backup_vault_arn().unwrap_or_default().to_string()));
+    }
+    for p in backup.list_backup_plans().send().await.unwrap().backup_plans_list() {
+        if p.deletion_date().is_none() {
+            backup_arns.push(("backup-plan".into(), p.backup_plan_arn().unwrap_or_default().to_string()));
+        }
+    }
+    for (kind, arn) in backup_arns {
+        let tags = backup.list_tags().resource_arn(&arn).send().await.unwrap();
+        if tags.tags().is_some_and(|m| m.get(STACK_TAG).map(String::as_str) == Some(stack)) {
+            out.insert(format!("{kind} {arn}"));
+        }
+    }
+    let cf = aws_sdk_cloudfront::Client::new(&home);
+    let list = cf.list_distributions().send().await.unwrap();
+    for d in list.distribution_list().map(|l| l.items()).unwrap_or_default() {
+        let tags = cf.list_tags_for_resource().resource(d.arn()).send().await.unwrap();
+        if tags.tags().is_some_and(|t| tagged(t.items().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack)) {
+            out.insert(format!("cloudfront {}", d.id()));
+        }
+    }
+
+    // Per region: ACM, S3 (buckets of that region), WAF.
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&home).force_path_style(true).build());
+    for b in s3.list_buckets().send().await.unwrap().buckets() {
+        let name = b.name().unwrap_or_default();
+        if let Ok(t) = s3.get_bucket_tagging().bucket(name).send().await {
+            if tagged(t.tag_set().iter().map(|t| (t.key(), t.value())), stack) {
+                out.insert(format!("s3 {name}"));
+            }
+        }
+    }
+    for region in REGIONS {
+        let c = conf(url, region).await;
+        let acm = aws_sdk_acm::Client::new(&c);
+        for cert in acm.list_certificates().send().await.unwrap().certificate_summary_list() {
+            let arn = cert.certificate_arn().unwrap_or_default();
+            let t = acm.list_tags_for_certificate().certificate_arn(arn).send().await.unwrap();
+            if tagged(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack) {
+                out.insert(format!("acm {arn}"));
+            }
+        }
+        let waf = aws_sdk_wafv2::Client::new(&c);
+        let scope = if region == "us-east-1" { aws_sdk_wafv2::types::Scope::Cloudfront } else { aws_sdk_wafv2::types::Scope::Regional };
+        let mut waf_arns: Vec<String> = Vec::new();
+        let sets = waf.list_ip_sets().scope(scope.clone()).send().await.unwrap();
+        waf_arns.extend(sets.ip_sets().iter().filter_map(|s| s.arn().map(str::to_string)));
+        let acls = waf.list_web_acls().scope(scope).send().await.unwrap();
+        waf_arns.extend(acls.web_acls().iter().filter_map(|s| s.arn().map(str::to_string)));
+        for arn in waf_arns {
+            let t = waf.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
+            let tags = t.tag_info_for_resource().map(|i| i.tag_list().to_vec()).unwrap_or_default();
+            if tagged(tags.iter().map(|t| (t.key(), t.value())), stack) {
+                out.insert(format!("waf {arn}"));
+            }
+        }
+    }
+    out
+}
