@@ -7,6 +7,7 @@
 #![allow(clippy::duplicate_mod)]
 
 mod api_calls;
+mod bad_input;
 mod certificates;
 mod cli;
 mod compute;
@@ -28,4 +29,5 @@ mod network;
 mod operations;
 mod protection;
 mod rate_limits;
+mod secure_defaults;
 mod support;

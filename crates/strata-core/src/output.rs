@@ -445,8 +445,8 @@ mod tests {
 
     #[test]
     fn map_zip_format_and_secret() {
-        let a = ResourceId(0);
-        let b = ResourceId(1);
+        let a = ResourceId(0, 0);
+        let b = ResourceId(1, 0);
         let host: Output<String> = Output::attribute(a, "address");
         let port: Output<i64> = Output::attribute(b, "port");
         let url = format_output("{}:{}", &[host.clone(), port.map(|p| p.to_string())]);

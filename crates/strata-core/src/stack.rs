@@ -10,9 +10,15 @@ use serde::Serialize;
 use crate::output::{Input, Output, OutputValue};
 use crate::value::Tags;
 
-/// Index of a resource (or lookup) inside its [`Stack`].
+/// A resource (or lookup) of a [`Stack`]: its index there, and the stack's
+/// serial (unique in the process), so that a reference carried into another
+/// `Stack` value is recognised and refused instead of pointing at whatever
+/// resource has the same index there.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
-pub struct ResourceId(pub usize);
+pub struct ResourceId(pub usize, pub u64);
+
+/// The next stack serial.
+static NEXT_STACK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// Tag keys of the state-tag contract (see `docs/ARCHITECTURE.md`).
 pub mod tags {
@@ -252,6 +258,7 @@ pub struct Stack {
     default_tags: Tags,
     exports: BTreeMap<String, Input>,
     prefix: Vec<String>,
+    serial: u64,
 }
 
 impl Stack {
@@ -263,7 +270,13 @@ impl Stack {
             default_tags: Tags::new(),
             exports: BTreeMap::new(),
             prefix: Vec::new(),
+            serial: NEXT_STACK.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// Whether `id` is a resource of this stack (not of another `Stack` value).
+    pub fn owns(&self, id: ResourceId) -> bool {
+        id.1 == self.serial && id.0 < self.resources.len()
     }
 
     pub fn name(&self) -> &str {
@@ -333,7 +346,7 @@ impl Stack {
         options: ResourceOptions,
         mode: Mode,
     ) -> Ref<R> {
-        let id = ResourceId(self.resources.len());
+        let id = ResourceId(self.resources.len(), self.serial);
         let full = self.qualified(&name);
         self.resources.push(ResourceDecl { id, kind: R::KIND, name: full.clone(), inputs, options, mode });
         let core = RefCore { id, name: full };
@@ -377,7 +390,7 @@ impl Stack {
     }
 
     pub fn resource(&self, id: ResourceId) -> Option<&ResourceDecl> {
-        self.resources.get(id.0)
+        self.resources.get(id.0).filter(|_| id.1 == self.serial)
     }
 
     /// The region a resource lives in.
@@ -387,7 +400,8 @@ impl Stack {
 
     /// Change a declared resource's options after the fact (components use this).
     pub fn options_mut(&mut self, id: ResourceId) -> Option<&mut ResourceOptions> {
-        self.resources.get_mut(id.0).map(|d| &mut d.options)
+        let serial = self.serial;
+        self.resources.get_mut(id.0).filter(|_| id.1 == serial).map(|d| &mut d.options)
     }
 }
 

@@ -21,10 +21,9 @@ impl DepGraph {
         for d in stack.resources() {
             graph.add_node(d.id);
         }
-        let n = stack.resources().len();
         for d in stack.resources() {
             for dep in d.deps() {
-                if dep.0 < n {
+                if stack.owns(dep) {
                     graph.add_edge(NodeIndex::new(dep.0), NodeIndex::new(d.id.0), ());
                 }
             }
@@ -35,19 +34,26 @@ impl DepGraph {
     /// References to resources that are not part of this stack (an output of
     /// another `Stack` value passed in by mistake).
     pub fn dangling(stack: &Stack) -> Vec<Diagnostic> {
-        let n = stack.resources().len();
+        const HOW: &str = "refers to a resource of another stack; a stack reaches another stack's resources \
+                           only through a stack reference (LookupQuery::StackRef)";
         let mut out = Vec::new();
         for d in stack.resources() {
             for (field, input) in &d.inputs {
                 let mut deps = BTreeSet::new();
                 input.deps(&mut deps);
-                if deps.iter().any(|id| id.0 >= n) {
-                    out.push(Diagnostic::field(
-                        &d.name,
-                        field,
-                        "refers to a resource of another stack; use a stack reference lookup instead",
-                    ));
+                if deps.iter().any(|id| !stack.owns(*id)) {
+                    out.push(Diagnostic::field(&d.name, field, HOW));
                 }
+            }
+            if d.options.depends_on.iter().any(|id| !stack.owns(*id)) {
+                out.push(Diagnostic::field(&d.name, "depends_on", HOW));
+            }
+        }
+        for (name, input) in stack.exports() {
+            let mut deps = BTreeSet::new();
+            input.deps(&mut deps);
+            if deps.iter().any(|id| !stack.owns(*id)) {
+                out.push(Diagnostic::field("stack", &format!("export {name}"), HOW));
             }
         }
         out

@@ -1,0 +1,462 @@
+//! The bad-input catalogue: malformed programs, one mistake each. Every one
+//! must be refused with a specific error that names the resource and the field,
+//! before any API call (the call counter must read zero), so that a typo changes
+//! nothing. The endpoint is a closed port: a call would fail loudly anyway.
+
+use strata::aws::acm::Certificate;
+use strata::aws::backup::{BackupRule, Plan, Vault};
+use strata::aws::cloudfront::Distribution;
+use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
+use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
+use strata::aws::kms::Key;
+use strata::aws::opensearch::Domain;
+use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
+use strata::aws::route53::{HostedZone, Record};
+use strata::aws::s3::Bucket;
+use strata::aws::secretsmanager::Secret;
+use strata::aws::wafv2::{IpSet, WafScope, WebAcl};
+use strata::engine::{CallCounter, Engine, EngineError};
+use strata::prelude::*;
+
+const REGION: &str = "eu-central-1";
+
+/// One malformed program: what it gets wrong, how it is built, and the error
+/// expected (resource, field, a phrase of the message).
+struct Case {
+    mistake: &'static str,
+    build: fn(&mut Stack),
+    resource: &'static str,
+    field: Option<&'static str>,
+    says: &'static str,
+}
+
+const fn case(mistake: &'static str, build: fn(&mut Stack), resource: &'static str, field: Option<&'static str>, says: &'static str) -> Case {
+    Case { mistake, build, resource, field, says }
+}
+
+fn vpc(s: &mut Stack) -> Output<String> {
+    s.add("vpc", Vpc::new("10.0.0.0/16")).id()
+}
+
+fn two_azs(s: &mut Stack) -> (Output<String>, Output<String>) {
+    let v = vpc(s);
+    let b = s.add("b", Subnet::new(v.clone(), "10.0.1.0/24", "eu-central-1b")).id();
+    let c = s.add("c", Subnet::new(v, "10.0.2.0/24", "eu-central-1c")).id();
+    (b, c)
+}
+
+fn one_az_groups(s: &mut Stack) -> (Output<String>, Output<String>) {
+    let v = vpc(s);
+    let b1 = s.add("b1", Subnet::new(v.clone(), "10.0.1.0/24", "eu-central-1b")).id();
+    let b2 = s.add("b2", Subnet::new(v, "10.0.2.0/24", "eu-central-1b")).id();
+    let db = s.add("db-subnets", DbSubnetGroup::new([b1.clone(), b2.clone()])).group_name();
+    let cache = s.add("cache-subnets", CacheSubnetGroup::new([b1, b2])).group_name();
+    (db, cache)
+}
+
+fn alb(s: &mut Stack) -> Output<String> {
+    let (b, c) = two_azs(s);
+    s.add("alb", LoadBalancer::internet_facing([b, c])).arn()
+}
+
+const ALB_ARN: &str = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
+
+const CASES: &[Case] = &[
+    // CIDRs and overlaps.
+    case("VPC CIDR with a /33", |s| drop(s.add("vpc", Vpc::new("10.0.0.0/33"))), "vpc", Some("cidr_block"), "10.0.0.0/33"),
+    case("VPC larger than /16", |s| drop(s.add("vpc", Vpc::new("10.0.0.0/8"))), "vpc", Some("cidr_block"), "/16"),
+    case("VPC CIDR that is not an address", |s| drop(s.add("vpc", Vpc::new("10.0.0.300/16"))), "vpc", Some("cidr_block"), "10.0.0.300/16"),
+    case(
+        "subnet outside its VPC",
+        |s| {
+            let v = vpc(s);
+            s.add("sub", Subnet::new(v, "10.1.0.0/24", "eu-central-1a"));
+        },
+        "sub",
+        Some("cidr_block"),
+        "10.0.0.0/16",
+    ),
+    case(
+        "subnets that overlap",
+        |s| {
+            let v = vpc(s);
+            s.add("a", Subnet::new(v.clone(), "10.0.1.0/24", "eu-central-1a"));
+            s.add("b", Subnet::new(v, "10.0.1.128/25", "eu-central-1b"));
+        },
+        "b",
+        Some("cidr_block"),
+        "overlap",
+    ),
+    case(
+        "security group rule with a bad CIDR",
+        |s| {
+            let v = vpc(s);
+            s.add("sg", SecurityGroup::new(v).ingress(Rule::tcp(443).cidr("0.0.0.0/40")));
+        },
+        "sg",
+        Some("ingress"),
+        "0.0.0.0/40",
+    ),
+    case(
+        "route to a bad destination",
+        |s| {
+            let v = vpc(s);
+            let igw = s.add("igw", InternetGateway::new().vpc_id(v.clone())).id();
+            s.add("rt", RouteTable::new(v).route(Route::to_gateway("everywhere", igw)));
+        },
+        "rt",
+        Some("routes"),
+        "everywhere",
+    ),
+    case("IP set with a bad CIDR", |s| drop(s.add("ips", IpSet::new(WafScope::Regional, ["10.0.0.0/33"]))), "ips", Some("addresses"), "10.0.0.0/33"),
+    // Availability zones.
+    case(
+        "subnet in another region's AZ",
+        |s| {
+            let v = vpc(s);
+            s.add("sub", Subnet::new(v, "10.0.1.0/24", "eu-west-1a"));
+        },
+        "sub",
+        Some("availability_zone"),
+        "eu-west-1a",
+    ),
+    case(
+        "Multi-AZ database on one AZ",
+        |s| {
+            let (db, _) = one_az_groups(s);
+            s.add("db", DbInstance::mysql("8.0", "db.m6g.large").multi_az(true).subnet_group(db));
+        },
+        "db",
+        Some("subnet_group"),
+        "two AZs",
+    ),
+    case(
+        "Redis failover on one AZ",
+        |s| {
+            let (_, cache) = one_az_groups(s);
+            s.add("redis", ReplicationGroup::redis("7.0", "cache.m6g.large").subnet_group(cache));
+        },
+        "redis",
+        Some("subnet_group"),
+        "two AZs",
+    ),
+    case(
+        "OpenSearch nodes spread unevenly",
+        |s| {
+            let (b, c) = two_azs(s);
+            s.add("es", Domain::new("OpenSearch_2.13", "m6g.large.search").instances(3).subnets([b, c]));
+        },
+        "es",
+        Some("instances"),
+        "cannot spread evenly",
+    ),
+    // Names: lengths and characters.
+    case("logical name with a space", |s| drop(s.add("web sg", Vpc::new("10.0.0.0/16"))), "web sg", Some("name"), "letters, digits"),
+    case("logical name of 201 characters", |s| drop(s.add("x".repeat(201), Vpc::new("10.0.0.0/16"))), "xxxxxxxxxx", Some("name"), "1-200"),
+    case("stack name with a space", |s| s.set_name("my shop"), "stack", Some("name"), "my shop"),
+    case(
+        "ALB name longer than 32",
+        |s| {
+            let (b, c) = two_azs(s);
+            s.add("alb", LoadBalancer::internet_facing([b, c]).name("magento-production-load-balancer-1"));
+        },
+        "alb",
+        Some("name"),
+        "32",
+    ),
+    case(
+        "security group named sg-*",
+        |s| {
+            let v = vpc(s);
+            s.add("sg", SecurityGroup::new(v).name("sg-web"));
+        },
+        "sg",
+        Some("group_name"),
+        "sg-",
+    ),
+    case("bucket name in capitals", |s| drop(s.add("bucket", Bucket::new().name("Miamo_Media"))), "bucket", Some("name"), "Miamo_Media"),
+    case("RDS identifier starting with a digit", |s| drop(s.add("db", DbInstance::mysql("8.0", "db.m6g.large").identifier("1shop"))), "db", Some("identifier"), "1shop"),
+    case("OpenSearch name of two letters", |s| drop(s.add("es", Domain::new("OpenSearch_2.13", "m6g.large.search").name("es"))), "es", Some("name"), "\"es\""),
+    case("reserved KMS alias", |s| drop(s.add("key", Key::new("k").alias("alias/aws/mine"))), "key", Some("alias"), "alias/aws/"),
+    case("state tag set by hand", |s| drop(s.add("vpc", Vpc::new("10.0.0.0/16").tag("strata:stack", "other"))), "vpc", Some("tags"), "reserved"),
+    case("certificate for a bad domain", |s| drop(s.add("cert", Certificate::dns(["shop_example.com"]))), "cert", Some("domain_name"), "shop_example.com"),
+    // Duplicates.
+    case(
+        "two resources with one name",
+        |s| {
+            s.add("vpc", Vpc::new("10.0.0.0/16"));
+            s.add("vpc", Vpc::new("10.1.0.0/16"));
+        },
+        "vpc",
+        Some("name"),
+        "declared 2 times",
+    ),
+    case(
+        "one DNS record declared twice",
+        |s| {
+            let z = s.add("zone", HostedZone::public("miamo.com")).zone_id();
+            s.add("r1", Record::a(z.clone(), "www.miamo.com", ["203.0.113.1"]));
+            s.add("r2", Record::a(z, "www.miamo.com", ["203.0.113.2"]));
+        },
+        "r2",
+        Some("name"),
+        "also declared by r1",
+    ),
+    // Cycles.
+    case(
+        "two resources that depend on each other",
+        |s| {
+            let a = s.add("a", Vpc::new("10.0.0.0/16"));
+            let b = s.add_with("b", Vpc::new("10.1.0.0/16"), ResourceOptions::new().depends_on(&a));
+            if let Some(o) = s.options_mut(a.id_in_stack()) {
+                *o = ResourceOptions::new().depends_on(&b);
+            }
+        },
+        "a",
+        None,
+        "dependency cycle between a, b",
+    ),
+    // Missing required fields.
+    case(
+        "DNS record without a value",
+        |s| {
+            let z = s.add("zone", HostedZone::public("miamo.com")).zone_id();
+            s.add("rec", Record::new(z, "www.miamo.com", "A", Vec::<String>::new()));
+        },
+        "rec",
+        Some("values"),
+        "at least one value",
+    ),
+    case("certificate without a domain", |s| drop(s.add("cert", Certificate::dns(Vec::<String>::new()))), "cert", Some("domain_name"), "at least one domain"),
+    case(
+        "backup plan without a rule",
+        |s| {
+            let v = s.add("vault", Vault::new()).vault_name();
+            s.add("plan", Plan::new(v));
+        },
+        "plan",
+        Some("rules"),
+        "rule",
+    ),
+    // Ports.
+    case(
+        "security group port range past 65535",
+        |s| {
+            let v = vpc(s);
+            s.add("sg", SecurityGroup::new(v).ingress(Rule::tcp_range(1000, 70000).cidr("10.0.0.0/16")));
+        },
+        "sg",
+        Some("ingress"),
+        "70000",
+    ),
+    case(
+        "target group on port 0",
+        |s| {
+            let v = vpc(s);
+            s.add("tg", TargetGroup::http(v, 0));
+        },
+        "tg",
+        Some("port"),
+        "0",
+    ),
+    case(
+        "listener on port 0",
+        |s| {
+            let a = alb(s);
+            s.add("listener", Listener::http(a, 0, Action::fixed_response(404, "text/plain", "no")));
+        },
+        "listener",
+        Some("port"),
+        "0",
+    ),
+    case("database on port 99999", |s| drop(s.add("db", DbInstance::mysql("8.0", "db.m6g.large").port(99_999))), "db", Some("port"), "99999"),
+    // Engines and versions.
+    case("MySQL 5.7", |s| drop(s.add("db", DbInstance::mysql("5.7", "db.m6g.large"))), "db", Some("engine_version"), "5.7"),
+    case("PostgreSQL 9.6", |s| drop(s.add("db", DbInstance::postgres("9.6", "db.m6g.large"))), "db", Some("engine_version"), "9.6"),
+    case("Redis 5.0.6", |s| drop(s.add("redis", ReplicationGroup::redis("5.0.6", "cache.m6g.large"))), "redis", Some("engine_version"), "5.0.6"),
+    case("OpenSearch 9.1", |s| drop(s.add("es", Domain::new("OpenSearch_9.1", "m6g.large.search"))), "es", Some("engine_version"), "OpenSearch_9.1"),
+    case("parameter group for Oracle", |s| drop(s.add("params", DbParameterGroup::new("oracle19"))), "params", Some("family"), "oracle19"),
+    case("Memcached with no nodes", |s| drop(s.add("mc", CacheCluster::memcached("1.6.22", "cache.t4g.small").nodes(0))), "mc", Some("nodes"), "0 is outside 1-40"),
+    // Retention ranges.
+    case("database backups kept 40 days", |s| drop(s.add("db", DbInstance::mysql("8.0", "db.m6g.large").backup_retention_days(40))), "db", Some("backup_retention"), "40 days is outside 0-35"),
+    case("secret recovery window of 40 days", |s| drop(s.add("secret", Secret::generated(32).recovery_window_days(40))), "secret", Some("recovery_window_days"), "40"),
+    case("KMS deletion window of 3 days", |s| drop(s.add("key", Key::new("k").deletion_window_days(3))), "key", Some("deletion_window_days"), "3"),
+    case(
+        "cold storage less than 90 days before deletion",
+        |s| {
+            let v = s.add("vault", Vault::new()).vault_name();
+            s.add("plan", Plan::new(v).rule(BackupRule::new("cold", "cron(0 3 * * ? *)", 30).cold_storage_after_days(10)));
+        },
+        "plan",
+        Some("rules"),
+        "90",
+    ),
+    // HTTPS without a certificate; CloudFront alias without one.
+    case(
+        "HTTPS listener without a certificate",
+        |s| {
+            let a = alb(s);
+            s.add("https", Listener::https_without_certificate(a, 443, Action::fixed_response(403, "text/plain", "no")));
+        },
+        "https",
+        Some("certificate_arn"),
+        "certificate",
+    ),
+    case(
+        "CloudFront alias without a certificate",
+        |s| drop(s.add("cdn", Distribution::new("alb", "shop-alb.eu-central-1.elb.amazonaws.com").alias("www.miamo.com"))),
+        "cdn",
+        Some("certificate_arn"),
+        "certificate",
+    ),
+    case(
+        "CloudFront certificate outside us-east-1",
+        |s| {
+            let cert = s.add("cert", Certificate::dns(["www.miamo.com"])).arn();
+            s.add("cdn", Distribution::new("alb", "shop-alb.example.com").alias("www.miamo.com").certificate(cert));
+        },
+        "cdn",
+        Some("certificate_arn"),
+        "us-east-1",
+    ),
+    // WAF scopes.
+    case(
+        "CLOUDFRONT web ACL associated with an ALB",
+        |s| drop(s.add_with("acl", WebAcl::new(WafScope::CloudFront).associate(ALB_ARN), ResourceOptions::new().region("us-east-1"))),
+        "acl",
+        Some("associations"),
+        "regional resource",
+    ),
+    case(
+        "REGIONAL web ACL on a distribution",
+        |s| {
+            let acl = s.add("acl", WebAcl::new(WafScope::Regional)).arn();
+            s.add("cdn", Distribution::new("alb", "shop-alb.example.com").web_acl(acl));
+        },
+        "cdn",
+        Some("web_acl_arn"),
+        "REGIONAL",
+    ),
+    case("CLOUDFRONT web ACL outside us-east-1", |s| drop(s.add("acl", WebAcl::new(WafScope::CloudFront))), "acl", Some("scope"), "us-east-1"),
+    // Backup schedules.
+    case(
+        "backup schedule that does not parse",
+        |s| {
+            let v = s.add("vault", Vault::new()).vault_name();
+            s.add("plan", Plan::new(v).rule(BackupRule::new("daily", "every day at 3", 7)));
+        },
+        "plan",
+        Some("rules"),
+        "every day at 3",
+    ),
+    case(
+        "backup schedule with a 61st minute",
+        |s| {
+            let v = s.add("vault", Vault::new()).vault_name();
+            s.add("plan", Plan::new(v).rule(BackupRule::new("daily", "cron(61 3 * * ? *)", 7)));
+        },
+        "plan",
+        Some("rules"),
+        "61",
+    ),
+    // References to another stack's resources.
+    case(
+        "subnet in another stack's VPC",
+        |s| {
+            let mut other = Stack::new("other", REGION);
+            let v = other.add("vpc", Vpc::new("10.9.0.0/16")).id();
+            s.add("sub", Subnet::new(v, "10.9.1.0/24", "eu-central-1a"));
+        },
+        "sub",
+        Some("vpc_id"),
+        "another stack",
+    ),
+    case(
+        "a stack's first resource reading another stack's first resource",
+        |s| {
+            let mut other = Stack::new("other", REGION);
+            let v = other.add("vpc", Vpc::new("10.9.0.0/16")).id();
+            s.add("vpc", Vpc::new("10.0.0.0/16"));
+            s.add("sg", SecurityGroup::new(v));
+        },
+        "sg",
+        Some("vpc_id"),
+        "another stack",
+    ),
+    case(
+        "depends_on a resource of another stack",
+        |s| {
+            let mut other = Stack::new("other", REGION);
+            let v = other.add("vpc", Vpc::new("10.9.0.0/16"));
+            s.add_with("vpc", Vpc::new("10.0.0.0/16"), ResourceOptions::new().depends_on(&v));
+        },
+        "vpc",
+        Some("depends_on"),
+        "another stack",
+    ),
+    // Other values.
+    case(
+        "A record with a host name",
+        |s| {
+            let z = s.add("zone", HostedZone::public("miamo.com")).zone_id();
+            s.add("rec", Record::a(z, "www.miamo.com", ["shop.example.com"]));
+        },
+        "rec",
+        Some("values"),
+        "IPv4",
+    ),
+    case(
+        "instance with a 0 GB disk",
+        |s| {
+            let (b, _) = two_azs(s);
+            s.add("vm", Instance::new("ami-0123456789abcdef0", "m5.large", b).root_volume_gb(0));
+        },
+        "vm",
+        Some("root_volume_size"),
+        "0 GB is outside",
+    ),
+];
+
+#[tokio::test]
+async fn bad_input_catalogue_is_refused_before_any_api_call() {
+    let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
+    let counter = aws.counter();
+    let engine = Engine::new(aws.registry());
+    let mut wrong = Vec::new();
+    for c in CASES {
+        let mut s = Stack::new("catalogue", REGION);
+        (c.build)(&mut s);
+        let before = counter.snapshot().total_calls();
+        let found = match engine.plan(&s).await {
+            Err(EngineError::Invalid(strata::Invalid(d))) => d,
+            Err(other) => {
+                wrong.push(format!("{}: refused, but not as invalid input: {other}", c.mistake));
+                continue;
+            }
+            Ok(_) => {
+                wrong.push(format!("{}: accepted", c.mistake));
+                continue;
+            }
+        };
+        let calls = counter.snapshot().total_calls() - before;
+        if calls != 0 {
+            wrong.push(format!("{}: {calls} API calls before the refusal", c.mistake));
+        }
+        let hit = found.iter().any(|d| {
+            d.resource.starts_with(c.resource) && d.field.as_deref() == c.field && d.message.contains(c.says)
+        });
+        if !hit {
+            let got: Vec<String> = found.iter().map(ToString::to_string).collect();
+            wrong.push(format!(
+                "{}: want {}{} saying {:?}; got {got:?}",
+                c.mistake,
+                c.resource,
+                c.field.map(|f| format!(" field `{f}`")).unwrap_or_default(),
+                c.says
+            ));
+        }
+    }
+    assert!(CASES.len() >= 40, "the catalogue has {} programs", CASES.len());
+    assert!(wrong.is_empty(), "{} of {} malformed programs were not refused as expected:\n  {}", wrong.len(), CASES.len(), wrong.join("\n  "));
+}
