@@ -12,6 +12,7 @@ mod certificates;
 mod cli;
 mod compute;
 mod data_stores;
+mod drift;
 mod inventory;
 mod load_balancing;
 // The Miamo examples themselves (settings and component), for miamo_stacks.

@@ -412,7 +412,7 @@ pub(crate) async fn plan(
                 }
             }
             let step = match observed {
-                None => plan_missing(stack, decl, provider.as_ref(), &region, desired, &mut problems).await,
+                None => plan_missing(stack, decl, provider.as_ref(), &region, desired, &mut problems, &mut warnings).await,
                 Some(o) => plan_existing(decl, provider.as_ref(), &region, desired, o, &mut problems),
             };
             if matches!(step.action, Action::NoOp | Action::Update | Action::Adopt) {
@@ -476,6 +476,7 @@ async fn plan_missing(
     region: &str,
     desired: Props,
     problems: &mut Vec<Diagnostic>,
+    warnings: &mut Vec<Diagnostic>,
 ) -> Step {
     let mut step = Step {
         name: decl.name.clone(),
@@ -489,7 +490,28 @@ async fn plan_missing(
         decl: Some(decl.id),
         observed: None,
     };
-    let Some(adopt_id) = &decl.options.adopt else { return step };
+    let Some(adopt_id) = &decl.options.adopt else {
+        // A resource that lost its state tags is not found by discovery; never
+        // create its twin without saying so.
+        match provider.untagged_lookalikes(region, &desired).await {
+            Ok(ids) if !ids.is_empty() => warnings.push(Diagnostic::new(
+                &decl.name,
+                None,
+                format!(
+                    "will be created, but {} without strata's tags {} the same identity ({}); if that is this resource \
+                     and it lost its tags, adopt it (ResourceOptions::adopt(\"{}\")) instead of creating a second one",
+                    ids.join(", "),
+                    if ids.len() == 1 { "has" } else { "have" },
+                    provider.lookalike_identity(),
+                    ids[0]
+                ),
+            )),
+            Ok(_) => {}
+            // The check is a courtesy: a failed read does not block the plan.
+            Err(e) => warnings.push(Diagnostic::new(&decl.name, None, format!("could not look for untagged look-alikes: {e}"))),
+        }
+        return step;
+    };
     match provider.read(region, adopt_id).await {
         Ok(Some(o)) => {
             if let Some(owner) = o.stack().filter(|s| s != stack.name()) {

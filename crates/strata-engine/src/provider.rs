@@ -364,6 +364,19 @@ pub trait Provider: Send + Sync + 'static {
         None
     }
 
+    /// Resources without strata's tags that have the identity a create of
+    /// `desired` would give (a VPC with the same CIDR): candidates for a
+    /// resource whose state tags were removed outside strata. Asked only for
+    /// planned creates; the plan warns and names them.
+    async fn untagged_lookalikes(&self, _region: &str, _desired: &Props) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+
+    /// What [`Provider::untagged_lookalikes`] compares, for the warning.
+    fn lookalike_identity(&self) -> &'static str {
+        "identity"
+    }
+
     /// Why the cloud itself would refuse to delete this resource (a database
     /// with deletion protection on), so that a plan that deletes or replaces
     /// it is refused before anything changes, rather than failing halfway.

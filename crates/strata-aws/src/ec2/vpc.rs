@@ -174,6 +174,30 @@ impl Provider for VpcProvider {
         Ok(out)
     }
 
+    /// VPCs with the same CIDR and no `strata:stack` tag (one filtered call).
+    async fn untagged_lookalikes(&self, region: &str, desired: &Props) -> Result<Vec<String>, ProviderError> {
+        let Some(cidr) = desired.get("cidr_block").and_then(Value::as_str) else { return Ok(Vec::new()) };
+        let found = self
+            .aws
+            .ec2(region)
+            .describe_vpcs()
+            .filters(aws_sdk_ec2::types::Filter::builder().name("cidr").values(cidr).build())
+            .send()
+            .await
+            .map_err(err("DescribeVpcs"))?;
+        Ok(found
+            .vpcs()
+            .iter()
+            .filter(|v| !v.tags().iter().any(|t| t.key() == Some(strata_core::tags::STACK)))
+            .filter(|v| !v.is_default().unwrap_or(false))
+            .filter_map(|v| v.vpc_id().map(str::to_string))
+            .collect())
+    }
+
+    fn lookalike_identity(&self) -> &'static str {
+        "CIDR"
+    }
+
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
         let r = self.aws.ec2(region).describe_vpcs().vpc_ids(id).send().await;
         match r {
