@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use strata_aws::{Aws, AwsSettings};
 use strata_core::{Stack, Value};
+use strata_engine::lock::{LockBackend, LockInfo, LockPolicy};
 use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Plan, Report, Status};
 
 /// Command-line arguments of a stack program.
@@ -48,6 +49,10 @@ pub struct Args {
     /// Machine-readable output.
     #[arg(long, global = true)]
     pub json: bool,
+    /// When another run holds the stack's lock, wait up to this many seconds
+    /// for it (default: fail at once, naming the holder).
+    #[arg(long, global = true, default_value_t = 0, value_name = "SECONDS", env = "STRATA_WAIT_LOCK")]
+    pub wait_lock: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +76,8 @@ pub enum Command {
     },
     /// Print the stack outputs.
     Outputs,
+    /// Remove the stack's lock left by a run that died (check that it did).
+    ForceUnlock,
     /// Print the dependency graph.
     Graph {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
@@ -162,26 +169,24 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             }
             Ok(if detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
+        Command::ForceUnlock => {
+            let locks = stack_locks(&aws, &stack).await?;
+            locks.force_unlock(stack.name()).await.map_err(|e| e.to_string())?;
+            println!("The lock of stack `{}` is removed.", stack.name());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Apply { yes } | Command::Destroy { yes } => {
             let destroy = matches!(command, Command::Destroy { .. });
-            let started = Instant::now();
-            let plan = if destroy { engine.plan_destroy(&stack).await } else { engine.plan(&stack).await }
-                .map_err(|e| e.to_string())?;
-            if !json {
-                print!("{}", plan.render_text());
+            // One run of a stack at a time: the lock is held from the plan to the end.
+            let locks = stack_locks(&aws, &stack).await?;
+            let info = LockInfo::here(if destroy { "destroy" } else { "apply" });
+            let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
+            strata_engine::lock::acquire(locks.as_ref(), stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
+            let result = apply_or_destroy(&engine, &stack, destroy, yes, json, counter.as_ref()).await;
+            if let Err(e) = locks.release(stack.name(), &info).await {
+                eprintln!("warning: could not release the lock of stack `{}`: {e}", stack.name());
             }
-            if !plan.has_changes() {
-                let report = empty_report(&plan, started.elapsed(), counter.snapshot());
-                finish(&report, json);
-                return Ok(ExitCode::SUCCESS);
-            }
-            if !yes && !confirm(destroy)? {
-                eprintln!("Cancelled; nothing was changed.");
-                return Ok(ExitCode::from(1));
-            }
-            let report = run_with_progress(&engine, &stack, plan, started, counter.as_ref()).await;
-            finish(&report, json);
-            Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            result
         }
         Command::Outputs => {
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
@@ -196,6 +201,50 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         }
         Command::Graph { .. } => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// Plan, confirm and run an apply or a destroy (the stack's lock is held).
+async fn apply_or_destroy(
+    engine: &Engine,
+    stack: &Stack,
+    destroy: bool,
+    yes: bool,
+    json: bool,
+    counter: &dyn CallCounter,
+) -> Result<ExitCode, String> {
+    let started = Instant::now();
+    let plan = if destroy { engine.plan_destroy(stack).await } else { engine.plan(stack).await }.map_err(|e| e.to_string())?;
+    if !json {
+        print!("{}", plan.render_text());
+    }
+    if !plan.has_changes() {
+        let report = empty_report(&plan, started.elapsed(), counter.snapshot());
+        finish(&report, json);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !yes && !confirm(destroy)? {
+        eprintln!("Cancelled; nothing was changed.");
+        return Ok(ExitCode::from(1));
+    }
+    let report = run_with_progress(engine, stack, plan, started, counter).await;
+    finish(&report, json);
+    Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The lock store of the stack's account and region (an S3 bucket).
+#[cfg(feature = "s3")]
+async fn stack_locks(aws: &Aws, stack: &Stack) -> Result<Box<dyn LockBackend>, String> {
+    match strata_aws::s3::S3Locks::open(aws, stack.region()).await {
+        Ok(l) => Ok(Box::new(l)),
+        Err(e) => Err(format!("cannot open the stack lock store (set STRATA_LOCK_BUCKET to choose the bucket): {e}")),
+    }
+}
+
+/// Built without S3 there is nowhere to keep locks: runs are not serialised.
+#[cfg(not(feature = "s3"))]
+async fn stack_locks(_aws: &Aws, _stack: &Stack) -> Result<Box<dyn LockBackend>, String> {
+    eprintln!("warning: built without the `s3` feature: concurrent runs of this stack are not locked out");
+    Ok(Box::new(strata_engine::lock::MemoryLocks::default()))
 }
 
 fn display_output(v: &Value) -> String {

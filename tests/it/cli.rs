@@ -142,3 +142,69 @@ fn missing_credentials_give_one_clear_line() {
     assert_eq!(lines.len(), 1, "one line, not a stack trace: {stderr}");
     assert!(lines[0].starts_with("error: no AWS credentials found"), "{stderr}");
 }
+
+/// Two applies of one stack started together never both change it: the lock
+/// (an S3 object written with `If-None-Match: *`) serialises them, the second
+/// finds nothing to do, and an independent inventory counts one of everything.
+/// A lock held by someone else is refused with the holder's name, waited for
+/// with `--wait-lock`, and removed with `force-unlock`.
+#[test]
+fn concurrent_applies_are_serialised_by_the_stack_lock() {
+    let stack = unique_stack("lock");
+    let url = Emulator::Moto.url();
+    let bucket = format!("strata-locks-test-{}", std::process::id());
+    let start = |args: &[&str]| {
+        Command::new(example("network"))
+            .args(args)
+            .args(["--stack", &stack])
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("STRATA_LOCK_BUCKET", &bucket)
+            .env_remove("AWS_PROFILE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let (a, b) = (start(&["apply", "--yes", "--wait-lock", "120"]), start(&["apply", "--yes", "--wait-lock", "120"]));
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success(), "{}\n{}", text(&a), text(&b));
+    let created = [&a, &b].iter().filter(|o| text(o).contains("Apply complete: 11 created")).count();
+    let nothing = [&a, &b].iter().filter(|o| text(o).contains("No changes.")).count();
+    assert_eq!((created, nothing), (1, 1), "one run applied, the other found nothing to do:\n{}\n{}", text(&a), text(&b));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let left = rt.block_on(async {
+        let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_aws_testkit::ec2_leftovers(&client, &stack).await
+    });
+    let count = |kind: &str| left.iter().filter(|l| l.starts_with(&format!("{kind} "))).count();
+    assert_eq!((count("vpc"), count("subnet"), count("eip")), (1, 4, 1), "{left:?}");
+
+    // Someone else's lock: refused with the holder, then force-unlocked.
+    let s3 = rt.block_on(async {
+        let conf = strata_aws_testkit::sdk_config(&url, "eu-central-1").await;
+        aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build())
+    });
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let held = format!(r#"{{"owner":"tester","host":"ci-host","pid":7,"since":{since},"operation":"apply","id":"someone-else"}}"#);
+    rt.block_on(s3.put_object().bucket(&bucket).key(format!("locks/{stack}.json")).body(held.into_bytes().into()).send()).unwrap();
+    let refused = start(&["apply", "--yes"]).wait_with_output().unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains(&format!("stack `{stack}` is locked by tester@ci-host (pid 7, apply)")), "{stderr}");
+    assert!(stderr.contains("force-unlock"), "{stderr}");
+    let unlocked = start(&["force-unlock"]).wait_with_output().unwrap();
+    assert!(unlocked.status.success(), "{}", text(&unlocked));
+    let destroy = start(&["destroy", "--yes"]).wait_with_output().unwrap();
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    let left = rt.block_on(async {
+        let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_aws_testkit::ec2_leftovers(&client, &stack).await
+    });
+    assert!(left.is_empty(), "{left:?}");
+    let lock = rt.block_on(s3.get_object().bucket(&bucket).key(format!("locks/{stack}.json")).send());
+    assert!(lock.is_err(), "the lock is released after the run");
+}

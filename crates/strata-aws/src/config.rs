@@ -116,6 +116,8 @@ struct Inner {
     opensearch: Mutex<HashMap<String, aws_sdk_opensearch::Client>>,
     #[cfg(feature = "s3")]
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    #[cfg(feature = "s3")]
+    sts: Mutex<HashMap<String, aws_sdk_sts::Client>>,
     #[cfg(feature = "sns")]
     sns: Mutex<HashMap<String, aws_sdk_sns::Client>>,
     #[cfg(feature = "cloudwatch")]
@@ -191,6 +193,8 @@ impl Aws {
                 opensearch: Mutex::default(),
                 #[cfg(feature = "s3")]
                 s3: Mutex::default(),
+                #[cfg(feature = "s3")]
+                sts: Mutex::default(),
                 #[cfg(feature = "sns")]
                 sns: Mutex::default(),
                 #[cfg(feature = "cloudwatch")]
@@ -335,6 +339,12 @@ impl Aws {
         } else {
             client!(self, s3, aws_sdk_s3, "s3", region)
         }
+    }
+
+    /// The STS client for a region (the account id of the lock bucket's name).
+    #[cfg(feature = "s3")]
+    pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
+        client!(self, sts, aws_sdk_sts, "sts", region)
     }
 
     /// The SNS client for a region.

@@ -12,6 +12,10 @@
 //! (a run that stopped between the two calls) is taken over on the next
 //! create instead of failing, so a crash cannot strand it.
 
+
+mod lock;
+pub use lock::S3Locks;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
