@@ -274,6 +274,11 @@ impl Stack {
         }
     }
 
+    /// This value's serial (the second half of its `ResourceId`s).
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
     /// Whether `id` is a resource of this stack (not of another `Stack` value).
     pub fn owns(&self, id: ResourceId) -> bool {
         id.1 == self.serial && id.0 < self.resources.len()

@@ -195,7 +195,61 @@ pub(crate) async fn apply(
     events: Option<&UnboundedSender<Event>>,
 ) -> Report {
     let started = Instant::now();
-    let Plan { steps, lookups, operation, .. } = plan;
+    let Plan { mut steps, lookups, operation, stack: planned_for, .. } = plan;
+    // A plan refers to declarations by id. A plan made for another `Stack`
+    // value of the same program (built twice) applies to this one when every
+    // id names the same declaration here; a plan of another program does not.
+    let mut foreign = Vec::new();
+    let mut rebase = |id: ResourceId, name: &str| -> ResourceId {
+        let here = ResourceId(id.0, stack.serial());
+        match stack.resource(here) {
+            Some(d) if d.name == name => here,
+            _ => {
+                foreign.push(if name.is_empty() { format!("#{}", id.0) } else { name.to_string() });
+                id
+            }
+        }
+    };
+    for step in &mut steps {
+        if let Some(d) = step.decl {
+            step.decl = Some(rebase(d, &step.name));
+        }
+    }
+    let lookups: HashMap<ResourceId, Observed> = lookups
+        .into_iter()
+        .map(|(id, o)| {
+            let name = stack.resource(ResourceId(id.0, stack.serial())).map(|d| d.name.clone()).unwrap_or_default();
+            (rebase(id, &name), o)
+        })
+        .collect();
+    if !foreign.is_empty() || planned_for != stack.name() {
+        let why = format!(
+            "the plan was made for another program (stack `{planned_for}`; {} not declared here); plan again",
+            if foreign.is_empty() { "names".to_string() } else { foreign.join(", ") }
+        );
+        let outcomes = steps
+            .iter()
+            .map(|s| Outcome {
+                name: s.name.clone(),
+                kind: s.kind,
+                status: Status::Skipped,
+                physical_id: s.physical_id.clone(),
+                detail: Some(why.clone()),
+                retries: 0,
+                elapsed: Duration::ZERO,
+            })
+            .collect();
+        return Report {
+            stack: stack.name().to_string(),
+            operation,
+            outcomes,
+            elapsed: started.elapsed(),
+            cancelled: false,
+            max_in_flight: 0,
+            exports: BTreeMap::new(),
+            api_calls: None,
+        };
+    }
 
     // Nodes, and a map from declaration to its Apply node.
     let mut nodes: Vec<Node> = Vec::new();

@@ -504,3 +504,24 @@ async fn discovery_failure_of_an_undeclared_kind_is_a_warning_of_a_declared_kind
     let err = e.plan(&s).await.unwrap_err().to_string();
     assert!(err.contains("discovering mem:Thing in mem-1 failed"), "{err}");
 }
+
+#[tokio::test]
+async fn a_plan_applies_to_the_same_program_built_again_but_not_to_another() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    // The same program, built twice: two `Stack` values, one plan.
+    let plan = e.plan(&chain("twice")).await.unwrap();
+    let report = e.apply(&chain("twice"), plan).await;
+    assert!(report.is_success(), "{}", report.to_json());
+    assert_eq!(report.count(crate::Status::Created), 4);
+    // Another program under the same name: refused, nothing changed.
+    let mut other = Stack::new("twice", "mem-1");
+    other.add("x", Thing::new().set("size", 2i64));
+    let plan = e.plan(&chain("twice")).await.unwrap();
+    let before = cloud.mutations();
+    let report = e.apply(&other, plan).await;
+    assert!(!report.is_success());
+    let detail = report.outcomes.iter().find_map(|o| o.detail.clone()).unwrap_or_default();
+    assert!(detail.contains("made for another program"), "{detail}");
+    assert_eq!(cloud.mutations(), before);
+}
