@@ -71,6 +71,16 @@ pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderE
     }
 }
 
+/// A read of something listed a moment ago that has been deleted since:
+/// `None`, so that discovery skips it instead of failing.
+pub(crate) fn unless_gone<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Deleting what is already gone succeeds.
 pub(crate) fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
     match r {

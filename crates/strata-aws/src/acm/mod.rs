@@ -242,7 +242,12 @@ impl Provider for CertificateProvider {
         let mut out = Vec::new();
         for arn in certificate_arns(&self.aws, &scope.region).await? {
             let arn = arn.as_str();
-            let t = self.tags(&scope.region, arn).await?;
+            // A certificate deleted between the list and this read is gone.
+            let t = match self.tags(&scope.region, arn).await {
+                Ok(t) => t,
+                Err(e) if e.class == ErrorClass::NotFound => continue,
+                Err(e) => return Err(e),
+            };
             if t.get(tags::STACK) == Some(&scope.stack) {
                 out.extend(self.observe(&scope.region, arn, t).await?);
             }
@@ -486,7 +491,11 @@ impl Provider for ValidationProvider {
         let mut out = Vec::new();
         for arn in certificate_arns(&self.aws, &scope.region).await? {
             let arn = arn.as_str();
-            let t = raw_tags(&self.aws, &scope.region, arn).await?;
+            let t = match raw_tags(&self.aws, &scope.region, arn).await {
+                Ok(t) => t,
+                Err(e) if e.class == ErrorClass::NotFound => continue,
+                Err(e) => return Err(e),
+            };
             if t.get(tags::STACK) == Some(&scope.stack) {
                 out.extend(Self::observe(&scope.region, arn, &t));
             }

@@ -387,7 +387,9 @@ fn props_of(c: &DistributionConfig, tags: &Tags) -> Props {
 
 impl DistributionProvider {
     async fn tags_of(&self, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = self.aws.cloudfront(region).list_tags_for_resource().resource(arn).send().await.map_err(err("ListTagsForResource"))?;
+        let out = self.aws.cloudfront(region).list_tags_for_resource().resource(arn).send().await.map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = crate::unless_gone(out)? else { return Ok(Tags::new()) };
         Ok(out.tags().map(|t| t.items()).unwrap_or_default().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect())
     }
 

@@ -45,7 +45,9 @@ pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, 
         .resource_name(arn)
         .send()
         .await
-        .map_err(err("ListTagsForResource"))?;
+        .map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = crate::unless_gone(out)? else { return Ok(Tags::new()) };
     Ok(tags_from(out.tag_list()))
 }
 

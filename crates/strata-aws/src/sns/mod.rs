@@ -113,7 +113,9 @@ fn sdk_tags(tags: &Tags) -> Vec<Tag> {
 
 impl TopicProvider {
     async fn tags_of(&self, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = self.aws.sns(region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"))?;
+        let out = self.aws.sns(region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = crate::unless_gone(out)? else { return Ok(Tags::new()) };
         Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
     }
 

@@ -90,7 +90,9 @@ fn scope_problem(decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) 
 }
 
 async fn tags_of(c: &aws_sdk_wafv2::Client, arn: &str) -> Result<Tags, ProviderError> {
-    let out = c.list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"))?;
+    let out = c.list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = crate::unless_gone(out)? else { return Ok(Tags::new()) };
     Ok(out
         .tag_info_for_resource()
         .map(|i| i.tag_list().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
