@@ -10,7 +10,8 @@
 //!   its Elastic IP. It also owns the things every environment shares: the
 //!   public zone `miamo.com`, the private zone `miamo.internal`, the CloudFront
 //!   web ACL with its IP blocklist and its S3 log bucket, the backup vault and
-//!   plan, and the alarm topic.
+//!   plan, the alarm topic, and the bastion with its security group (which the
+//!   other environments' groups admit SSH from).
 //! * **Each environment stack** (`miamo-prod`, `miamo-stage`, `miamo-dev`) owns
 //!   its subnets, **its own route tables** (public: default route to the shared
 //!   internet gateway; private: default route to the shared NAT gateway), its
@@ -43,9 +44,10 @@
 //!   `origin-<env>.miamo.com` (an alias record to the ALB) that CloudFront
 //!   connects to, so that the TLS name check holds for cached paths (origin
 //!   name) and for the uncached default (viewer `Host` forwarded). Both are
-//!   DNS-validated: the validation records go into `miamo.com`, and the
-//!   listener and the distribution wait for the certificates to be issued
-//!   ([`CertificateValidation`]).
+//!   DNS-validated: the validation records go into `miamo.com`, one per name
+//!   (ACM gives a name the same validation record in every certificate of an
+//!   account), and the listener and the distribution wait for the certificates
+//!   to be issued ([`CertificateValidation`]).
 //! * Public records: `miamo.com` is an alias to the prod distribution (apex);
 //!   `www.miamo.com` and `staging.miamo.com` are CNAMEs. The design lists no
 //!   record for `devaws.miamo.com` although the dev distribution answers to it:
