@@ -225,7 +225,6 @@ impl Env {
 /// What the prod stack shares, as seen by the stack being built (declared
 /// here, or looked up in prod).
 struct Shared {
-    vpc: Output<String>,
     igw: Output<String>,
     nat: Output<String>,
     public_zone: Output<String>,
@@ -285,7 +284,7 @@ pub fn stack(env: &Env) -> Stack {
 
     let shared = match &env.shared_from {
         None => declare_shared(&mut s, env, vpc_id.clone(), &subnet_id("Public_PROD_B")),
-        Some(from) => look_up_shared(&mut s, from, vpc_id.clone()),
+        Some(from) => look_up_shared(&mut s, from),
     };
 
     // Route tables of this environment's subnets.
@@ -566,7 +565,6 @@ fn declare_shared(s: &mut Stack, env: &Env, vpc: Output<String>, nat_subnet: &Ou
             .allow_all_egress(),
     );
     Shared {
-        vpc,
         igw: igw.id(),
         nat: nat.id(),
         public_zone: public_zone.zone_id(),
@@ -578,7 +576,7 @@ fn declare_shared(s: &mut Stack, env: &Env, vpc: Output<String>, nat_subnet: &Ou
 }
 
 /// Stage and dev refer to prod's shared resources (read-only).
-fn look_up_shared(s: &mut Stack, from: &str, vpc: Output<String>) -> Shared {
+fn look_up_shared(s: &mut Stack, from: &str) -> Shared {
     let r = |name: &str| LookupQuery::StackRef { stack: from.into(), resource: name.into() };
     let igw = s.lookup::<InternetGateway>("prod/igw", r(shared_names::IGW));
     let nat = s.lookup::<NatGateway>("prod/nat", r(shared_names::NAT));
@@ -587,7 +585,6 @@ fn look_up_shared(s: &mut Stack, from: &str, vpc: Output<String>) -> Shared {
     let acl = s.lookup_in::<WebAcl>("prod/web-acl", EDGE_REGION, r(shared_names::WEB_ACL));
     let bastion_sg = s.lookup::<SecurityGroup>("prod/bastion-sg", r(shared_names::BASTION_SG));
     Shared {
-        vpc,
         igw: igw.id(),
         nat: nat.id(),
         public_zone: public_zone.zone_id(),

@@ -234,7 +234,7 @@ async fn verify_environment(c: &Clients, env: &str, tag_prefix: &str, report: &R
     let secret = c
         .sm
         .get_secret_value()
-        .secret_id(format!("{}/origin-header", report_stack(report)))
+        .secret_id(format!("{}/origin-header", report.stack))
         .send()
         .await
         .unwrap()
@@ -355,11 +355,6 @@ async fn verify_environment(c: &Clients, env: &str, tag_prefix: &str, report: &R
     let want: BTreeSet<(Option<i32>, String)> =
         [(Some(80), id(report, "alb-sg")), (Some(22), prod.bastion_sg.clone())].into_iter().collect();
     f.eq(&format!("{env} Magento ingress"), want, ingress);
-}
-
-/// The stack name a report belongs to (every secret is named `<stack>/<logical>`).
-fn report_stack(report: &Report) -> String {
-    report.stack.clone()
 }
 
 /// Prod only: the shared network, WAF, data stores, backups, alarms, zones, bastion.

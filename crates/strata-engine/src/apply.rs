@@ -205,7 +205,7 @@ pub(crate) async fn apply(
         match stack.resource(here) {
             Some(d) if d.name == name => here,
             _ => {
-                foreign.push(if name.is_empty() { format!("#{}", id.0) } else { name.to_string() });
+                foreign.push(name.to_string());
                 id
             }
         }
@@ -215,13 +215,8 @@ pub(crate) async fn apply(
             step.decl = Some(rebase(d, &step.name));
         }
     }
-    let lookups: HashMap<ResourceId, Observed> = lookups
-        .into_iter()
-        .map(|(id, o)| {
-            let name = stack.resource(ResourceId(id.0, stack.serial())).map(|d| d.name.clone()).unwrap_or_default();
-            (rebase(id, &name), o)
-        })
-        .collect();
+    // Lookups have no step; the steps' names above decide whether the plan is this program's.
+    let lookups: HashMap<ResourceId, Observed> = lookups.into_iter().map(|(id, o)| (ResourceId(id.0, stack.serial()), o)).collect();
     if !foreign.is_empty() || planned_for != stack.name() {
         let why = format!(
             "the plan was made for another program (stack `{planned_for}`; {} not declared here); plan again",
