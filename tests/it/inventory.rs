@@ -2,6 +2,9 @@
 //! use that carries `strata:stack = <stack>`, read with raw SDK clients (not
 //! through strata's providers), in both regions the stacks use. Route 53
 //! records cannot be tagged: they count when an owner record names the stack.
+//! List calls must succeed; a per-item read that fails means the item was
+//! deleted after the list (other tests run against the same emulator), so it
+//! is skipped.
 
 use std::collections::BTreeSet;
 
@@ -35,7 +38,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let tgs = elb.describe_target_groups().send().await.unwrap();
     arns.extend(tgs.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
     for arn in arns {
-        let t = elb.describe_tags().resource_arns(&arn).send().await.unwrap();
+        let Ok(t) = elb.describe_tags().resource_arns(&arn).send().await else { continue };
         if t.tag_descriptions().iter().any(|d| tagged(d.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)) {
             out.insert(format!("elbv2 {arn}"));
         }
@@ -60,7 +63,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     }
     for g in rds.describe_db_subnet_groups().send().await.unwrap().db_subnet_groups() {
         let arn = g.db_subnet_group_arn().unwrap_or_default();
-        let t = rds.list_tags_for_resource().resource_name(arn).send().await.unwrap();
+        let Ok(t) = rds.list_tags_for_resource().resource_name(arn).send().await else { continue };
         if tagged(t.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
             out.insert(format!("rds-subnet-group {}", g.db_subnet_group_name().unwrap_or("")));
         }
@@ -78,7 +81,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
         ec_arns.push(("cache-subnet-group".into(), g.arn().unwrap_or_default().to_string()));
     }
     for (kind, arn) in ec_arns {
-        let t = ec.list_tags_for_resource().resource_name(&arn).send().await.unwrap();
+        let Ok(t) = ec.list_tags_for_resource().resource_name(&arn).send().await else { continue };
         if tagged(t.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
             out.insert(format!("{kind} {arn}"));
         }
@@ -88,12 +91,12 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let os = aws_sdk_opensearch::Client::new(&home);
     for d in os.list_domain_names().send().await.unwrap().domain_names() {
         let name = d.domain_name().unwrap_or_default();
-        let got = os.describe_domain().domain_name(name).send().await.unwrap();
+        let Ok(got) = os.describe_domain().domain_name(name).send().await else { continue };
         let Some(status) = got.domain_status() else { continue };
         if status.deleted() == Some(true) {
             continue;
         }
-        let t = os.list_tags().arn(status.arn()).send().await.unwrap();
+        let Ok(t) = os.list_tags().arn(status.arn()).send().await else { continue };
         if tagged(t.tag_list().iter().map(|t| (t.key(), t.value())), stack) {
             out.insert(format!("opensearch {name}"));
         }
@@ -104,17 +107,19 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let owner = format!("\"strata-owner={stack}/");
     for z in r53.list_hosted_zones().send().await.unwrap().hosted_zones() {
         let id = z.id().trim_start_matches("/hostedzone/").to_string();
-        let t = r53
+        let Ok(t) = r53
             .list_tags_for_resource()
             .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
             .resource_id(&id)
             .send()
             .await
-            .unwrap();
+        else {
+            continue;
+        };
         if t.resource_tag_set().is_some_and(|s| tagged(s.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)) {
             out.insert(format!("hosted-zone {id} {}", z.name()));
         }
-        let sets = r53.list_resource_record_sets().hosted_zone_id(&id).send().await.unwrap();
+        let Ok(sets) = r53.list_resource_record_sets().hosted_zone_id(&id).send().await else { continue };
         for r in sets.resource_record_sets() {
             if r.resource_records().iter().any(|v| v.value().starts_with(&owner)) {
                 out.insert(format!("record-owner {id} {}", r.name()));
@@ -126,7 +131,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let sns = aws_sdk_sns::Client::new(&home);
     for t in sns.list_topics().send().await.unwrap().topics() {
         let arn = t.topic_arn().unwrap_or_default();
-        let tags = sns.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+        let Ok(tags) = sns.list_tags_for_resource().resource_arn(arn).send().await else { continue };
         if tagged(tags.tags().iter().map(|t| (t.key(), t.value())), stack) {
             out.insert(format!("sns-topic {arn}"));
         }
@@ -134,7 +139,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let cw = aws_sdk_cloudwatch::Client::new(&home);
     for a in cw.describe_alarms().max_records(100).send().await.unwrap().metric_alarms() {
         let arn = a.alarm_arn().unwrap_or_default();
-        let tags = cw.list_tags_for_resource().resource_arn(arn).send().await.unwrap();
+        let Ok(tags) = cw.list_tags_for_resource().resource_arn(arn).send().await else { continue };
         if tagged(tags.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
             out.insert(format!("alarm {}", a.alarm_name().unwrap_or("")));
         }
@@ -150,7 +155,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
         }
     }
     for (kind, arn) in backup_arns {
-        let tags = backup.list_tags().resource_arn(&arn).send().await.unwrap();
+        let Ok(tags) = backup.list_tags().resource_arn(&arn).send().await else { continue };
         if tags.tags().is_some_and(|m| m.get(STACK_TAG).map(String::as_str) == Some(stack)) {
             out.insert(format!("{kind} {arn}"));
         }
@@ -158,7 +163,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let cf = aws_sdk_cloudfront::Client::new(&home);
     let list = cf.list_distributions().send().await.unwrap();
     for d in list.distribution_list().map(|l| l.items()).unwrap_or_default() {
-        let tags = cf.list_tags_for_resource().resource(d.arn()).send().await.unwrap();
+        let Ok(tags) = cf.list_tags_for_resource().resource(d.arn()).send().await else { continue };
         if tags.tags().is_some_and(|t| tagged(t.items().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack)) {
             out.insert(format!("cloudfront {}", d.id()));
         }
@@ -179,7 +184,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
         let acm = aws_sdk_acm::Client::new(&c);
         for cert in acm.list_certificates().send().await.unwrap().certificate_summary_list() {
             let arn = cert.certificate_arn().unwrap_or_default();
-            let t = acm.list_tags_for_certificate().certificate_arn(arn).send().await.unwrap();
+            let Ok(t) = acm.list_tags_for_certificate().certificate_arn(arn).send().await else { continue };
             if tagged(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack) {
                 out.insert(format!("acm {arn}"));
             }
@@ -192,7 +197,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
         let acls = waf.list_web_acls().scope(scope).send().await.unwrap();
         waf_arns.extend(acls.web_acls().iter().filter_map(|s| s.arn().map(str::to_string)));
         for arn in waf_arns {
-            let t = waf.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
+            let Ok(t) = waf.list_tags_for_resource().resource_arn(&arn).send().await else { continue };
             let tags = t.tag_info_for_resource().map(|i| i.tag_list().to_vec()).unwrap_or_default();
             if tagged(tags.iter().map(|t| (t.key(), t.value())), stack) {
                 out.insert(format!("waf {arn}"));

@@ -30,6 +30,7 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
         }
         Some(c)
             if c.ends_with(".NotFound")
+                || c.starts_with("NoSuch")
                 || c.ends_with("NotFound")
                 || c.ends_with("NotFoundException")
                 || c.ends_with("NotFoundFault") =>
@@ -111,6 +112,7 @@ mod tests {
     fn classification_by_code() {
         assert_eq!(classify_code(Some("RequestLimitExceeded"), None), ErrorClass::Throttled);
         assert_eq!(classify_code(Some("InvalidVpcID.NotFound"), None), ErrorClass::NotFound);
+        assert_eq!(classify_code(Some("NoSuchHostedZone"), None), ErrorClass::NotFound);
         assert_eq!(classify_code(Some("InvalidNatGatewayID.NotFound"), None), ErrorClass::NotFound);
         assert_eq!(classify_code(Some("DependencyViolation"), None), ErrorClass::DependencyViolation);
         assert_eq!(classify_code(Some("AuthFailure"), None), ErrorClass::Auth);

@@ -683,7 +683,8 @@ impl Provider for RecordProvider {
         // Records of this stack may live in any zone (another stack's too).
         let mut out = Vec::new();
         for id in zone_ids(&self.aws, &scope.region).await? {
-            let sets = self.record_sets(&scope.region, &id).await?;
+            // A zone deleted since the list call has no records left.
+            let Some(sets) = crate::unless_gone(self.record_sets(&scope.region, &id).await)? else { continue };
             out.extend(Self::owned(&scope.region, &id, &sets, &scope.stack));
         }
         Ok(out)
