@@ -21,7 +21,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::plan::{desired_props, Action, Operation, Outputs, Plan, ProviderRef};
-use crate::provider::{CallStats, ErrorClass, Observed, Op, OpContext, PollPolicy, ProviderError, Registry};
+use crate::provider::{
+    CallStats, DiscoverScope, ErrorClass, Observed, Op, OpContext, PollPolicy, Provider, ProviderError, Registry,
+};
 
 /// Back-off for retryable errors: full jitter between zero and
 /// `base * 2^attempt`, capped at `max_delay`.
@@ -634,6 +636,37 @@ where
     }
 }
 
+/// A create that is safe to retry. A failed attempt may still have made the
+/// resource (the create call succeeded, a later call of the same step did
+/// not), so before trying again it looks for it by its state tags and
+/// finishes that one (update to the desired state) instead of making a
+/// second. `old` is the resource being replaced, which carries the same name.
+async fn create_once(
+    p: &dyn Provider,
+    cx: &OpContext,
+    desired: &Props,
+    attempted: &std::sync::atomic::AtomicBool,
+    old: Option<&str>,
+) -> Result<Observed, ProviderError> {
+    if attempted.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        let scope = DiscoverScope { stack: cx.stack.clone(), region: cx.region.clone() };
+        let found = p
+            .discover(&scope)
+            .await?
+            .into_iter()
+            .find(|o| o.logical_name().as_deref() == Some(cx.name.as_str()) && Some(o.id.as_str()) != old);
+        if let Some(found) = found {
+            tracing::warn!(resource = %cx.name, id = %found.id, "the failed create attempt made the resource: finishing it instead of creating another");
+            let diff = p.diff(desired, &found);
+            if diff.is_empty() {
+                return Ok(found);
+            }
+            return p.update(cx, &found, desired, &diff).await;
+        }
+    }
+    p.create(cx, desired).await
+}
+
 async fn run_job(
     node: usize,
     provider: ProviderRef,
@@ -647,7 +680,8 @@ async fn run_job(
     let p = provider.as_ref();
     let result = match job {
         Job::Create { cx, desired } => {
-            with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || p.create(&cx, &desired))
+            let attempted = std::sync::atomic::AtomicBool::new(false);
+            with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || create_once(p, &cx, &desired, &attempted, None))
                 .await
                 .map(|observed| Done::Applied { status: Status::Created, observed: Box::new(observed), old: None })
         }
@@ -662,17 +696,19 @@ async fn run_job(
                 .map(|observed| Done::Applied { status: Status::Adopted, observed: Box::new(observed), old: None })
         }
         Job::Replace { cx, delete_cx, old, desired, delete_first } => {
+            let attempted = std::sync::atomic::AtomicBool::new(false);
+            let old_id = Some(old.id.as_str());
             if delete_first {
                 match with_retry(Op::Delete, &delete_cx, policy, &mut retries, &name, &events, || p.delete(&delete_cx, &old)).await {
                     Err(e) => Err(e),
-                    Ok(()) => with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || p.create(&cx, &desired))
+                    Ok(()) => with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || create_once(p, &cx, &desired, &attempted, old_id))
                         .await
                         .map(|observed| Done::Applied { status: Status::Replaced, observed: Box::new(observed), old: None }),
                 }
             } else {
-                with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || p.create(&cx, &desired))
+                with_retry(Op::Create, &cx, policy, &mut retries, &name, &events, || create_once(p, &cx, &desired, &attempted, old_id))
                     .await
-                    .map(|observed| Done::Applied { status: Status::Replaced, observed: Box::new(observed), old: Some(Box::new(old)) })
+                    .map(|observed| Done::Applied { status: Status::Replaced, observed: Box::new(observed), old: Some(Box::new(old.clone())) })
             }
         }
         Job::Delete { cx, actual } => {

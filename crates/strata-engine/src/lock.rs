@@ -3,7 +3,9 @@
 //!
 //! The backend stores one lock record per stack with a conditional write
 //! (create-if-absent); the AWS crate implements it on S3 (`If-None-Match: *`).
-//! Locks older than `stale_after` are taken over; `force_unlock` removes one.
+//! Locks older than `stale_after` are taken over, and so is the lock of a run
+//! that died on this machine (same host and boot, its process gone: a crash or
+//! SIGKILL); `force_unlock` removes one.
 
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,6 +26,10 @@ pub struct LockInfo {
     pub operation: String,
     /// Random id of this holder, so that release only removes its own lock.
     pub id: String,
+    /// The machine's boot id (Linux), so that a dead holder is recognised only
+    /// on the machine and boot it ran on. Empty when unknown.
+    #[serde(default)]
+    pub boot_id: String,
 }
 
 impl LockInfo {
@@ -44,13 +50,30 @@ impl LockInfo {
             since,
             operation: operation.to_string(),
             id: format!("{:016x}", rand::random::<u64>()),
+            boot_id: boot_id(),
         }
+    }
+
+    /// The holder ran on this machine, in this boot, and its process is gone.
+    /// (Unknown boot ids or no `/proc`: never presumed dead.)
+    pub fn died_on_this_machine(&self) -> bool {
+        let here = LockInfo::here("check");
+        !self.boot_id.is_empty()
+            && self.boot_id == here.boot_id
+            && self.host == here.host
+            && self.pid != here.pid
+            && std::path::Path::new("/proc/self").exists()
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
 
     fn age(&self) -> Duration {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Duration::from_secs(now.saturating_sub(self.since))
     }
+}
+
+fn boot_id() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 impl fmt::Display for LockInfo {
@@ -120,6 +143,10 @@ pub async fn acquire(
                 tracing::warn!(%stack, %holder, "taking over a stale lock");
                 backend.force_unlock(stack).await.map_err(|source| LockError::Backend { stack: stack.into(), source })?;
             }
+            Some(holder) if holder.died_on_this_machine() => {
+                tracing::warn!(%stack, %holder, "taking over the lock of a run that died on this machine");
+                backend.force_unlock(stack).await.map_err(|source| LockError::Backend { stack: stack.into(), source })?;
+            }
             Some(holder) => {
                 if start.elapsed() + policy.poll > policy.wait {
                     return Err(LockError::Held { stack: stack.to_string(), holder });
@@ -162,6 +189,33 @@ impl LockBackend for MemoryLocks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn the_lock_of_a_run_that_died_here_is_taken_over_and_no_other() {
+        let locks = MemoryLocks::default();
+        let mut dead = LockInfo::here("apply");
+        dead.pid = u32::MAX; // no such process
+        let me = LockInfo::here("apply");
+        if dead.boot_id.is_empty() || !std::path::Path::new("/proc/self").exists() {
+            return; // not Linux: never presumed dead (checked below)
+        }
+        assert!(dead.died_on_this_machine());
+        locks.try_acquire("shop", &dead).await.unwrap();
+        acquire(&locks, "shop", &me, LockPolicy::default()).await.unwrap();
+        locks.release("shop", &me).await.unwrap();
+        // Another machine (or boot), or a live process: held.
+        for holder in [
+            LockInfo { boot_id: "another-boot".into(), ..dead.clone() },
+            LockInfo { host: "another-host".into(), ..dead.clone() },
+            LockInfo { boot_id: String::new(), ..dead.clone() },
+            LockInfo { pid: 1, ..dead.clone() },
+        ] {
+            assert!(!holder.died_on_this_machine(), "{holder:?}");
+            locks.force_unlock("shop").await.unwrap();
+            locks.try_acquire("shop", &holder).await.unwrap();
+            assert!(acquire(&locks, "shop", &me, LockPolicy::default()).await.is_err(), "{holder:?}");
+        }
+    }
 
     #[tokio::test(start_paused = true)]
     async fn second_holder_gets_a_clear_error_and_can_wait() {

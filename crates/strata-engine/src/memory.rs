@@ -309,6 +309,15 @@ impl Provider for MemoryProvider {
                 o
             }
         };
+        // `create-after` faults: the resource is made, then the step fails (a
+        // later call of the create, e.g. a tag or attribute call). Like a
+        // resource type without idempotency tokens, the token is forgotten.
+        if let Some(class) = s.faults.get_mut(&(cx.name.clone(), "create-after")).and_then(|q| q.pop_front()) {
+            s.tokens.remove(&cx.idempotency_token);
+            drop(s);
+            self.cloud.end(&cx.name, "create", start);
+            return Err(ProviderError::new(class, "create", format!("injected {class:?} after creating {}", cx.name)));
+        }
         drop(s);
         self.cloud.end(&cx.name, "create", start);
         Ok(o)

@@ -132,6 +132,23 @@ async fn throttling_is_retried_with_backoff() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_create_that_failed_after_making_the_resource_is_finished_not_repeated() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let s = chain("t");
+    cloud.inject("b", "create-after", ErrorClass::Transient, 1);
+    let report = apply(&e, &s).await;
+    assert!(report.is_success(), "{report:?}");
+    assert_eq!(report.outcome("b").unwrap().retries, 1);
+    let named_b = cloud.resources().iter().filter(|o| o.logical_name().as_deref() == Some("b")).count();
+    assert_eq!(named_b, 1, "one b, not two: {:?}", cloud.resources());
+    // The retry looked before it created again.
+    let ops: Vec<&str> = cloud.calls().iter().filter(|c| c.target == "b" || c.op == "discover").map(|c| c.op).collect();
+    assert_eq!(ops.iter().filter(|o| **o == "create").count(), 1, "{ops:?}");
+    assert!(ops.contains(&"discover"), "{ops:?}");
+}
+
+#[tokio::test(start_paused = true)]
 async fn retries_give_up_after_the_attempt_limit() {
     let cloud = MemoryCloud::new();
     let e = engine(&cloud, 4);
