@@ -53,6 +53,13 @@ pub struct Args {
     /// for it (default: fail at once, naming the holder).
     #[arg(long, global = true, default_value_t = 0, value_name = "SECONDS", env = "STRATA_WAIT_LOCK")]
     pub wait_lock: u64,
+    /// Testing: inject faults below the SDK, e.g. `0.3` or
+    /// `rate=0.3,seed=7,kinds=throttle+5xx+slow+not-found` (see `strata_aws::faults`).
+    #[arg(long, global = true, env = "STRATA_INJECT_FAULTS", hide = true)]
+    pub inject_faults: Option<String>,
+    /// Testing: SIGKILL this process after this many mutating API calls (the crash sweep).
+    #[arg(long, global = true, env = "STRATA_TEST_KILL_AFTER_MUTATING_CALLS", hide = true)]
+    pub kill_after_mutating_calls: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -142,11 +149,17 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
+    let faults = match &args.inject_faults {
+        Some(spec) => Some(strata_aws::faults::FaultPlan::parse(spec)?),
+        None => None,
+    };
     let settings = AwsSettings {
         region: Some(stack.region().to_string()),
         profile: args.profile.clone(),
         endpoint_url: args.endpoint_url.clone(),
         static_credentials: None,
+        faults,
+        kill_after_mutating_calls: args.kill_after_mutating_calls,
         ..AwsSettings::default()
     };
     let aws = Aws::connect(settings).await.map_err(|e| e.to_string())?;
@@ -156,7 +169,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     let engine = Engine::new(aws.registry()).with_config(config);
     let json = args.json;
 
-    match command {
+    let outcome = match command {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
@@ -200,7 +213,11 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph { .. } => Ok(ExitCode::SUCCESS),
+    };
+    if let Some(stats) = aws.fault_stats() {
+        eprintln!("Fault injection: {stats}");
     }
+    outcome
 }
 
 /// Plan, confirm and run an apply or a destroy (the stack's lock is held).

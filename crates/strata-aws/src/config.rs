@@ -8,7 +8,8 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use strata_engine::ratelimit::RateLimiter;
 use strata_engine::Registry;
 
-use crate::throttle::{RateLimitedClient, SendLog};
+use crate::faults::{FaultInjector, FaultPlan, FaultStats};
+use crate::throttle::{Ec2EventualConsistency, RateLimitedClient, SendLog};
 
 use crate::counter::ApiCallCounter;
 
@@ -25,7 +26,19 @@ pub struct AwsSettings {
     pub static_credentials: Option<(String, String)>,
     /// Client-side rate limits (default: AWS's published buckets).
     pub rate_limiter: RateLimiter,
+    /// Most attempts per API call, the first included (default 8: the SDK's
+    /// back-off with jitter, 1 s doubling up to 20 s, rides out throttling
+    /// storms and eventual consistency).
+    pub max_attempts: Option<u32>,
+    /// Inject faults below the SDK (tests; see [`crate::faults`]).
+    pub faults: Option<FaultPlan>,
+    /// Test hook of the crash-consistency sweep: the process kills itself with
+    /// SIGKILL as soon as this many mutating calls have completed.
+    pub kill_after_mutating_calls: Option<u64>,
 }
+
+/// Attempts per call unless [`AwsSettings::max_attempts`] says otherwise.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 
 /// Why AWS could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +85,7 @@ macro_rules! client {
                     service: $service,
                     region: $region.to_string(),
                     log: $self.inner.send_log.clone(),
+                    faults: $self.inner.faults.clone(),
                 });
                 let extra: fn($sdk::config::Builder) -> $sdk::config::Builder = $extra;
                 $sdk::Client::from_conf(extra(conf).build())
@@ -96,6 +110,7 @@ struct Inner {
     counter: Arc<ApiCallCounter>,
     limiter: RateLimiter,
     send_log: SendLog,
+    faults: Option<Arc<FaultInjector>>,
     /// The HTTPS client every service client sends through (rate-limited).
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     #[cfg(feature = "ec2")]
@@ -142,7 +157,7 @@ impl Aws {
     /// Load the configuration. Makes no API call.
     pub async fn connect(settings: AwsSettings) -> Result<Aws, AwsError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(3));
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1)));
         if let Some(p) = &settings.profile {
             loader = loader.profile_name(p);
         }
@@ -172,9 +187,10 @@ impl Aws {
                 http: base.http_client().unwrap_or_else(default_https_client),
                 base,
                 region,
-                counter: Arc::new(ApiCallCounter::new()),
+                counter: Arc::new(ApiCallCounter::new().kill_after_mutating_calls(settings.kill_after_mutating_calls)),
                 limiter: settings.rate_limiter.clone(),
                 send_log: SendLog::default(),
+                faults: settings.faults.clone().map(|p| Arc::new(FaultInjector::new(p))),
                 #[cfg(feature = "ec2")]
                 ec2: Mutex::default(),
                 #[cfg(feature = "elbv2")]
@@ -236,6 +252,11 @@ impl Aws {
         self.inner.send_log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// The faults injected so far, when the run injects faults.
+    pub fn fault_stats(&self) -> Option<FaultStats> {
+        self.inner.faults.as_ref().map(|f| f.stats())
+    }
+
     /// The default region of this run.
     pub fn region(&self) -> &str {
         &self.inner.region
@@ -285,7 +306,7 @@ impl Aws {
     /// The EC2 client for a region (created once, with the counter installed).
     #[cfg(feature = "ec2")]
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        client!(self, ec2, aws_sdk_ec2, "ec2", region)
+        client!(self, ec2, aws_sdk_ec2, "ec2", region, |c| c.retry_classifier(Ec2EventualConsistency))
     }
 
     /// The ELBv2 client for a region.
@@ -439,9 +460,11 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CounterRef {
 /// AWS Backup's model writes `ListTags` as `GET /tags/{arn}/`, with a
 /// trailing slash the SDK leaves out; moto reads the ARN from that layout
 /// (and AWS takes both). Put the slash back before the request is signed.
+///
+/// Public so that raw Backup clients (tests' independent checks) can install it.
 #[cfg(feature = "backup")]
 #[derive(Debug)]
-struct BackupTagsPath;
+pub struct BackupTagsPath;
 
 #[cfg(feature = "backup")]
 impl aws_smithy_runtime_api::client::interceptors::Intercept for BackupTagsPath {

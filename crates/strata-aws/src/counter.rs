@@ -2,6 +2,7 @@
 //! operation, with retries, throttles and errors.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -48,11 +49,21 @@ pub struct ApiCallCounter {
     rows: Mutex<BTreeMap<(String, String), CallCount>>,
     /// Every call in the order it was made: `(service, operation)`.
     sequence: Mutex<Vec<(String, String)>>,
+    /// Mutating calls completed (success or not).
+    mutating_done: AtomicU64,
+    /// Crash-sweep hook: SIGKILL this process after this many mutating calls.
+    kill_after: Option<u64>,
 }
 
 impl ApiCallCounter {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Arm the crash-consistency sweep's hook (see `AwsSettings`).
+    pub fn kill_after_mutating_calls(mut self, k: Option<u64>) -> Self {
+        self.kill_after = k;
+        self
     }
 
     /// Every call so far, in order, as `(service, operation)`: tests prove
@@ -151,8 +162,22 @@ impl Intercept for ApiCallCounter {
         if matches!(context.output_or_error(), Some(Err(_))) {
             self.with_row(cfg, |r| r.errors += 1);
         }
+        if let (Some(k), Some(m)) = (self.kill_after, cfg.load::<Metadata>()) {
+            if is_mutating(m.name()) && self.mutating_done.fetch_add(1, Ordering::SeqCst) + 1 == k {
+                kill_this_process(k, m.name());
+            }
+        }
         Ok(())
     }
+}
+
+/// SIGKILL ourselves, as a crash would: no destructor, no flush, no lock
+/// release. (`unsafe` is forbidden here, so through the shell's `kill`.)
+fn kill_this_process(k: u64, operation: &str) {
+    eprintln!("strata: crash test: killing this process after mutating call {k} ({operation})");
+    let pid = std::process::id();
+    let _ = std::process::Command::new("sh").arg("-c").arg(format!("kill -9 {pid}")).status();
+    std::process::abort();
 }
 
 #[cfg(test)]

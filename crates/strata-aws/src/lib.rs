@@ -8,6 +8,7 @@
 
 mod config;
 mod counter;
+pub mod faults;
 mod throttle;
 pub mod error;
 
@@ -45,7 +46,9 @@ pub mod naming;
 #[allow(dead_code)]
 mod props;
 
-pub use config::{Aws, AwsError, AwsSettings};
+#[cfg(feature = "backup")]
+pub use config::BackupTagsPath;
+pub use config::{Aws, AwsError, AwsSettings, DEFAULT_MAX_ATTEMPTS};
 pub use counter::{is_mutating, ApiCallCounter};
 
 use strata_core::{Props, Tags, Value};

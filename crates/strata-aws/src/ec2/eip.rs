@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 use strata_core::{Arg, Input, Props, Resource, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError};
+use strata_engine::{wait_until, Diff, DiscoverScope, Observed, Op, OpContext, Provider, ProviderError};
 
 use super::common::*;
 use crate::error::err;
@@ -154,13 +154,11 @@ impl Provider for EipProvider {
         if let Some(instance) = s(desired, "instance_id") {
             self.associate(&cx.region, id, &instance).await?;
         }
-        match self.read(&cx.region, id).await? {
-            Some(mut o) => {
-                o.props = desired.clone();
-                Ok(o)
-            }
-            None => Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeAddresses", format!("{id} not visible yet"))),
-        }
+        // An address just allocated may not be visible yet (eventual consistency).
+        let what = format!("address {id} to become visible");
+        let mut o = wait_until(&what, cx.timeout, cx.poll, || self.read(&cx.region, id)).await?;
+        o.props = desired.clone();
+        Ok(o)
     }
 
     async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {

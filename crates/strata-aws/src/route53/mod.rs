@@ -225,6 +225,21 @@ fn owner_name(rtype: &str, name: &str) -> String {
     format!("_strata-{}.{name}", rtype.to_ascii_lowercase())
 }
 
+/// The zone created with this caller reference, if any (every page).
+async fn zone_with_caller_reference(c: &aws_sdk_route53::Client, reference: &str) -> Result<Option<String>, ProviderError> {
+    let mut marker: Option<String> = None;
+    loop {
+        let page = c.list_hosted_zones().set_marker(marker.clone()).send().await.map_err(err("ListHostedZones"))?;
+        if let Some(z) = page.hosted_zones().iter().find(|z| z.caller_reference() == reference) {
+            return Ok(Some(short_zone_id(z.id())));
+        }
+        match page.next_marker() {
+            Some(m) if page.is_truncated() => marker = Some(m.to_string()),
+            _ => return Ok(None),
+        }
+    }
+}
+
 fn owner_value(stack: &str, logical: &str) -> String {
     format!("\"strata-owner={stack}/{logical}\"")
 }
@@ -357,18 +372,29 @@ impl Provider for ZoneProvider {
         let vpcs = strs(desired, "vpc_ids");
         let private = !vpcs.is_empty();
         let vpc = |id: &str| Vpc::builder().vpc_id(id).vpc_region(VpcRegion::from(cx.region.as_str())).build();
-        let out = c
-            .create_hosted_zone()
-            .name(str_of(desired, "name").unwrap_or_default())
-            // The same stack, resource and desired state give the same reference:
-            // a retried create cannot make a second zone.
-            .caller_reference(&cx.idempotency_token)
-            .hosted_zone_config(HostedZoneConfig::builder().comment(str_of(desired, "comment").unwrap_or_default()).private_zone(private).build())
-            .set_vpc(vpcs.first().map(|v| vpc(v)))
-            .send()
-            .await
-            .map_err(err("CreateHostedZone"))?;
-        let id = short_zone_id(out.hosted_zone().map(|z| z.id()).unwrap_or_default());
+        // A run that died between CreateHostedZone and its tagging left the
+        // zone untagged; its caller reference (the same stack, resource and
+        // desired state give the same one) finds it, and it is taken over.
+        let id = match zone_with_caller_reference(&c, &cx.idempotency_token).await? {
+            Some(id) => {
+                tracing::warn!(resource = %cx.name, zone = %id, "taking over the untagged zone a failed run created");
+                id
+            }
+            None => {
+                let out = c
+                    .create_hosted_zone()
+                    .name(str_of(desired, "name").unwrap_or_default())
+                    .caller_reference(&cx.idempotency_token)
+                    .hosted_zone_config(
+                        HostedZoneConfig::builder().comment(str_of(desired, "comment").unwrap_or_default()).private_zone(private).build(),
+                    )
+                    .set_vpc(vpcs.first().map(|v| vpc(v)))
+                    .send()
+                    .await
+                    .map_err(err("CreateHostedZone"))?;
+                short_zone_id(out.hosted_zone().map(|z| z.id()).unwrap_or_default())
+            }
+        };
         c.change_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
             .resource_id(&id)
