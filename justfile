@@ -26,6 +26,12 @@ test: emulators lint
     cargo test --workspace --doc
     cargo test --workspace --all-targets --no-fail-fast
 
+# Crash-consistency sweep of the prod stack: SIGKILL after every k-th mutating
+# call, rerun, check (about 10 s per k on this machine; `just test` runs every 25th).
+crash-sweep stride="1": emulators
+    cargo build --examples
+    STRATA_CRASH_STRIDE={{stride}} cargo test --test it -- crash_sweep --nocapture
+
 # Benchmarks: scheduling efficiency and engine overhead (table + target/strata-bench.json).
 bench:
     cargo run --release -p strata-bench -- --json target/strata-bench.json

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use strata_aws_testkit::{unique_stack, Emulator};
 
 /// The example binary (`just test` runs `cargo build --examples` first).
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/debug/deps/it-<hash> -> target/debug/examples/<name>
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();

@@ -1,7 +1,8 @@
 //! An independent inventory: every resource of every service the Miamo stacks
-//! use that carries `strata:stack = <stack>`, read with raw SDK clients (not
-//! through strata's providers), in both regions the stacks use. Route 53
-//! records cannot be tagged: they count when an owner record names the stack.
+//! use that carries `strata:stack = <stack>` ([`tagged_with`]), or every one
+//! whatever its tags ([`everything`]), read with raw SDK clients (not through
+//! strata's providers), in both regions the stacks use. Route 53 records
+//! cannot be tagged: they count when an owner record names the stack.
 //! List calls must succeed; a per-item read that fails means the item was
 //! deleted after the list (other tests run against the same emulator), so it
 //! is skipped.
@@ -13,8 +14,12 @@ use aws_config::SdkConfig;
 const STACK_TAG: &str = "strata:stack";
 const REGIONS: [&str; 2] = ["eu-central-1", "us-east-1"];
 
-fn tagged<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: &str) -> bool {
-    tags.into_iter().any(|(k, v)| k == STACK_TAG && v == stack)
+/// Whether to list an item with these tags: all of them without a stack.
+fn tagged<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, stack: Option<&str>) -> bool {
+    match stack {
+        Some(stack) => tags.into_iter().any(|(k, v)| k == STACK_TAG && v == stack),
+        None => true,
+    }
 }
 
 async fn conf(url: &str, region: &str) -> SdkConfig {
@@ -23,12 +28,28 @@ async fn conf(url: &str, region: &str) -> SdkConfig {
 
 /// `kind id` of everything tagged with `stack`, sorted.
 pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
+    inventory(url, Some(stack)).await
+}
+
+/// `kind id` of every resource whatever its tags (the same keys as
+/// [`tagged_with`]), except what AWS makes by itself with a VPC (its main
+/// route table, default security group and network ACL) and zones' NS/SOA
+/// records. Route 53 records are `record <zone> <name> <type>`, owner records
+/// with their value.
+pub async fn everything(url: &str) -> BTreeSet<String> {
+    inventory(url, None).await
+}
+
+async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let home = conf(url, REGIONS[0]).await;
 
     // EC2 (VPC, subnets, gateways, addresses, route tables, groups, instances).
     let ec2 = aws_sdk_ec2::Client::new(&home);
-    out.extend(strata_aws_testkit::ec2_leftovers(&ec2, stack).await);
+    match stack {
+        Some(stack) => out.extend(strata_aws_testkit::ec2_leftovers(&ec2, stack).await),
+        None => out.extend(ec2_all(&ec2).await),
+    }
 
     // ELBv2.
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&home);
@@ -47,7 +68,9 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     // Secrets Manager (secrets scheduled for deletion are gone).
     let sm = aws_sdk_secretsmanager::Client::new(&home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {
-        if s.deleted_date().is_none() && tagged(s.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
+        // `rds!…` secrets are RDS's own (a managed master password), deleted with the database.
+        let rds_managed = s.name().is_some_and(|n| n.starts_with("rds!"));
+        if s.deleted_date().is_none() && !rds_managed && tagged(s.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack) {
             out.insert(format!("secret {}", s.name().unwrap_or("")));
         }
     }
@@ -104,7 +127,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
 
     // Route 53: zones by tag, records by owner record.
     let r53 = aws_sdk_route53::Client::new(&home);
-    let owner = format!("\"strata-owner={stack}/");
+    let owner = format!("\"strata-owner={}/", stack.unwrap_or_default());
     for z in r53.list_hosted_zones().send().await.unwrap().hosted_zones() {
         let id = z.id().trim_start_matches("/hostedzone/").to_string();
         let Ok(t) = r53
@@ -121,7 +144,14 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
         }
         let Ok(sets) = r53.list_resource_record_sets().hosted_zone_id(&id).send().await else { continue };
         for r in sets.resource_record_sets() {
-            if r.resource_records().iter().any(|v| v.value().starts_with(&owner)) {
+            use aws_sdk_route53::types::RrType;
+            if stack.is_none() {
+                if !matches!(r.r#type(), RrType::Ns | RrType::Soa) {
+                    let values: Vec<&str> = r.resource_records().iter().map(|v| v.value()).collect();
+                    let owner = if r.name().starts_with("_strata-") { values.join(" ") } else { String::new() };
+                    out.insert(format!("record {id} {} {} {owner}", r.name(), r.r#type().as_str()).trim_end().to_string());
+                }
+            } else if r.resource_records().iter().any(|v| v.value().starts_with(&owner)) {
                 out.insert(format!("record-owner {id} {}", r.name()));
             }
         }
@@ -144,7 +174,10 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
             out.insert(format!("alarm {}", a.alarm_name().unwrap_or("")));
         }
     }
-    let backup = aws_sdk_backup::Client::new(&home);
+    // (moto reads ListTags only with the model's trailing slash, which the SDK drops.)
+    let backup = aws_sdk_backup::Client::from_conf(
+        aws_sdk_backup::config::Builder::from(&home).interceptor(strata::aws::BackupTagsPath).build(),
+    );
     let mut backup_arns: Vec<(String, String)> = Vec::new();
     for v in backup.list_backup_vaults().send().await.unwrap().backup_vault_list() {
         backup_arns.push(("backup-vault".into(), v.backup_vault_arn().unwrap_or_default().to_string()));
@@ -156,7 +189,7 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     }
     for (kind, arn) in backup_arns {
         let Ok(tags) = backup.list_tags().resource_arn(&arn).send().await else { continue };
-        if tags.tags().is_some_and(|m| m.get(STACK_TAG).map(String::as_str) == Some(stack)) {
+        if tags.tags().is_some_and(|m| tagged(m.iter().map(|(k, v)| (k.as_str(), v.as_str())), stack)) {
             out.insert(format!("{kind} {arn}"));
         }
     }
@@ -173,10 +206,14 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&home).force_path_style(true).build());
     for b in s3.list_buckets().send().await.unwrap().buckets() {
         let name = b.name().unwrap_or_default();
-        if let Ok(t) = s3.get_bucket_tagging().bucket(name).send().await {
-            if tagged(t.tag_set().iter().map(|t| (t.key(), t.value())), stack) {
+        match s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(t) if tagged(t.tag_set().iter().map(|t| (t.key(), t.value())), stack) => {
                 out.insert(format!("s3 {name}"));
             }
+            Err(_) if stack.is_none() => {
+                out.insert(format!("s3 {name}"));
+            }
+            _ => {}
         }
     }
     for region in REGIONS {
@@ -202,6 +239,55 @@ pub async fn tagged_with(url: &str, stack: &str) -> BTreeSet<String> {
             if tagged(tags.iter().map(|t| (t.key(), t.value())), stack) {
                 out.insert(format!("waf {arn}"));
             }
+        }
+    }
+    out
+}
+
+/// Every EC2 object of the kinds strata manages, tagged or not (keys as in
+/// `ec2_leftovers`), without the defaults AWS creates with each VPC.
+async fn ec2_all(ec2: &aws_sdk_ec2::Client) -> BTreeSet<String> {
+    use aws_sdk_ec2::types::{Filter, NatGatewayState};
+    let mut out = BTreeSet::new();
+    for v in ec2.describe_vpcs().send().await.unwrap().vpcs() {
+        out.insert(format!("vpc {}", v.vpc_id().unwrap_or_default()));
+    }
+    for x in ec2.describe_subnets().send().await.unwrap().subnets() {
+        out.insert(format!("subnet {}", x.subnet_id().unwrap_or_default()));
+    }
+    for x in ec2.describe_internet_gateways().send().await.unwrap().internet_gateways() {
+        out.insert(format!("igw {}", x.internet_gateway_id().unwrap_or_default()));
+    }
+    for x in ec2.describe_addresses().send().await.unwrap().addresses() {
+        out.insert(format!("eip {}", x.allocation_id().unwrap_or_default()));
+    }
+    for x in ec2.describe_route_tables().send().await.unwrap().route_tables() {
+        if !x.associations().iter().any(|a| a.main() == Some(true)) {
+            out.insert(format!("route-table {}", x.route_table_id().unwrap_or_default()));
+        }
+    }
+    for x in ec2.describe_security_groups().send().await.unwrap().security_groups() {
+        if x.group_name() != Some("default") {
+            out.insert(format!("security-group {}", x.group_id().unwrap_or_default()));
+        }
+    }
+    for x in ec2.describe_network_acls().send().await.unwrap().network_acls() {
+        if x.is_default() != Some(true) {
+            out.insert(format!("network-acl {}", x.network_acl_id().unwrap_or_default()));
+        }
+    }
+    for x in ec2.describe_key_pairs().send().await.unwrap().key_pairs() {
+        out.insert(format!("key-pair {}", x.key_pair_id().unwrap_or_default()));
+    }
+    let live = Filter::builder().name("instance-state-name").values("pending").values("running").values("stopping").values("stopped").build();
+    for r in ec2.describe_instances().filters(live).send().await.unwrap().reservations() {
+        for i in r.instances() {
+            out.insert(format!("instance {}", i.instance_id().unwrap_or_default()));
+        }
+    }
+    for n in ec2.describe_nat_gateways().send().await.unwrap().nat_gateways() {
+        if !matches!(n.state(), Some(NatGatewayState::Deleted | NatGatewayState::Deleting)) {
+            out.insert(format!("nat {}", n.nat_gateway_id().unwrap_or_default()));
         }
     }
     out

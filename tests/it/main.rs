@@ -11,8 +11,10 @@ mod bad_input;
 mod certificates;
 mod cli;
 mod compute;
+mod crash_sweep;
 mod data_stores;
 mod drift;
+mod faults;
 mod inventory;
 mod load_balancing;
 // The Miamo examples themselves (settings and component), for miamo_stacks.
