@@ -55,6 +55,9 @@ pub struct MemoryCloud {
     epoch: Instant,
     /// Scale for each resource's `latency_ms` property (1.0 = as written).
     pub time_scale: f64,
+    /// A token bucket every create, update and delete draws from before it
+    /// starts, like AWS's mutating-call buckets (benchmarks).
+    mutation_bucket: Option<Arc<crate::ratelimit::TokenBucket>>,
 }
 
 impl std::fmt::Debug for MemoryCloud {
@@ -65,13 +68,25 @@ impl std::fmt::Debug for MemoryCloud {
 
 impl Default for MemoryCloud {
     fn default() -> Self {
-        MemoryCloud { state: Arc::default(), epoch: Instant::now(), time_scale: 1.0 }
+        MemoryCloud { state: Arc::default(), epoch: Instant::now(), time_scale: 1.0, mutation_bucket: None }
     }
 }
 
 impl MemoryCloud {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Rate-limit creates, updates and deletes with `bucket`.
+    pub fn with_mutation_bucket(mut self, bucket: crate::ratelimit::TokenBucket) -> Self {
+        self.mutation_bucket = Some(Arc::new(bucket));
+        self
+    }
+
+    async fn mutation_token(&self) {
+        if let Some(b) = &self.mutation_bucket {
+            b.acquire().await;
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -288,6 +303,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
+        self.cloud.mutation_token().await;
         let start = self.cloud.begin(self.kind, "create", &cx.name)?;
         simulate(latency(desired, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
@@ -330,6 +346,7 @@ impl Provider for MemoryProvider {
         desired: &Props,
         _diff: &crate::provider::Diff,
     ) -> Result<Observed, ProviderError> {
+        self.cloud.mutation_token().await;
         let start = self.cloud.begin(self.kind, "update", &cx.name)?;
         simulate(latency(desired, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
@@ -351,6 +368,7 @@ impl Provider for MemoryProvider {
     }
 
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        self.cloud.mutation_token().await;
         let start = self.cloud.begin(self.kind, "delete", &cx.name)?;
         simulate(latency(&actual.props, self.cloud.time_scale)).await;
         let mut s = self.cloud.lock();
