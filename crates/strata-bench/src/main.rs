@@ -129,17 +129,23 @@ fn random_dag(n: usize, seed: u64) -> Vec<Node> {
                 }
                 pick -= w;
             }
-            let mut deps = Vec::new();
-            if i > 0 {
-                for _ in 0..rng.random_range(0..=3) {
-                    deps.push(rng.random_range(0..i));
-                }
-            }
-            deps.sort_unstable();
-            deps.dedup();
+            let deps = random_deps(&mut rng, i, 3);
             Node { name: format!("n{i:04}"), secs, deps }
         })
         .collect()
+}
+
+/// Up to `most` distinct dependencies of node `i`, among the earlier nodes.
+fn random_deps(rng: &mut StdRng, i: usize, most: usize) -> Vec<usize> {
+    let mut deps = Vec::new();
+    if i > 0 {
+        for _ in 0..rng.random_range(0..=most) {
+            deps.push(rng.random_range(0..i));
+        }
+    }
+    deps.sort_unstable();
+    deps.dedup();
+    deps
 }
 
 fn critical_path(nodes: &[Node]) -> i64 {
@@ -197,14 +203,7 @@ fn fast_dag(n: usize, seed: u64) -> Vec<Node> {
                 5..=7 => 2,
                 _ => 5,
             };
-            let mut deps = Vec::new();
-            if i > 0 {
-                for _ in 0..rng.random_range(0..=2) {
-                    deps.push(rng.random_range(0..i));
-                }
-            }
-            deps.sort_unstable();
-            deps.dedup();
+            let deps = random_deps(&mut rng, i, 2);
             Node { name: format!("f{i:04}"), secs, deps }
         })
         .collect()
