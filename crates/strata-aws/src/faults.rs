@@ -159,8 +159,12 @@ impl FaultInjector {
         if !rng.random_bool(self.plan.rate.clamp(0.0, 1.0)) {
             return None;
         }
-        let i = rng.random_range(0..self.plan.kinds.len());
-        Some(self.plan.kinds[i])
+        // `not-found` is drawn on its own, for requests naming a fresh id.
+        let kinds: Vec<FaultKind> = self.plan.kinds.iter().copied().filter(|k| *k != FaultKind::NotFoundAfterCreate).collect();
+        if kinds.is_empty() {
+            return None;
+        }
+        Some(kinds[rng.random_range(0..kinds.len())])
     }
 
     fn count(&self, kind: FaultKind) {
@@ -197,8 +201,7 @@ impl FaultInjector {
                 self.count(kind);
                 return Decision::Delay(Duration::from_millis(ms));
             }
-            // Only requests naming a fresh id can meet it (above).
-            FaultKind::NotFoundAfterCreate => return Decision::Pass,
+            FaultKind::NotFoundAfterCreate => return Decision::Pass, // never rolled (above)
             FaultKind::Throttle => {
                 let (status, code) = throttle_of(service);
                 error_answer(service, status, code, "Rate exceeded")

@@ -170,23 +170,24 @@ fn to_stack(nodes: &[Node], name: &str) -> Stack {
     stack
 }
 
+/// Plan and apply `nodes` on `cloud` with strata's scheduler: the apply's
+/// makespan in simulated seconds (inside a paused runtime).
+async fn simulated_apply(cloud: &MemoryCloud, nodes: &[Node], parallelism: usize) -> f64 {
+    let engine = Engine::new(cloud.registry()).with_config(EngineConfig { parallelism, ..EngineConfig::default() });
+    let stack = to_stack(nodes, "bench");
+    let plan = match engine.plan(&stack).await {
+        Ok(p) => p,
+        Err(e) => panic!("plan failed: {e}"),
+    };
+    let start = tokio::time::Instant::now();
+    let report = engine.apply(&stack, plan).await;
+    assert!(report.is_success(), "simulated apply failed");
+    start.elapsed().as_secs_f64() * 1000.0 / MS_PER_SIM_SECOND as f64
+}
+
 /// strata's scheduler on the simulated cloud, in simulated seconds.
 fn strata_schedule(nodes: &[Node], parallelism: usize) -> f64 {
-    let rt = paused_runtime();
-    rt.block_on(async {
-        let cloud = MemoryCloud::new();
-        let engine = Engine::new(cloud.registry())
-            .with_config(EngineConfig { parallelism, ..EngineConfig::default() });
-        let stack = to_stack(nodes, "bench");
-        let plan = match engine.plan(&stack).await {
-            Ok(p) => p,
-            Err(e) => panic!("plan failed: {e}"),
-        };
-        let start = tokio::time::Instant::now();
-        let report = engine.apply(&stack, plan).await;
-        assert!(report.is_success(), "simulated apply failed");
-        start.elapsed().as_secs_f64() * 1000.0 / MS_PER_SIM_SECOND as f64
-    })
+    paused_runtime().block_on(simulated_apply(&MemoryCloud::new(), nodes, parallelism))
 }
 
 /// EC2's mutating-call bucket (shared/design/aws-timings.md), in simulated seconds.
@@ -218,16 +219,7 @@ fn rate_limited_schedule(nodes: &[Node], parallelism: usize) -> (f64, bool) {
         let per_sim_second = 1000.0 / MS_PER_SIM_SECOND as f64;
         let cloud = MemoryCloud::new()
             .with_mutation_bucket(TokenBucket::new(EC2_MUTATING_BURST, EC2_MUTATING_PER_SECOND * per_sim_second));
-        let engine = Engine::new(cloud.registry()).with_config(EngineConfig { parallelism, ..EngineConfig::default() });
-        let stack = to_stack(nodes, "rated");
-        let plan = match engine.plan(&stack).await {
-            Ok(p) => p,
-            Err(e) => panic!("plan failed: {e}"),
-        };
-        let start = tokio::time::Instant::now();
-        let report = engine.apply(&stack, plan).await;
-        assert!(report.is_success(), "simulated apply failed");
-        let makespan = start.elapsed().as_secs_f64() * per_sim_second;
+        let makespan = simulated_apply(&cloud, nodes, parallelism).await;
         let mut starts: Vec<f64> =
             cloud.timeline().iter().filter(|s| s.op == "create").map(|s| s.start.as_secs_f64() * per_sim_second).collect();
         starts.sort_by(f64::total_cmp);

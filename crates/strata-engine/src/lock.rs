@@ -36,12 +36,7 @@ impl LockInfo {
     /// A record for this process.
     pub fn here(operation: &str) -> LockInfo {
         let owner = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
-        let host = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .ok()
-            .filter(|h| !h.is_empty())
-            .or_else(|| std::env::var("HOSTNAME").ok())
-            .unwrap_or_else(|| "unknown-host".into());
+        let host = hostname();
         let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         LockInfo {
             owner,
@@ -57,11 +52,10 @@ impl LockInfo {
     /// The holder ran on this machine, in this boot, and its process is gone.
     /// (Unknown boot ids or no `/proc`: never presumed dead.)
     pub fn died_on_this_machine(&self) -> bool {
-        let here = LockInfo::here("check");
         !self.boot_id.is_empty()
-            && self.boot_id == here.boot_id
-            && self.host == here.host
-            && self.pid != here.pid
+            && self.boot_id == boot_id()
+            && self.host == hostname()
+            && self.pid != std::process::id()
             && std::path::Path::new("/proc/self").exists()
             && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
@@ -70,6 +64,15 @@ impl LockInfo {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
         Duration::from_secs(now.saturating_sub(self.since))
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
 }
 
 fn boot_id() -> String {
