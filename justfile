@@ -32,12 +32,17 @@ crash-sweep stride="1": emulators
     cargo build --examples
     STRATA_CRASH_STRIDE={{stride}} cargo test --test it -- crash_sweep --nocapture
 
-# Benchmarks: scheduling efficiency and engine overhead (table + target/strata-bench.json).
-bench:
-    cargo run --release -p strata-bench -- --json target/strata-bench.json
+# Benchmarks, one table (+ target/strata-bench.json): scheduling efficiency,
+# engine overhead, API calls of no-op plans and end-to-end time on a private
+# moto, and cold builds (four cold builds: about 40 minutes on 2 cores;
+# `just bench ""` shows the last build figures instead).
+bench flags="--build": emulators
+    cargo build --profile bench -p strata-bench
+    target/bench/strata-bench {{flags}} --json target/strata-bench.json
 
-# Cold build time of the network example against an SDK-only floor (slow: two cold builds).
+# Cold build of `prod` and of the network-only feature set against SDK-only floors.
 bench-build:
+    scripts/bench-build.sh prod default
     scripts/bench-build.sh network ec2
 
 # Lints: clippy with warnings as errors.

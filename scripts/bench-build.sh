@@ -1,20 +1,49 @@
 #!/usr/bin/env bash
 # Cold build time of a strata example against the floor: an empty binary that
-# depends only on the AWS SDK crates the example uses. Each build gets a fresh
-# target directory (crates are already downloaded; compile time only).
-#   scripts/bench-build.sh [example] [features]     (default: network, ec2)
+# depends only on the AWS SDK crates the example's features pull in (plus
+# aws-config and tokio, which any SDK program needs). Each build gets a fresh
+# target directory (crates are already downloaded; compile time only), debug
+# profile as in this workspace. Strata is built from the last commit (`git
+# archive HEAD`), not the working tree, so the figures belong to a commit.
+#   scripts/bench-build.sh [example] [features] [json-out]
+#   features: comma-separated strata features, or "default" (all services).
+# Examples: scripts/bench-build.sh prod default
+#           scripts/bench-build.sh network ec2
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 example=${1:-network}
 features=${2:-ec2}
-work="$root/target/bench-build"
-rm -rf "$work"; mkdir -p "$work/floor/src"
+out=${3:-$root/target/bench-build-$example.json}
+work="$root/target/bench-build/$example"
+rm -rf "$work"; mkdir -p "$work/floor/src" "$work/src"
+git -C "$root" archive HEAD | tar -x -C "$work/src"
 
-sdk_deps=$(python3 - "$features" <<'PY'
-import sys
-feats = sys.argv[1].split(",")
-crates = {"ec2": "aws-sdk-ec2"}
-print("\n".join(f'{crates[f]} = "1"' for f in feats if f in crates))
+if [ "$features" = default ]; then
+    features=$(python3 - "$root/crates/strata-aws/Cargo.toml" <<'PY'
+import sys, tomllib
+print(",".join(tomllib.load(open(sys.argv[1], "rb"))["features"]["default"]))
+PY
+)
+fi
+
+# The SDK crates (and versions) strata-aws's features pull in, read from its manifest
+# and the workspace's.
+sdk_deps=$(python3 - "$root" "$features" <<'PY'
+import sys, tomllib
+root, feats = sys.argv[1], sys.argv[2].split(",")
+aws = tomllib.load(open(f"{root}/crates/strata-aws/Cargo.toml", "rb"))
+ws = tomllib.load(open(f"{root}/Cargo.toml", "rb"))["workspace"]["dependencies"]
+crates = set()
+for f in feats:
+    for d in aws["features"][f]:
+        if d.startswith("dep:aws-sdk-"):
+            crates.add(d[4:])
+for c in sorted(crates):
+    d = aws["dependencies"][c]
+    if d.get("workspace"):
+        d = ws[c]
+    v = d if isinstance(d, str) else d["version"]
+    print(f'{c} = "{v}"')
 PY
 )
 cat > "$work/floor/Cargo.toml" <<TOML
@@ -38,14 +67,18 @@ cp "$root/Cargo.lock" "$work/floor/Cargo.lock"
 t0=$(date +%s.%N)
 (cd "$work/floor" && CARGO_TARGET_DIR="$work/floor-target" cargo build --quiet)
 t1=$(date +%s.%N)
-(cd "$root" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --example "$example" --no-default-features --features "$features")
+(cd "$work/src" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --example "$example" --no-default-features --features "$features")
 t2=$(date +%s.%N)
-python3 - "$t0" "$t1" "$t2" "$example" "$features" <<'PY'
-import sys, json
+rm -rf "$work/floor-target" "$work/strata-target" "$work/src"
+python3 - "$t0" "$t1" "$t2" "$example" "$features" "$(git -C "$root" rev-parse --short HEAD)" "$out" <<'PY'
+import sys, json, datetime
 t0, t1, t2 = map(float, sys.argv[1:4])
 floor, strata = t1 - t0, t2 - t1
-res = {"example": sys.argv[4], "features": sys.argv[5], "floor_s": round(floor, 1),
-       "strata_s": round(strata, 1), "overhead_pct": round(100 * (strata - floor) / floor, 1)}
-print(f"cold build: floor {floor:.1f}s, strata example {strata:.1f}s, overhead {res['overhead_pct']}%")
-print(json.dumps(res))
+res = {"example": sys.argv[4], "features": sys.argv[5], "commit": sys.argv[6],
+       "date": datetime.date.today().isoformat(),
+       "floor_s": round(floor, 1), "strata_s": round(strata, 1),
+       "overhead_pct": round(100 * (strata - floor) / floor, 1)}
+print(f"cold build of {res['example']} ({res['features']}): floor {floor:.1f} s, "
+      f"strata {strata:.1f} s, overhead {res['overhead_pct']} %")
+json.dump(res, open(sys.argv[7], "w"), indent=1)
 PY

@@ -14,62 +14,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use strata::engine::{Engine, EngineConfig, PollPolicy};
+use strata_aws_testkit::PrivateMoto;
 
 use crate::inventory::{everything, tagged_with};
 use crate::miamo_prod;
 
 const REGION: &str = "eu-central-1";
-
-/// A moto server of our own, stopped on drop.
-struct PrivateMoto {
-    child: Child,
-    url: String,
-}
-
-impl PrivateMoto {
-    fn start() -> PrivateMoto {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let port: u16 = std::env::var("STRATA_CRASH_MOTO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5077);
-        let python = root.join(".emulators/moto/bin/python");
-        assert!(python.exists(), "moto is not installed: run `scripts/emulators.sh up` (or `just test`) first");
-        let log = std::fs::File::create(std::env::temp_dir().join(format!("strata-crash-moto-{port}.log"))).unwrap();
-        let child = Command::new(python)
-            .arg(root.join("scripts/moto_server.py"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .env("MOTO_AMIS_PATH", root.join(".emulators/moto-amis.json"))
-            .env("MOTO_ACM_VALIDATION_WAIT", "2")
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(90);
-        while !curl(&["-fs", "-o", "/dev/null", &format!("{}/moto-api/", moto.url)]) {
-            assert!(Instant::now() < deadline, "the private moto on port {port} did not start");
-            std::thread::sleep(Duration::from_millis(300));
-        }
-        moto
-    }
-
-    fn reset(&self) {
-        assert!(curl(&["-fs", "-o", "/dev/null", "-X", "POST", &format!("{}/moto-api/reset", self.url)]), "moto reset failed");
-    }
-}
-
-impl Drop for PrivateMoto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn curl(args: &[&str]) -> bool {
-    Command::new("curl").args(["--max-time", "10"]).args(args).status().is_ok_and(|s| s.success())
-}
 
 fn prod(url: &str, args: &[&str], kill_after: Option<u64>) -> Output {
     let mut c = Command::new(crate::cli::example("prod"));
@@ -188,12 +142,13 @@ async fn crash_consistency_sweep_of_miamo_prod_on_moto() {
     let stride: u64 = std::env::var("STRATA_CRASH_STRIDE").ok().and_then(|s| s.parse().ok()).unwrap_or(25).max(1);
     let first: u64 = std::env::var("STRATA_CRASH_FROM").ok().and_then(|s| s.parse().ok()).unwrap_or(1).max(1);
     let last: u64 = std::env::var("STRATA_CRASH_TO").ok().and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
-    let moto = PrivateMoto::start();
+    let port: u16 = std::env::var("STRATA_CRASH_MOTO_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(5077);
+    let moto = PrivateMoto::start(Path::new(env!("CARGO_MANIFEST_DIR")), port, 2).unwrap();
     let url = moto.url.clone();
     let stack = miamo_prod::settings().stack;
 
     // Reference: a clean apply.
-    moto.reset();
+    moto.reset().unwrap();
     let baseline = everything(&url).await;
     let clean = prod(&url, &["apply", "--yes"], None);
     assert!(clean.status.success(), "clean apply failed:\n{}", text(&clean));
@@ -208,7 +163,7 @@ async fn crash_consistency_sweep_of_miamo_prod_on_moto() {
     let mut k = first;
     while k <= last {
         let started = Instant::now();
-        moto.reset();
+        moto.reset().unwrap();
         let baseline = everything(&url).await;
         let crashed = prod(&url, &["apply", "--yes"], Some(k));
         let killed = crashed.status.signal() == Some(9);

@@ -136,3 +136,68 @@ mod tests {
         assert!(a.len() <= 64 && a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'), "{a}");
     }
 }
+
+/// A moto server of one's own (the one `scripts/emulators.sh` installed, on
+/// another port), for runs that reset it or kill clients mid-call without
+/// disturbing other tests. Stopped on drop.
+#[derive(Debug)]
+pub struct PrivateMoto {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl PrivateMoto {
+    /// Start moto on `127.0.0.1:port` and wait until it answers. `root` is the
+    /// workspace root (where `.emulators/` and `scripts/` are).
+    /// `acm_validation_wait_s`: seconds until moto issues a DNS-validated
+    /// certificate (it checks no records), standing in for DNS validation.
+    pub fn start(root: &std::path::Path, port: u16, acm_validation_wait_s: u32) -> Result<PrivateMoto, String> {
+        use std::process::Command;
+        use std::time::{Duration, Instant};
+        let python = root.join(".emulators/moto/bin/python");
+        if !python.exists() {
+            return Err("moto is not installed: run `scripts/emulators.sh up` (or `just emulators`) first".into());
+        }
+        let log_path = std::env::temp_dir().join(format!("strata-private-moto-{port}.log"));
+        let log = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+        let err_log = log.try_clone().map_err(|e| e.to_string())?;
+        let child = Command::new(python)
+            .arg(root.join("scripts/moto_server.py"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_AMIS_PATH", root.join(".emulators/moto-amis.json"))
+            .env("MOTO_ACM_VALIDATION_WAIT", acm_validation_wait_s.to_string())
+            .stdout(log)
+            .stderr(err_log)
+            .spawn()
+            .map_err(|e| format!("cannot start moto: {e}"))?;
+        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}") };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while !curl(&["-fs", "-o", "/dev/null", &format!("{}/moto-api/", moto.url)]) {
+            if Instant::now() > deadline {
+                return Err(format!("the private moto on port {port} did not start (log: {})", log_path.display()));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        Ok(moto)
+    }
+
+    /// Forget every resource (`POST /moto-api/reset`).
+    pub fn reset(&self) -> Result<(), String> {
+        if curl(&["-fs", "-o", "/dev/null", "-X", "POST", &format!("{}/moto-api/reset", self.url)]) {
+            Ok(())
+        } else {
+            Err(format!("reset of the moto at {} failed", self.url))
+        }
+    }
+}
+
+impl Drop for PrivateMoto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn curl(args: &[&str]) -> bool {
+    std::process::Command::new("curl").args(["--max-time", "10"]).args(args).status().is_ok_and(|s| s.success())
+}

@@ -9,6 +9,7 @@ use strata_engine::ratelimit::RateLimiter;
 use strata_engine::Registry;
 
 use crate::faults::{FaultInjector, FaultPlan, FaultStats};
+use crate::record::{Exchange, ExchangeLog};
 use crate::throttle::{Ec2EventualConsistency, RateLimitedClient, SendLog};
 
 use crate::counter::ApiCallCounter;
@@ -35,6 +36,9 @@ pub struct AwsSettings {
     /// Test hook of the crash-consistency sweep: the process kills itself with
     /// SIGKILL as soon as this many mutating calls have completed.
     pub kill_after_mutating_calls: Option<u64>,
+    /// Keep every HTTP exchange of the run in memory (benchmarks replay them;
+    /// see [`crate::record`]). Not compatible with `faults`, which it bypasses.
+    pub record_exchanges: bool,
 }
 
 /// Attempts per call unless [`AwsSettings::max_attempts`] says otherwise.
@@ -86,6 +90,7 @@ macro_rules! client {
                     region: $region.to_string(),
                     log: $self.inner.send_log.clone(),
                     faults: $self.inner.faults.clone(),
+                    record: $self.inner.record.clone(),
                 });
                 let extra: fn($sdk::config::Builder) -> $sdk::config::Builder = $extra;
                 $sdk::Client::from_conf(extra(conf).build())
@@ -111,6 +116,9 @@ struct Inner {
     limiter: RateLimiter,
     send_log: SendLog,
     faults: Option<Arc<FaultInjector>>,
+    record: Option<ExchangeLog>,
+    /// List answers shared within one discovery pass.
+    shared: crate::shared_lists::SharedLists,
     /// The HTTPS client every service client sends through (rate-limited).
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     #[cfg(feature = "ec2")]
@@ -191,6 +199,8 @@ impl Aws {
                 limiter: settings.rate_limiter.clone(),
                 send_log: SendLog::default(),
                 faults: settings.faults.clone().map(|p| Arc::new(FaultInjector::new(p))),
+                record: settings.record_exchanges.then(ExchangeLog::default),
+                shared: Default::default(),
                 #[cfg(feature = "ec2")]
                 ec2: Mutex::default(),
                 #[cfg(feature = "elbv2")]
@@ -252,9 +262,20 @@ impl Aws {
         self.inner.send_log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
+    /// Every HTTP exchange so far, in the order sent, when the run records them
+    /// ([`AwsSettings::record_exchanges`]); empty otherwise.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.inner.record.as_ref().map(ExchangeLog::snapshot).unwrap_or_default()
+    }
+
     /// The faults injected so far, when the run injects faults.
     pub fn fault_stats(&self) -> Option<FaultStats> {
         self.inner.faults.as_ref().map(|f| f.stats())
+    }
+
+    /// List answers shared within one discovery pass ([`crate::shared_lists`]).
+    pub(crate) fn shared_lists(&self) -> &crate::shared_lists::SharedLists {
+        &self.inner.shared
     }
 
     /// The default region of this run.

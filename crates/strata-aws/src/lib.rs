@@ -9,6 +9,8 @@
 mod config;
 mod counter;
 pub mod faults;
+pub mod record;
+mod shared_lists;
 mod throttle;
 pub mod error;
 

@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use strata_engine::ratelimit::RateLimiter;
 
 use crate::faults::{Decision, FaultInjector};
+use crate::record::ExchangeLog;
 
 /// Set on an EC2 answer that is an eventual-consistency `NotFound`.
 const EVENTUAL_CONSISTENCY_HEADER: &str = "x-strata-eventual-consistency";
@@ -40,6 +41,7 @@ pub(crate) struct RateLimitedClient {
     pub(crate) region: String,
     pub(crate) log: SendLog,
     pub(crate) faults: Option<Arc<FaultInjector>>,
+    pub(crate) record: Option<ExchangeLog>,
 }
 
 impl HttpClient for RateLimitedClient {
@@ -51,6 +53,7 @@ impl HttpClient for RateLimitedClient {
             region: self.region.clone(),
             log: self.log.clone(),
             faults: self.faults.clone(),
+            record: self.record.clone(),
         })
     }
 }
@@ -63,6 +66,7 @@ struct RateLimitedConnector {
     region: String,
     log: SendLog,
     faults: Option<Arc<FaultInjector>>,
+    record: Option<ExchangeLog>,
 }
 
 /// EC2 mutating operations that may name an object created a moment ago, for
@@ -104,14 +108,22 @@ impl HttpConnector for RateLimitedConnector {
         let op = operation_of(&request).unwrap_or_default();
         let bucket = self.limiter.bucket(self.service, &op, &self.region);
         let inner = self.inner.clone();
-        let (log, service) = (self.log.clone(), self.service);
+        let (log, service, region) = (self.log.clone(), self.service, self.region.clone());
         let faults = self.faults.clone();
+        let record = self.record.clone();
         HttpConnectorFuture::new(async move {
             if let Some(b) = bucket {
                 b.acquire().await;
             }
             if let Ok(mut l) = log.lock() {
                 l.push((service.to_string(), op.clone(), tokio::time::Instant::now()));
+            }
+            if let Some(record) = record {
+                let index = record.sent(service, &region, &op, &request);
+                let started = std::time::Instant::now();
+                let (response, body) = buffered(inner.call(request).await?).await?;
+                record.answered(index, response.status().as_u16(), body, started.elapsed().as_secs_f64());
+                return Ok(response);
             }
             let response = match faults.as_ref().map(|f| f.decide(service, &op, request.body().bytes())) {
                 Some(Decision::Answer(fabricated)) => *fabricated,

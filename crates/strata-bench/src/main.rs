@@ -17,10 +17,20 @@
 //!   100,000) resources against a zero-latency in-memory cloud, in real time,
 //!   with peak RSS.
 //!
-//! Usage: `strata-bench [--quick] [--json PATH]`.
+//! - **API calls of a no-op plan** and **end to end** on a private moto server
+//!   (see [`aws`]); skipped with `--no-aws`.
+//! - **Build time**: with `--build`, `scripts/bench-build.sh` (cold build of
+//!   the `prod` example against an SDK-only floor, and of the network-only
+//!   feature set); without it, the figures of its last run, if any.
+//!
+//! Usage: `strata-bench [--quick] [--no-aws] [--build] [--json PATH]`.
+//! Correctness checks (a no-op plan that is not empty, a re-apply that
+//! mutates, a simulated schedule that outruns the bucket) fail the run.
+
+mod aws;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -387,6 +397,23 @@ fn main() {
         overhead.push(json!({ "resources": n, "plan_s": plan_s, "apply_s": apply_s, "us_per_resource": per, "peak_rss_mib": rss }));
     }
     results.insert("engine_overhead".into(), json!(overhead));
+
+    let mut failed = false;
+    if !args.iter().any(|a| a == "--no-aws") {
+        match aws_sections(quick) {
+            Ok((calls, e2e)) => {
+                results.insert("noop_plan_api_calls".into(), json!(calls));
+                results.insert("end_to_end".into(), e2e);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+
+    let build = build_section(args.iter().any(|a| a == "--build"));
+    results.insert("build".into(), json!(build));
     results.insert("quick".into(), json!(quick));
 
     let text = serde_json::to_string_pretty(&serde_json::Value::Object(results)).unwrap_or_default();
@@ -397,5 +424,97 @@ fn main() {
         Ok(()) => println!("\nwrote {json_path}"),
         Err(e) => eprintln!("could not write {json_path}: {e}"),
     }
-    let _ = Duration::ZERO;
+    if failed {
+        std::process::exit(1);
+    }
+}
+
+/// The no-op plan and end-to-end sections, on a private moto.
+fn aws_sections(quick: bool) -> Result<(Vec<serde_json::Value>, serde_json::Value), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
+    let moto = aws::start_moto()?;
+    rt.block_on(async {
+        println!("\n== API calls of a no-op plan (moto 5.2.5; target: < 0.05 read calls per resource at 1,000)");
+        println!(
+            "{:<18} {:>9} {:>10} {:>12} {:>9} {:>12} {:>10} {:>9}",
+            "stack", "resources", "read calls", "per resource", "plan(s)", "re-apply mut", "lock calls", "setup(s)"
+        );
+        let mut stacks = vec![aws::prod(), aws::synthetic(100)];
+        if !quick {
+            stacks.push(aws::synthetic(1_000));
+            stacks.push(aws::synthetic(5_000));
+        }
+        let mut rows = Vec::new();
+        for stack in &stacks {
+            let f = aws::calls_of(&moto, stack).await?;
+            println!(
+                "{:<18} {:>9} {:>10} {:>12.3} {:>9.2} {:>12} {:>10} {:>9.1}",
+                f.stack, f.resources, f.plan_reads, f.per_resource(), f.plan_s, f.reapply_mutating, f.lock_calls, f.setup_s
+            );
+            if f.reapply_mutating > 0 || f.reapply_changes > 0 {
+                return Err(format!(
+                    "re-applying {} changed {} resources with {} mutating calls (must be 0)",
+                    f.stack, f.reapply_changes, f.reapply_mutating
+                ));
+            }
+            rows.push(f.to_json());
+        }
+        if let Some(at_1000) = rows.iter().find(|r| r["resources"] == 1_000) {
+            let per = at_1000["read_calls_per_resource"].as_f64().unwrap_or(f64::MAX);
+            println!("   1,000 resources: {per:.3} read calls per resource: target {}", if per < 0.05 { "met" } else { "NOT met" });
+        }
+
+        println!("\n== End to end: apply of prod on moto, strata against the same calls one after another");
+        let e = aws::end_to_end(&moto, &aws::prod()).await?;
+        println!(
+            "   strata {:.2} s; straight line {:.2} s ({} calls, replayed in order); ratio {:.2}",
+            e.strata_s,
+            e.straight_line_s,
+            e.calls,
+            e.strata_s / e.straight_line_s
+        );
+        println!(
+            "   (strata: calls in flight during {:.2} s, sum of call latencies {:.2} s; replayed answers with another status than recorded: {}, not aligned: {})",
+            e.busy_s, e.sum_of_call_s, e.replay_differences, e.unmatched_answers
+        );
+        Ok((rows, e.to_json()))
+    })
+}
+
+/// Cold build figures: run `scripts/bench-build.sh` (`run`), or read the
+/// figures of its last run.
+fn build_section(run: bool) -> Vec<serde_json::Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut out = Vec::new();
+    println!("\n== Cold build (debug; floor = an empty binary with the same SDK crates)");
+    for (example, features) in [("prod", "default"), ("network", "ec2")] {
+        let json_path = root.join(format!("target/bench-build-{example}.json"));
+        if run {
+            let status = std::process::Command::new(root.join("scripts/bench-build.sh"))
+                .args([example, features])
+                .arg(&json_path)
+                .status();
+            if !status.is_ok_and(|s| s.success()) {
+                eprintln!("error: scripts/bench-build.sh {example} {features} failed");
+                continue;
+            }
+        }
+        let Some(v) = std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        else {
+            println!("   {example}: not measured (run `just bench-build`)");
+            continue;
+        };
+        println!(
+            "   {:<8} floor {:>6.1} s, strata {:>6.1} s, overhead {:>5.1} %  ({}, commit {}{})",
+            example,
+            v["floor_s"].as_f64().unwrap_or(0.0),
+            v["strata_s"].as_f64().unwrap_or(0.0),
+            v["overhead_pct"].as_f64().unwrap_or(0.0),
+            v["date"].as_str().unwrap_or("?"),
+            v["commit"].as_str().unwrap_or("?"),
+            if run { "" } else { ", from the last `just bench-build`" }
+        );
+        out.push(v);
+    }
+    out
 }

@@ -649,7 +649,7 @@ async fn create_once(
     old: Option<&str>,
 ) -> Result<Observed, ProviderError> {
     if attempted.swap(true, std::sync::atomic::Ordering::SeqCst) {
-        let scope = DiscoverScope { stack: cx.stack.clone(), region: cx.region.clone() };
+        let scope = DiscoverScope::new(cx.stack.clone(), cx.region.clone());
         let found = p
             .discover(&scope)
             .await?

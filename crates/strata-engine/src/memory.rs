@@ -295,7 +295,7 @@ impl Provider for MemoryProvider {
             }
             LookupQuery::ById(id) => Ok(self.read(region, id).await?.into_iter().collect()),
             LookupQuery::StackRef { stack, resource } => {
-                let scope = DiscoverScope { stack: stack.clone(), region: region.into() };
+                let scope = DiscoverScope::new(stack.clone(), region);
                 let found = self.discover(&scope).await?;
                 Ok(found.into_iter().filter(|o| o.logical_name().as_deref() == Some(resource)).collect())
             }

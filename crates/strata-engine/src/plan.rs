@@ -249,10 +249,12 @@ pub(crate) async fn discover(
 ) -> Result<Vec<Observed>, EngineError> {
     let declared: BTreeSet<&str> = stack.resources().iter().map(|d| d.kind).collect();
     let mut set = JoinSet::new();
+    // One pass: kinds that list the same things share the answers.
+    let pass = crate::provider::DiscoverScope::next_pass();
     for region in regions(stack) {
         for kind in registry.kinds() {
             let Some(p) = registry.get(kind).cloned() else { continue };
-            let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone() };
+            let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone(), pass };
             set.spawn(async move {
                 let r = p.discover(&scope).await;
                 (kind, scope.region, r)

@@ -321,6 +321,25 @@ pub struct OpContext {
 pub struct DiscoverScope {
     pub stack: String,
     pub region: String,
+    /// The discovery pass this call belongs to. Calls of one pass (one plan's
+    /// discovery, every kind and region at once) may share the answers of
+    /// identical list calls (two kinds listing the same security groups); 0
+    /// means a call of its own that shares nothing (a lookup, or the check
+    /// before a retried create, which must see the cloud as it is now).
+    pub pass: u64,
+}
+
+impl DiscoverScope {
+    /// A discovery of its own (pass 0: shares no answers).
+    pub fn new(stack: impl Into<String>, region: impl Into<String>) -> Self {
+        DiscoverScope { stack: stack.into(), region: region.into(), pass: 0 }
+    }
+
+    /// A new pass number, unique in this process.
+    pub fn next_pass() -> u64 {
+        static PASS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        PASS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// A resource kind's provider.
@@ -413,7 +432,7 @@ pub trait Provider: Send + Sync + 'static {
         match query {
             LookupQuery::ById(id) => Ok(self.read(region, id).await?.into_iter().collect()),
             LookupQuery::StackRef { stack, resource } => {
-                let scope = DiscoverScope { stack: stack.clone(), region: region.to_string() };
+                let scope = DiscoverScope::new(stack.clone(), region);
                 let found = self.discover(&scope).await?;
                 Ok(found
                 .into_iter()

@@ -190,6 +190,30 @@ async fn certificate_arns(aws: &Aws, region: &str) -> Result<Vec<String>, Provid
     Ok(list.iter().filter_map(|c| c.certificate_arn().map(str::to_string)).collect())
 }
 
+/// The stack's certificates in the scope's region with every tag (the
+/// validation's included): one list and a tag read per certificate, once per
+/// discovery pass, shared by the certificate and validation kinds.
+async fn stack_certificates(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<(String, Tags)>>, ProviderError> {
+    let key = format!("acm:stack-certificates:{}:{}", scope.region, scope.stack);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            let mut out = Vec::new();
+            for arn in certificate_arns(aws, &scope.region).await? {
+                // A certificate deleted between the list and this read is gone.
+                let t = match raw_tags(aws, &scope.region, &arn).await {
+                    Ok(t) => t,
+                    Err(e) if e.class == ErrorClass::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                if t.get(tags::STACK) == Some(&scope.stack) {
+                    out.push((arn, t));
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
 /// Every tag of a certificate, the validation's included.
 async fn raw_tags(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
     let t = aws.acm(region).list_tags_for_certificate().certificate_arn(arn).send().await.map_err(err("ListTagsForCertificate"))?;
@@ -240,17 +264,10 @@ impl Provider for CertificateProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let mut out = Vec::new();
-        for arn in certificate_arns(&self.aws, &scope.region).await? {
-            let arn = arn.as_str();
-            // A certificate deleted between the list and this read is gone.
-            let t = match self.tags(&scope.region, arn).await {
-                Ok(t) => t,
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            if t.get(tags::STACK) == Some(&scope.stack) {
-                out.extend(self.observe(&scope.region, arn, t).await?);
-            }
+        for (arn, t) in stack_certificates(&self.aws, scope).await?.iter() {
+            let mut t = t.clone();
+            t.remove(VALIDATION_TAG);
+            out.extend(self.observe(&scope.region, arn, t).await?);
         }
         Ok(out)
     }
@@ -488,19 +505,7 @@ impl Provider for ValidationProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let mut out = Vec::new();
-        for arn in certificate_arns(&self.aws, &scope.region).await? {
-            let arn = arn.as_str();
-            let t = match raw_tags(&self.aws, &scope.region, arn).await {
-                Ok(t) => t,
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            if t.get(tags::STACK) == Some(&scope.stack) {
-                out.extend(Self::observe(&scope.region, arn, &t));
-            }
-        }
-        Ok(out)
+        Ok(stack_certificates(&self.aws, scope).await?.iter().filter_map(|(arn, t)| Self::observe(&scope.region, arn, t)).collect())
     }
 
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {

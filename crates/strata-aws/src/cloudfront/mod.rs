@@ -558,23 +558,38 @@ impl Provider for DistributionProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let c = self.aws.cloudfront(&scope.region);
-        let mut out = Vec::new();
-        let mut marker: Option<String> = None;
-        loop {
-            let page = c.list_distributions().set_marker(marker.take()).send().await.map_err(err("ListDistributions"))?;
-            let Some(list) = page.distribution_list() else { break };
-            for d in list.items() {
-                let t = self.tags_of(&scope.region, d.arn()).await?;
-                // CloudFront is global: the stack region that made it reports it.
-                let home = t.get(crate::REGION_TAG).map(String::as_str);
-                if t.get(tags::STACK) == Some(&scope.stack) && home.is_none_or(|r| r == scope.region) {
-                    out.extend(self.observe(&scope.region, d.id(), t).await?);
+        // CloudFront is global: one list (and tag read per distribution) per
+        // discovery pass, shared by every region of the stack.
+        let key = format!("cloudfront:stack-distributions:{}", scope.stack);
+        let ours = self
+            .aws
+            .shared_lists()
+            .get(scope, key, || async {
+                let c = self.aws.cloudfront(&scope.region);
+                let mut ours = Vec::new();
+                let mut marker: Option<String> = None;
+                loop {
+                    let page = c.list_distributions().set_marker(marker.take()).send().await.map_err(err("ListDistributions"))?;
+                    let Some(list) = page.distribution_list() else { break };
+                    for d in list.items() {
+                        let t = self.tags_of(&scope.region, d.arn()).await?;
+                        if t.get(tags::STACK) == Some(&scope.stack) {
+                            ours.push((d.id().to_string(), t));
+                        }
+                    }
+                    match list.next_marker() {
+                        Some(m) if list.is_truncated() => marker = Some(m.to_string()),
+                        _ => break,
+                    }
                 }
-            }
-            match list.next_marker() {
-                Some(m) if list.is_truncated() => marker = Some(m.to_string()),
-                _ => break,
+                Ok(ours)
+            })
+            .await?;
+        let mut out = Vec::new();
+        for (id, t) in ours.iter() {
+            // The stack region that made it reports it.
+            if t.get(crate::REGION_TAG).is_none_or(|r| *r == scope.region) {
+                out.extend(self.observe(&scope.region, id, t.clone()).await?);
             }
         }
         Ok(out)

@@ -60,7 +60,7 @@ pub(crate) async fn default_lookup(
     match query {
         LookupQuery::ById(id) => Ok(p.read(region, id).await?.into_iter().collect()),
         LookupQuery::StackRef { stack, resource } => {
-            let scope = DiscoverScope { stack: stack.clone(), region: region.to_string() };
+            let scope = DiscoverScope::new(stack.clone(), region);
             let found = p.discover(&scope).await?;
             Ok(found
                 .into_iter()

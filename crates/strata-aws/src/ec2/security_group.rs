@@ -15,6 +15,7 @@
 //! groups of the stack, so a separate rule must attach to a group of its stack.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, PrefixListId, ResourceType, UserIdGroupPair};
@@ -419,16 +420,26 @@ fn observe_group(region: &str, g: &aws_sdk_ec2::types::SecurityGroup) -> Observe
     o
 }
 
-async fn describe_groups(aws: &Aws, scope: &DiscoverScope) -> Result<Vec<aws_sdk_ec2::types::SecurityGroup>, ProviderError> {
-    aws.ec2(&scope.region)
-        .describe_security_groups()
-        .filters(stack_filter(scope))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
+/// The stack's security groups in the scope's region (one list per discovery
+/// pass, shared by the group and rule kinds).
+async fn describe_groups(
+    aws: &Aws,
+    scope: &DiscoverScope,
+) -> Result<Arc<Vec<aws_sdk_ec2::types::SecurityGroup>>, ProviderError> {
+    let key = format!("ec2:DescribeSecurityGroups:{}:{}", scope.region, scope.stack);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            aws.ec2(&scope.region)
+                .describe_security_groups()
+                .filters(stack_filter(scope))
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(err("DescribeSecurityGroups"))
+        })
         .await
-        .map_err(err("DescribeSecurityGroups"))
 }
 
 #[async_trait]
@@ -671,7 +682,7 @@ impl Provider for RuleProvider {
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let prefix = format!("strata:{}:", scope.stack);
         let mut out = Vec::new();
-        for g in describe_groups(&self.aws, scope).await? {
+        for g in describe_groups(&self.aws, scope).await?.iter() {
             let gid = g.group_id().unwrap_or_default().to_string();
             for (perms, egress) in [(g.ip_permissions(), false), (g.ip_permissions_egress(), true)] {
                 flatten(perms, |desc, rule| {

@@ -232,16 +232,7 @@ impl Provider for CacheClusterProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let all = self
-            .aws
-            .elasticache(&scope.region)
-            .describe_cache_clusters()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeCacheClusters"))?;
+        let all = super::all_cache_clusters(&self.aws, scope).await?;
         let mut out = Vec::new();
         // Members of replication groups belong to the group; Redis clusters are not ours here.
         for c in all.iter().filter(|c| {

@@ -37,6 +37,27 @@ pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
     crate::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
+/// Every cache cluster of the scope's region: one paginated list per
+/// discovery pass, shared by the Memcached and replication-group kinds.
+pub(crate) async fn all_cache_clusters(
+    aws: &crate::Aws,
+    scope: &strata_engine::DiscoverScope,
+) -> Result<std::sync::Arc<Vec<aws_sdk_elasticache::types::CacheCluster>>, strata_engine::ProviderError> {
+    let key = format!("elasticache:DescribeCacheClusters:{}", scope.region);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            aws.elasticache(&scope.region)
+                .describe_cache_clusters()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(crate::error::err("DescribeCacheClusters"))
+        })
+        .await
+}
+
 /// Tags of one ElastiCache resource by ARN.
 pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
     let out = aws

@@ -409,14 +409,7 @@ impl Provider for ReplicationGroupProvider {
             return Ok(Vec::new());
         }
         // One call for the member clusters of every group.
-        let clusters = c
-            .describe_cache_clusters()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeCacheClusters"))?;
+        let clusters = super::all_cache_clusters(&self.aws, scope).await?;
         Ok(owned
             .into_iter()
             .map(|(g, t)| {

@@ -203,34 +203,10 @@ impl Resource for ListenerRule {
 }
 
 /// The stack's load balancer ARNs (found by tag).
+/// ARNs of the stack's load balancers in the scope's region.
 async fn stack_load_balancers(aws: &Aws, scope: &DiscoverScope) -> Result<Vec<String>, ProviderError> {
-    let c = aws.elbv2(&scope.region);
-    let all = c
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(err("DescribeLoadBalancers"))?;
-    let ours = super::tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await?;
-    Ok(ours.into_iter().filter_map(|(l, _)| l.load_balancer_arn().map(str::to_string)).collect())
-}
-
-async fn listeners_of(
-    aws: &Aws,
-    region: &str,
-    lb: &str,
-) -> Result<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>, ProviderError> {
-    aws.elbv2(region)
-        .describe_listeners()
-        .load_balancer_arn(lb)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(err("DescribeListeners"))
+    let ours = super::stack_load_balancers(aws, scope).await?;
+    Ok(ours.iter().filter_map(|(l, _)| l.load_balancer_arn().map(str::to_string)).collect())
 }
 
 fn observe_listener(region: &str, l: &aws_sdk_elasticloadbalancingv2::types::Listener, tags: Tags) -> Observed {
@@ -297,7 +273,7 @@ impl Provider for ListenerProvider {
         let c = self.aws.elbv2(&scope.region);
         let mut found = Vec::new();
         for lb in stack_load_balancers(&self.aws, scope).await? {
-            found.extend(listeners_of(&self.aws, &scope.region, &lb).await?);
+            found.extend(super::listeners_of(&self.aws, scope, &lb).await?.iter().cloned());
         }
         let ours = super::tagged_for_stack(&c, &found, |l| l.listener_arn(), &scope.stack).await?;
         Ok(ours.into_iter().map(|(l, t)| observe_listener(&scope.region, l, t)).collect())
@@ -453,7 +429,7 @@ impl Provider for RuleProvider {
         let c = self.aws.elbv2(&scope.region);
         let mut found = Vec::new();
         for lb in stack_load_balancers(&self.aws, scope).await? {
-            for l in listeners_of(&self.aws, &scope.region, &lb).await? {
+            for l in super::listeners_of(&self.aws, scope, &lb).await?.iter() {
                 let Some(larn) = l.listener_arn() else { continue };
                 let rules = c.describe_rules().listener_arn(larn).send().await.map_err(err("DescribeRules"))?;
                 for r in rules.rules() {

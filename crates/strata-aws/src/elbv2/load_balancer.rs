@@ -307,18 +307,9 @@ impl Provider for LoadBalancerProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let c = self.aws.elbv2(&scope.region);
-        let all = c
-            .describe_load_balancers()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeLoadBalancers"))?;
         let mut out = Vec::new();
-        for (lb, t) in super::tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await? {
-            out.push(self.observe(&scope.region, lb, t).await?);
+        for (lb, t) in super::stack_load_balancers(&self.aws, scope).await?.iter() {
+            out.push(self.observe(&scope.region, lb, t.clone()).await?);
         }
         Ok(out)
     }

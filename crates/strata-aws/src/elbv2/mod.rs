@@ -117,6 +117,54 @@ pub(crate) async fn tagged_for_stack<'a, T>(
         .collect())
 }
 
+/// The stack's load balancers in the scope's region, with their tags: one
+/// `DescribeLoadBalancers` and one `DescribeTags` per discovery pass, shared
+/// by the load balancer, listener and listener-rule kinds.
+pub(crate) async fn stack_load_balancers(
+    aws: &Aws,
+    scope: &strata_engine::DiscoverScope,
+) -> Result<Arc<Vec<(aws_sdk_elasticloadbalancingv2::types::LoadBalancer, Tags)>>, ProviderError> {
+    let key = format!("elbv2:stack-load-balancers:{}:{}", scope.region, scope.stack);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            let c = aws.elbv2(&scope.region);
+            let all = c
+                .describe_load_balancers()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(err("DescribeLoadBalancers"))?;
+            let ours = tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await?;
+            Ok(ours.into_iter().map(|(lb, t)| (lb.clone(), t)).collect())
+        })
+        .await
+}
+
+/// The listeners of one load balancer (once per discovery pass: the listener
+/// and listener-rule kinds both need them).
+pub(crate) async fn listeners_of(
+    aws: &Aws,
+    scope: &strata_engine::DiscoverScope,
+    lb: &str,
+) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>, ProviderError> {
+    let key = format!("elbv2:DescribeListeners:{}:{lb}", scope.region);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            aws.elbv2(&scope.region)
+                .describe_listeners()
+                .load_balancer_arn(lb)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(err("DescribeListeners"))
+        })
+        .await
+}
+
 pub(crate) fn sdk_tags(props: &strata_core::Props) -> Vec<Tag> {
     crate::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }

@@ -204,6 +204,12 @@ fn normalize_name(n: &str) -> String {
 }
 
 /// The ids of every hosted zone of the account (one paginated call).
+/// Every hosted zone id, once per discovery pass: Route 53 is global, so the
+/// zone and record kinds of every region of the stack share one list.
+async fn shared_zone_ids(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<String>>, ProviderError> {
+    aws.shared_lists().get(scope, "route53:ListHostedZones".into(), || zone_ids(aws, &scope.region)).await
+}
+
 async fn zone_ids(aws: &Aws, region: &str) -> Result<Vec<String>, ProviderError> {
     let zones = aws
         .route53(region)
@@ -347,10 +353,15 @@ impl Provider for ZoneProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let ids = zone_ids(&self.aws, &scope.region).await?;
-        let tags = self.tags_of(&scope.region, &ids).await?;
+        let ids = shared_zone_ids(&self.aws, scope).await?;
+        let tags = self
+            .aws
+            .shared_lists()
+            .get(scope, "route53:ListTagsForResources:zones".into(), || self.tags_of(&scope.region, &ids))
+            .await?;
         let mut out = Vec::new();
-        for (id, t) in tags {
+        for (id, t) in tags.iter() {
+            let (id, t) = (id.clone(), t.clone());
             let home = t.get(REGION_TAG).map(String::as_str);
             if t.get(tags::STACK) == Some(&scope.stack) && home.is_none_or(|r| r == scope.region) {
                 out.extend(self.observe(&scope.region, &id, t).await?);
@@ -708,10 +719,16 @@ impl Provider for RecordProvider {
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         // Records of this stack may live in any zone (another stack's too).
         let mut out = Vec::new();
-        for id in zone_ids(&self.aws, &scope.region).await? {
+        for id in shared_zone_ids(&self.aws, scope).await?.iter() {
+            // Shared by every region of the pass (Route 53 is global).
+            let sets = self
+                .aws
+                .shared_lists()
+                .get(scope, format!("route53:ListResourceRecordSets:{id}"), || self.record_sets(&scope.region, id))
+                .await;
             // A zone deleted since the list call has no records left.
-            let Some(sets) = crate::unless_gone(self.record_sets(&scope.region, &id).await)? else { continue };
-            out.extend(Self::owned(&scope.region, &id, &sets, &scope.stack));
+            let Some(sets) = crate::unless_gone(sets)? else { continue };
+            out.extend(Self::owned(&scope.region, id, &sets, &scope.stack));
         }
         Ok(out)
     }

@@ -540,10 +540,18 @@ impl Provider for BucketProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let c = self.aws.s3(&scope.region);
-        let list = c.list_buckets().send().await.map_err(err("ListBuckets"))?;
+        // Buckets are listed globally: one list per discovery pass, shared by
+        // every region of the stack.
+        let buckets = self
+            .aws
+            .shared_lists()
+            .get(scope, "s3:ListBuckets".into(), || async {
+                let list = self.aws.s3(&scope.region).list_buckets().send().await.map_err(err("ListBuckets"))?;
+                Ok(list.buckets().to_vec())
+            })
+            .await?;
         let mut out = Vec::new();
-        for b in list.buckets() {
+        for b in buckets.iter() {
             let Some(name) = b.name() else { continue };
             // Buckets of other regions belong to that region's discovery.
             if b.bucket_region().is_some_and(|r| r != scope.region) {
