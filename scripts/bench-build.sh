@@ -67,17 +67,25 @@ cp "$root/Cargo.lock" "$work/floor/Cargo.lock"
 t0=$(date +%s.%N)
 (cd "$work/floor" && CARGO_TARGET_DIR="$work/floor-target" cargo build --quiet)
 t1=$(date +%s.%N)
-(cd "$work/src" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --example "$example" --no-default-features --features "$features")
+(cd "$work/src" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --timings --example "$example" --no-default-features --features "$features")
 t2=$(date +%s.%N)
+cp "$work/strata-target/cargo-timings/cargo-timing.html" "$root/target/bench-build-$example-timings.html"
 rm -rf "$work/floor-target" "$work/strata-target" "$work/src"
-python3 - "$t0" "$t1" "$t2" "$example" "$features" "$(git -C "$root" rev-parse --short HEAD)" "$out" <<'PY'
-import sys, json, datetime
+python3 - "$t0" "$t1" "$t2" "$example" "$features" "$(git -C "$root" rev-parse --short HEAD)" "$out" "$root/target/bench-build-$example-timings.html" <<'PY'
+import sys, json, datetime, re
 t0, t1, t2 = map(float, sys.argv[1:4])
+# What the strata build spent, per crate, from cargo's --timings page.
+units = []
+m = re.search(r"const UNIT_DATA = (\[.*?\]);\n", open(sys.argv[8]).read(), re.S)
+if m:
+    units = sorted(((u["name"] + (" (" + u["target"].strip() + ")" if u["target"].strip() else ""), round(u["duration"], 1))
+                    for u in json.loads(m.group(1))), key=lambda x: -x[1])
 floor, strata = t1 - t0, t2 - t1
 res = {"example": sys.argv[4], "features": sys.argv[5], "commit": sys.argv[6],
        "date": datetime.date.today().isoformat(),
        "floor_s": round(floor, 1), "strata_s": round(strata, 1),
-       "overhead_pct": round(100 * (strata - floor) / floor, 1)}
+       "overhead_pct": round(100 * (strata - floor) / floor, 1),
+       "slowest_units_s": units[:15]}
 print(f"cold build of {res['example']} ({res['features']}): floor {floor:.1f} s, "
       f"strata {strata:.1f} s, overhead {res['overhead_pct']} %")
 json.dump(res, open(sys.argv[7], "w"), indent=1)

@@ -23,7 +23,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
-use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, SecurityGroupRule, Subnet, Vpc};
 use strata::aws::record::Exchange;
 use strata::aws::{Aws, AwsSettings};
 use strata::engine::lock::{LockInfo, LockPolicy};
@@ -39,49 +39,58 @@ mod miamo_prod;
 
 const REGION: &str = "eu-central-1";
 
-/// A synthetic stack of exactly `n` resources: one VPC, then blocks of one
-/// subnet, four security groups (three ingress rules each, one of them naming
-/// the previous group) and five instances.
+/// A synthetic stack of exactly `n` resources: one VPC, then blocks of 50:
+/// one subnet, two security groups with inline rules (the second admits the
+/// first), 40 rules of their own (20 per group) and seven instances.
+///
+/// The mix leans on rules because moto's EC2 slows down with the number of
+/// groups and instances (a `DescribeSecurityGroups` over 2,000 groups takes
+/// about 20 s there), not because strata needs it: 5,000 resources of the
+/// first mix (four groups and five instances per ten) did not finish on moto.
 pub fn synthetic(n: usize) -> Stack {
     let mut stack = Stack::new(format!("bench-synth-{n}"), REGION);
     let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
     let ami = stack.lookup::<Ami>("ubuntu", Ami::ubuntu_2004());
     let mut count = 1;
     let mut block = 0usize;
-    let mut previous_sg = None;
+    let room = |count: &mut usize| {
+        let free = *count < n;
+        *count += usize::from(free);
+        free
+    };
     while count < n {
         let az = ["eu-central-1a", "eu-central-1b", "eu-central-1c"][block % 3];
-        // /26 subnets: 1,024 fit in the /16.
-        let cidr = format!("10.0.{}.{}/26", block / 4, (block % 4) * 64);
-        let subnet = stack.add(format!("subnet-{block}"), Subnet::new(vpc.id(), cidr, az));
+        // /24 subnets: 256 fit in the /16 (5,000 resources need 100).
+        let subnet = stack.add(format!("subnet-{block}"), Subnet::new(vpc.id(), format!("10.0.{block}.0/24"), az));
         count += 1;
-        let mut first_sg = None;
-        for g in 0..4 {
-            if count >= n {
+        let mut groups = Vec::new();
+        for g in 0..2 {
+            if !room(&mut count) {
                 break;
             }
-            let mut sg = SecurityGroup::new(vpc.id())
-                .description("strata bench")
-                .ingress(Rule::tcp(443).cidr("10.0.0.0/16"))
-                .ingress(Rule::tcp(22).cidr("192.0.2.0/24"));
-            if let Some(prev) = &previous_sg {
-                sg = sg.ingress(Rule::tcp(8080).group(prev));
+            let mut sg = SecurityGroup::new(vpc.id()).description("strata bench").ingress(Rule::tcp(443).cidr("10.0.0.0/16"));
+            if let Some(first) = groups.first() {
+                sg = sg.ingress(Rule::tcp(8080).group(first));
             }
-            let sg = stack.add(format!("sg-{block}-{g}"), sg);
-            previous_sg = Some(sg.id());
-            first_sg.get_or_insert(sg.id());
-            count += 1;
+            groups.push(stack.add(format!("sg-{block}-{g}"), sg).id());
         }
-        for i in 0..5 {
-            if count >= n {
+        for r in 0..40u16 {
+            let Some(group) = groups.get(usize::from(r % 2)) else { break };
+            if !room(&mut count) {
                 break;
             }
-            let mut inst = Instance::new(ami.id(), "t3.micro", subnet.id());
-            if let Some(sg) = &first_sg {
-                inst = inst.security_group(sg);
+            let rule = SecurityGroupRule::ingress(group, Rule::tcp(2000 + r).cidr("192.0.2.0/24"));
+            stack.add(format!("rule-{block}-{r}"), rule);
+        }
+        for i in 0..7 {
+            if !room(&mut count) {
+                break;
             }
-            stack.add(format!("vm-{block}-{i}"), inst);
-            count += 1;
+            let mut instance = Instance::new(ami.id(), "t3.micro", subnet.id());
+            if let Some(group) = groups.get(i % 2) {
+                instance = instance.security_group(group);
+            }
+            stack.add(format!("vm-{block}-{i}"), instance);
         }
         block += 1;
     }
