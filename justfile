@@ -48,6 +48,8 @@ bench-build:
 # Lints: clippy with warnings as errors.
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
+    # The network-only feature set (what `default-features = false, features = ["ec2"]` users build).
+    cargo clippy -p strata --no-default-features --features ec2 -- -D warnings
 
 # Start LocalStack (127.0.0.1:4566) and moto (127.0.0.1:5000); idempotent.
 emulators:

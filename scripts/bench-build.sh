@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Cold build time of a strata example against the floor: an empty binary that
-# depends only on the AWS SDK crates the example's features pull in (plus
-# aws-config and tokio, which any SDK program needs). Each build gets a fresh
-# target directory (crates are already downloaded; compile time only), debug
-# profile as in this workspace. Strata is built from the last commit (`git
-# archive HEAD`), not the working tree, so the figures belong to a commit.
+# Cold build time of a strata program against the floor: an empty binary that
+# depends only on the AWS SDK crates the program's features pull in (plus
+# aws-config and tokio, which any SDK program needs).
+#
+# The strata side is built as a user builds it: a crate of its own whose main
+# is the example (`examples/<example>.rs`, with `examples/miamo/` for the Miamo
+# stacks), depending on strata with exactly the given features. (`cargo build
+# --example` in this workspace would also build the workspace's dev-dependencies,
+# which include every SDK for the integration tests.) Both builds get a fresh
+# target directory (crates are already downloaded: compile time only) and the
+# same profile (this workspace's dev profile). Strata is taken from the last
+# commit (`git archive HEAD`), so the figures belong to a commit.
 #   scripts/bench-build.sh [example] [features] [json-out]
 #   features: comma-separated strata features, or "default" (all services).
 # Examples: scripts/bench-build.sh prod default
@@ -46,6 +52,11 @@ for c in sorted(crates):
     print(f'{c} = "{v}"')
 PY
 )
+profile='[profile.dev]
+debug = "line-tables-only"
+[profile.dev.package."*"]
+debug = false
+[workspace]'
 cat > "$work/floor/Cargo.toml" <<TOML
 [package]
 name = "floor"
@@ -55,22 +66,33 @@ edition = "2021"
 aws-config = { version = "1", features = ["behavior-version-latest"] }
 tokio = { version = "1", features = ["rt-multi-thread", "macros"] }
 $sdk_deps
-[profile.dev]
-debug = "line-tables-only"
-[profile.dev.package."*"]
-debug = false
-[workspace]
+$profile
 TOML
 echo 'fn main() {}' > "$work/floor/src/main.rs"
 cp "$root/Cargo.lock" "$work/floor/Cargo.lock"
 
+mkdir -p "$work/user/src"
+feature_list=$(python3 -c 'import sys; print(", ".join(f"\"{f}\"" for f in sys.argv[1].split(",")))' "$features")
+cat > "$work/user/Cargo.toml" <<TOML
+[package]
+name = "user"
+version = "0.0.0"
+edition = "2021"
+[dependencies]
+strata = { path = "$work/src", default-features = false, features = [$feature_list] }
+$profile
+TOML
+cp "$work/src/examples/$example.rs" "$work/user/src/main.rs"
+if grep -q "^pub mod miamo;" "$work/src/examples/$example.rs"; then cp -r "$work/src/examples/miamo" "$work/user/src/miamo"; fi
+cp "$root/Cargo.lock" "$work/user/Cargo.lock"
+
 t0=$(date +%s.%N)
 (cd "$work/floor" && CARGO_TARGET_DIR="$work/floor-target" cargo build --quiet)
 t1=$(date +%s.%N)
-(cd "$work/src" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --timings --example "$example" --no-default-features --features "$features")
+(cd "$work/user" && CARGO_TARGET_DIR="$work/strata-target" cargo build --quiet --timings)
 t2=$(date +%s.%N)
 cp "$work/strata-target/cargo-timings/cargo-timing.html" "$root/target/bench-build-$example-timings.html"
-rm -rf "$work/floor-target" "$work/strata-target" "$work/src"
+rm -rf "$work/floor-target" "$work/strata-target" "$work/src" "$work/user"
 python3 - "$t0" "$t1" "$t2" "$example" "$features" "$(git -C "$root" rev-parse --short HEAD)" "$out" "$root/target/bench-build-$example-timings.html" <<'PY'
 import sys, json, datetime, re
 t0, t1, t2 = map(float, sys.argv[1:4])

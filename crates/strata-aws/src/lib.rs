@@ -78,6 +78,10 @@ pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderE
 
 /// A read of something listed a moment ago that has been deleted since:
 /// `None`, so that discovery skips it instead of failing.
+#[cfg_attr(
+    not(any(feature = "sns", feature = "cloudwatch", feature = "elasticache", feature = "rds", feature = "wafv2", feature = "cloudfront", feature = "route53")),
+    allow(dead_code)
+)]
 pub(crate) fn unless_gone<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
     match r {
         Ok(v) => Ok(Some(v)),

@@ -464,6 +464,9 @@ impl Provider for InstanceProvider {
             .ec2(&scope.region)
             .describe_instances()
             .filters(stack_filter(scope))
+            // The most a page may hold (without it, pages are server-sized:
+            // moto answers 100 at a time).
+            .max_results(1000)
             .into_paginator()
             .items()
             .send()
