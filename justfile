@@ -37,8 +37,8 @@ crash-sweep stride="1": emulators
 # moto, and cold builds (four cold builds: about 40 minutes on 2 cores;
 # `just bench ""` shows the last build figures instead).
 bench flags="--build": emulators
-    cargo build --profile bench -p strata-bench
-    target/bench/strata-bench {{flags}} --json target/strata-bench.json
+    cargo build --profile benchmark -p strata-bench
+    target/benchmark/strata-bench {{flags}} --json target/strata-bench.json
 
 # Cold build of `prod` and of the network-only feature set against SDK-only floors.
 bench-build:
