@@ -37,7 +37,8 @@ pub struct AwsSettings {
     /// SIGKILL as soon as this many mutating calls have completed.
     pub kill_after_mutating_calls: Option<u64>,
     /// Keep every HTTP exchange of the run in memory (benchmarks replay them;
-    /// see [`crate::record`]). Not compatible with `faults`, which it bypasses.
+    /// see [`crate::record`]). Recording changes nothing that is sent or
+    /// answered (injected faults are recorded as answered).
     pub record_exchanges: bool,
 }
 

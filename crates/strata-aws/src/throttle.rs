@@ -118,13 +118,7 @@ impl HttpConnector for RateLimitedConnector {
             if let Ok(mut l) = log.lock() {
                 l.push((service.to_string(), op.clone(), tokio::time::Instant::now()));
             }
-            if let Some(record) = record {
-                let index = record.sent(service, &region, &op, &request);
-                let started = std::time::Instant::now();
-                let (response, body) = buffered(inner.call(request).await?).await?;
-                record.answered(index, response.status().as_u16(), body, started.elapsed().as_secs_f64());
-                return Ok(response);
-            }
+            let recorded = record.as_ref().map(|r| (r.sent(service, &region, &op, &request), std::time::Instant::now()));
             let response = match faults.as_ref().map(|f| f.decide(service, &op, request.body().bytes())) {
                 Some(Decision::Answer(fabricated)) => *fabricated,
                 Some(Decision::Delay(d)) => {
@@ -135,10 +129,13 @@ impl HttpConnector for RateLimitedConnector {
             };
             let watch = faults.as_ref().filter(|f| f.watches(service, &op) && response.status().is_success());
             let eventual = service == "ec2" && response.status().as_u16() == 400 && may_see_eventual_consistency(&op);
-            if watch.is_none() && !eventual {
+            if watch.is_none() && !eventual && recorded.is_none() {
                 return Ok(response);
             }
             let (mut response, body) = buffered(response).await?;
+            if let (Some(r), Some((index, started))) = (&record, recorded) {
+                r.answered(index, response.status().as_u16(), body.clone(), started.elapsed().as_secs_f64());
+            }
             if let Some(f) = watch {
                 f.created(&op, &body);
             }
