@@ -121,9 +121,11 @@ fn engine(aws: &Aws) -> Engine {
 }
 
 /// What `apply --yes` does: take the stack lock, plan, apply if anything
-/// changes, release. Returns (changes planned, the run's success).
-async fn apply_like_the_cli(aws: &Aws, stack: &Stack) -> Result<usize, String> {
-    let locks = strata::aws::s3::S3Locks::open(aws, stack.region()).await.map_err(|e| e.to_string())?;
+/// changes, release. The lock's calls go through `lock_aws` (the same
+/// connection as `aws`, or another to count them apart). Returns the number
+/// of changes planned.
+async fn apply_like_the_cli(lock_aws: &Aws, aws: &Aws, stack: &Stack) -> Result<usize, String> {
+    let locks = strata::aws::s3::S3Locks::open(lock_aws, stack.region()).await.map_err(|e| e.to_string())?;
     let info = LockInfo::here("apply");
     strata::engine::lock::acquire(&locks, stack.name(), &info, LockPolicy::default()).await.map_err(|e| e.to_string())?;
     let result = async {
@@ -179,7 +181,7 @@ pub async fn calls_of(moto: &PrivateMoto, stack: &Stack) -> Result<CallFigures, 
     moto.reset()?;
     let t = Instant::now();
     let setup = connect(&moto.url, true, false).await?;
-    apply_like_the_cli(&setup, stack).await?;
+    apply_like_the_cli(&setup, &setup, stack).await?;
     let setup_s = t.elapsed().as_secs_f64();
 
     let aws = connect(&moto.url, false, false).await?;
@@ -199,16 +201,7 @@ pub async fn calls_of(moto: &PrivateMoto, stack: &Stack) -> Result<CallFigures, 
     // Re-apply: the engine's calls and the lock's, each on its own counter.
     let aws = connect(&moto.url, false, false).await?;
     let lock_aws = connect(&moto.url, false, false).await?;
-    let locks = strata::aws::s3::S3Locks::open(&lock_aws, stack.region()).await.map_err(|e| e.to_string())?;
-    let info = LockInfo::here("apply");
-    strata::engine::lock::acquire(&locks, stack.name(), &info, LockPolicy::default()).await.map_err(|e| e.to_string())?;
-    let engine = engine(&aws);
-    let plan = engine.plan(stack).await.map_err(|e| e.to_string())?;
-    let reapply_changes = plan.steps.iter().filter(|s| s.action != strata::Action::NoOp).count();
-    if reapply_changes > 0 {
-        let _ = engine.apply(stack, plan).await;
-    }
-    locks.release(stack.name(), &info).await.map_err(|e| e.to_string())?;
+    let reapply_changes = apply_like_the_cli(&lock_aws, &aws, stack).await?;
     let lock = lock_aws.counter().snapshot();
     Ok(CallFigures {
         stack: stack.name().to_string(),
@@ -252,7 +245,7 @@ pub async fn end_to_end(moto: &PrivateMoto, stack: &Stack) -> Result<EndToEnd, S
     // What a user gets: AWS's rate buckets, parallelism 16.
     let aws = connect(&moto.url, false, true).await?;
     let t = Instant::now();
-    apply_like_the_cli(&aws, stack).await?;
+    apply_like_the_cli(&aws, &aws, stack).await?;
     let strata_s = t.elapsed().as_secs_f64();
     let recorded = aws.exchanges();
     let sum_of_call_s = recorded.iter().map(|e| e.seconds).sum();
