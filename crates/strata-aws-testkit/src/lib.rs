@@ -144,6 +144,7 @@ mod tests {
 pub struct PrivateMoto {
     child: std::process::Child,
     pub url: String,
+    port: u16,
 }
 
 impl PrivateMoto {
@@ -170,9 +171,9 @@ impl PrivateMoto {
             .stderr(err_log)
             .spawn()
             .map_err(|e| format!("cannot start moto: {e}"))?;
-        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}") };
+        let moto = PrivateMoto { child, url: format!("http://127.0.0.1:{port}"), port };
         let deadline = Instant::now() + Duration::from_secs(90);
-        while !curl(&["-fs", "-o", "/dev/null", &format!("{}/moto-api/", moto.url)]) {
+        while !http_ok(moto.port, "GET", "/moto-api/") {
             if Instant::now() > deadline {
                 return Err(format!("the private moto on port {port} did not start (log: {})", log_path.display()));
             }
@@ -183,7 +184,7 @@ impl PrivateMoto {
 
     /// Forget every resource (`POST /moto-api/reset`).
     pub fn reset(&self) -> Result<(), String> {
-        if curl(&["-fs", "-o", "/dev/null", "-X", "POST", &format!("{}/moto-api/reset", self.url)]) {
+        if http_ok(self.port, "POST", "/moto-api/reset") {
             Ok(())
         } else {
             Err(format!("reset of the moto at {} failed", self.url))
@@ -198,6 +199,21 @@ impl Drop for PrivateMoto {
     }
 }
 
-fn curl(args: &[&str]) -> bool {
-    std::process::Command::new("curl").args(["--max-time", "10"]).args(args).status().is_ok_and(|s| s.success())
+/// A bare HTTP/1.0 request to `127.0.0.1:port` (no curl needed: the README's
+/// prerequisites are Rust, Python and just); true on a 2xx answer within 10 s.
+fn http_ok(port: u16, method: &str, path: &str) -> bool {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let Ok(mut s) = std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)) else {
+        return false;
+    };
+    let timeout = Some(Duration::from_secs(10));
+    if s.set_read_timeout(timeout).is_err() || s.set_write_timeout(timeout).is_err() {
+        return false;
+    }
+    if write!(s, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && head[9] == b'2'
 }
