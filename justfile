@@ -9,7 +9,11 @@ demo: emulators
     #!/usr/bin/env bash
     set -euo pipefail
     export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-{{moto}}}"
-    cargo build --quiet --example prod
+    if [ ! -x target/debug/examples/prod ]; then
+      echo "== build: the first build compiles the AWS SDK crates; it takes several minutes"
+      echo "   on a small machine (10-15 min on 2 cores). Later builds take seconds."
+    fi
+    cargo build --example prod
     ex=target/debug/examples/prod
     echo "== plan";            $ex plan
     echo "== apply";           $ex apply --yes
@@ -18,6 +22,8 @@ demo: emulators
 
 # Run every test: unit tests, doc tests, and integration tests on both emulators.
 test: emulators lint
+    # The emulator script itself: up, down, ports, stale pid files, venv repair (own ports).
+    scripts/emulators/test.sh
     # The CLI tests run the example binaries. (`cargo test` builds examples as
     # test harnesses, and with the SDKs' test-util features, so this compiles
     # the SDKs a second time; that is the price of testing the real binary.)
@@ -55,6 +61,11 @@ lint:
 emulators:
     scripts/emulators.sh up
 
-# Stop both emulators.
+# Stop both emulators (only what `just emulators` started) and wait until their ports are free.
 emulators-down:
     scripts/emulators.sh down
+
+# The README's set-up on a fresh clone of HEAD with a minimal PATH: `just demo`, then
+# `just test` (a cold build: about 30 min on 2 cores). Needs the emulator ports free.
+fresh-check:
+    scripts/fresh-check.sh
