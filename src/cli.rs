@@ -192,9 +192,9 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             let destroy = matches!(command, Command::Destroy { .. });
             // One run of a stack at a time: the lock is held from the plan to the end.
             let locks = stack_locks(&aws, &stack).await?;
-            let info = LockInfo::here(if destroy { "destroy" } else { "apply" });
+            let info = LockInfo::new(if destroy { "destroy" } else { "apply" }, &crate::host::LocalHost);
             let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
-            strata_engine::lock::acquire(locks.as_ref(), stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
+            strata_engine::lock::acquire(locks.as_ref(), &crate::host::LocalHost, stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
             let result = apply_or_destroy(&engine, &stack, destroy, yes, json, counter.as_ref()).await;
             if let Err(e) = locks.release(stack.name(), &info).await {
                 eprintln!("warning: could not release the lock of stack `{}`: {e}", stack.name());

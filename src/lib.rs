@@ -30,6 +30,7 @@
 //! facade re-exports their public API and adds the command-line runner, [`cli`].
 
 pub mod cli;
+pub mod host;
 
 pub use strata_core::*;
 pub use strata_engine as engine;

@@ -34,3 +34,4 @@ mod protection;
 mod rate_limits;
 mod secure_defaults;
 mod support;
+mod tidy;

@@ -293,6 +293,45 @@ async fn never_touches_untagged_lookalikes(emulator: Emulator) {
     }
 }
 
+/// A rule that exists already without this resource's description (made by
+/// hand, or by another tool) is never taken over: the create fails, naming
+/// the group, and the rule is left as it was.
+async fn never_takes_over_a_rule_it_did_not_make(emulator: Emulator) {
+    let url = emulator.url();
+    let name = unique_stack("dup-rule");
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
+    let engine = engine(&aws);
+    let ec2 = ec2_client(&url, REGION).await;
+    let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.unwrap();
+    let vpc_id = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let sg = ec2.create_security_group().group_name(&name).description("by hand").vpc_id(&vpc_id).send().await.unwrap();
+    let sg_id = sg.group_id().unwrap().to_string();
+    let by_hand = aws_sdk_ec2::types::IpPermission::builder()
+        .ip_protocol("tcp")
+        .from_port(5432)
+        .to_port(5432)
+        .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("10.1.0.0/16").build())
+        .build();
+    ec2.authorize_security_group_ingress().group_id(&sg_id).ip_permissions(by_hand).send().await.unwrap();
+
+    let mut s = Stack::new(&name, REGION);
+    s.add("pg-from-office", SecurityGroupRule::ingress(sg_id.as_str(), Rule::tcp(5432).cidr("10.1.0.0/16")));
+    let plan = engine.plan(&s).await.unwrap();
+    let report = engine.apply(&s, plan).await;
+    let o = report.outcome("pg-from-office").unwrap();
+    assert_eq!(o.status, Status::Failed, "{}", strata::cli::render_report(&report));
+    let detail = o.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains(&sg_id) && detail.contains("does not take over a rule it did not make"), "{detail}");
+    let after = ec2.describe_security_groups().group_ids(&sg_id).send().await.unwrap();
+    let ranges: Vec<_> = after.security_groups()[0].ip_permissions().iter().flat_map(|p| p.ip_ranges().to_vec()).collect();
+    assert_eq!(ranges.len(), 1, "{ranges:?}");
+    assert_eq!(ranges[0].description(), None, "the rule was not re-described or re-tagged");
+    // Nothing of the stack exists, so its plan is still a create.
+    assert_eq!(engine.plan(&s).await.unwrap().step("pg-from-office").unwrap().action, strata::Action::Create);
+    ec2.delete_security_group().group_id(&sg_id).send().await.unwrap();
+    ec2.delete_vpc().vpc_id(&vpc_id).send().await.unwrap();
+}
+
 macro_rules! on_both_emulators {
     ($($name:ident),* $(,)?) => {
         mod localstack {
@@ -306,7 +345,7 @@ macro_rules! on_both_emulators {
     };
 }
 
-on_both_emulators!(lifecycle, never_touches_untagged_lookalikes);
+on_both_emulators!(lifecycle, never_touches_untagged_lookalikes, never_takes_over_a_rule_it_did_not_make);
 
 /// Validation runs before any call: every rule, all errors at once.
 mod validation {

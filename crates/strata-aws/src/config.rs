@@ -40,6 +40,47 @@ pub struct AwsSettings {
     /// see [`crate::record`]). Recording changes nothing that is sent or
     /// answered (injected faults are recorded as answered).
     pub record_exchanges: bool,
+    /// Time limits of every client (default: [`Timeouts::default`]), so that a
+    /// stalled connection fails the call instead of hanging the run.
+    pub timeouts: Option<Timeouts>,
+}
+
+/// Time limits of every SDK client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// To open a connection (TCP and TLS).
+    pub connect: std::time::Duration,
+    /// Between two reads of an answer: a silent connection fails after this.
+    pub read: std::time::Duration,
+    /// One attempt of a call, from sending to the whole answer.
+    pub attempt: std::time::Duration,
+    /// A whole call, every retry included.
+    pub operation: std::time::Duration,
+}
+
+impl Default for Timeouts {
+    /// Connect 10 s, read 60 s, attempt 90 s, call 10 min (eight attempts with
+    /// the SDK's back-off fit).
+    fn default() -> Self {
+        use std::time::Duration;
+        Timeouts {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(60),
+            attempt: Duration::from_secs(90),
+            operation: Duration::from_secs(600),
+        }
+    }
+}
+
+impl Timeouts {
+    fn config(&self) -> aws_smithy_types::timeout::TimeoutConfig {
+        aws_smithy_types::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.operation)
+            .build()
+    }
 }
 
 /// Attempts per call unless [`AwsSettings::max_attempts`] says otherwise.
@@ -166,7 +207,8 @@ impl Aws {
     /// Load the configuration. Makes no API call.
     pub async fn connect(settings: AwsSettings) -> Result<Aws, AwsError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1)));
+            .retry_config(RetryConfig::standard().with_max_attempts(settings.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1)))
+            .timeout_config(settings.timeouts.unwrap_or_default().config());
         if let Some(p) = &settings.profile {
             loader = loader.profile_name(p);
         }
@@ -507,5 +549,40 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for BackupTagsPath 
             req.set_uri(format!("{path}/{query}"))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "ec2"))]
+mod timeout_tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn a_silent_endpoint_fails_the_call_after_the_read_timeout() {
+        // Accepts connections, reads the request, never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                held.push(conn);
+            }
+        });
+        let settings = AwsSettings {
+            region: Some("eu-central-1".into()),
+            endpoint_url: Some(format!("http://{addr}")),
+            static_credentials: Some(("test".into(), "test".into())),
+            rate_limiter: RateLimiter::new(|_, _| None),
+            max_attempts: Some(1),
+            timeouts: Some(Timeouts { read: Duration::from_millis(500), ..Timeouts::default() }),
+            ..AwsSettings::default()
+        };
+        let aws = Aws::connect(settings).await.unwrap();
+        let start = Instant::now();
+        let r = aws.ec2("eu-central-1").describe_vpcs().send().await;
+        let elapsed = start.elapsed();
+        let e = crate::error::from_sdk("DescribeVpcs", r.unwrap_err());
+        assert!(elapsed < Duration::from_secs(10), "the call hung for {elapsed:?}");
+        assert_eq!(e.class, strata_engine::ErrorClass::Transient, "{e}");
     }
 }

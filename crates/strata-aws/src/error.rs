@@ -3,6 +3,7 @@
 //! by `code()`.
 
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 use strata_engine::{ErrorClass, ProviderError};
@@ -50,19 +51,19 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
     }
 }
 
-/// Convert an SDK error from `operation` into a [`ProviderError`].
-pub fn from_sdk<E, R>(operation: &str, err: SdkError<E, R>) -> ProviderError
+/// Convert an SDK error from `operation` into a [`ProviderError`]. A service
+/// error without a known code is classified by its HTTP status. No message
+/// carries a response body.
+pub fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-    SdkError<E, R>: RequestId,
 {
     let request_id = err.request_id().map(str::to_string);
     let (class, code, message) = match &err {
         SdkError::ServiceError(se) => {
             let e = se.err();
             let code = e.code().map(str::to_string);
-            let status = None;
+            let status = Some(se.raw().status().as_u16());
             let class = classify_code(code.as_deref(), status);
             (class, code, e.message().map(str::to_string).unwrap_or_else(|| e.to_string()))
         }
@@ -75,9 +76,11 @@ where
             };
             (ErrorClass::Transient, Some("DispatchFailure".into()), msg)
         }
-        SdkError::ResponseError(r) => {
-            (ErrorClass::Transient, Some("ResponseError".into()), format!("unreadable response: {:?}", r.raw()))
-        }
+        SdkError::ResponseError(r) => (
+            ErrorClass::Transient,
+            Some("ResponseError".into()),
+            format!("unreadable response (HTTP {})", r.raw().status().as_u16()),
+        ),
         SdkError::ConstructionFailure(_) => (
             ErrorClass::Invalid,
             Some("ConstructionFailure".into()),
@@ -95,11 +98,9 @@ where
 }
 
 /// Shorthand: `.map_err(err("CreateVpc"))`.
-pub fn err<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> ProviderError
+pub fn err<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> ProviderError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-    SdkError<E, R>: RequestId,
 {
     move |e| from_sdk(operation, e)
 }
@@ -119,5 +120,39 @@ mod tests {
         assert_eq!(classify_code(Some("InvalidParameterValue"), Some(400)), ErrorClass::Invalid);
         assert_eq!(classify_code(None, Some(503)), ErrorClass::Transient);
         assert_eq!(classify_code(None, Some(429)), ErrorClass::Throttled);
+    }
+
+    fn service_error(code: Option<&str>, status: u16, body: &str) -> SdkError<aws_smithy_types::error::ErrorMetadata, HttpResponse> {
+        let mut meta = aws_smithy_types::error::ErrorMetadata::builder().message("went wrong");
+        if let Some(c) = code {
+            meta = meta.code(c);
+        }
+        let raw = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap(),
+            aws_smithy_types::body::SdkBody::from(body.to_string()),
+        );
+        SdkError::service_error(meta.build(), raw)
+    }
+
+    #[test]
+    fn an_error_without_a_code_is_classified_by_its_http_status() {
+        assert_eq!(from_sdk("GetThing", service_error(None, 503, "")).class, ErrorClass::Transient);
+        assert_eq!(from_sdk("GetThing", service_error(None, 429, "")).class, ErrorClass::Throttled);
+        assert_eq!(from_sdk("GetThing", service_error(None, 400, "")).class, ErrorClass::Invalid);
+        // A known code still decides.
+        assert_eq!(from_sdk("GetThing", service_error(Some("Throttling"), 400, "")).class, ErrorClass::Throttled);
+    }
+
+    #[test]
+    fn an_unreadable_response_does_not_carry_its_body() {
+        let raw = HttpResponse::new(
+            aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
+            aws_smithy_types::body::SdkBody::from("<Secret>hunter2</Secret>"),
+        );
+        let err: SdkError<aws_smithy_types::error::ErrorMetadata, HttpResponse> =
+            SdkError::response_error(std::io::Error::other("bad xml"), raw);
+        let e = from_sdk("GetThing", err);
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert!(e.to_string().contains("HTTP 200"), "{e}");
     }
 }

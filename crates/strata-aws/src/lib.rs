@@ -59,7 +59,7 @@ use strata_engine::{ErrorClass, ProviderError};
 /// The tag that ties a resource of a global service (Route 53 zones,
 /// CloudFront distributions) to the stack region that manages it, so that only
 /// that region's discovery reports it.
-pub const REGION_TAG: &str = "strata:region";
+pub const REGION_TAG: &str = strata_core::tags::REGION;
 
 /// The desired tags of a resource (state tags included).
 #[allow(dead_code)] // unused when only the `ec2` feature is on
@@ -120,3 +120,53 @@ macro_rules! handle {
     };
 }
 pub(crate) use handle;
+
+/// A create (or its read-back) answered without the id or ARN the kind needs:
+/// an error naming the resource and the missing field, never an empty id that
+/// would flow into dependents.
+pub(crate) fn lacks(operation: &str, field: &str, resource: &str) -> strata_engine::ProviderError {
+    strata_engine::ProviderError::new(
+        strata_engine::ErrorClass::Fatal,
+        operation,
+        format!("the {operation} answer for `{resource}` has no {field}"),
+    )
+}
+
+/// One poll of a waiter, with the acceptors of the SDK's modelled waiter
+/// (`db_instance_available`, `cache_cluster_available`, ...): `Ok(true)` in a
+/// success state, `Ok(false)` while in progress, and in a failure state an
+/// error naming it at once (`deleting`, `failed`, `incompatible-*`), instead of
+/// polling until the timeout.
+#[cfg(any(feature = "rds", feature = "elasticache"))]
+pub(crate) fn accept(
+    operation: &str,
+    what: &str,
+    status: Option<&str>,
+    success: &[&str],
+    failure: &[&str],
+) -> Result<bool, strata_engine::ProviderError> {
+    match status {
+        Some(s) if success.contains(&s) => Ok(true),
+        Some(s) if failure.contains(&s) => Err(strata_engine::ProviderError::new(
+            strata_engine::ErrorClass::Fatal,
+            operation,
+            format!("{what} is {s}, which it does not leave to become {}", success.join(" or ")),
+        )
+        .with_code(s)),
+        _ => Ok(false),
+    }
+}
+
+#[cfg(all(test, any(feature = "rds", feature = "elasticache")))]
+mod acceptor_tests {
+    #[test]
+    fn a_failure_state_fails_at_once_naming_it() {
+        let ok = ["available"];
+        let bad = ["deleting", "failed"];
+        assert!(super::accept("DescribeDBInstances", "DB instance db-1", Some("available"), &ok, &bad).unwrap());
+        assert!(!super::accept("DescribeDBInstances", "DB instance db-1", Some("creating"), &ok, &bad).unwrap());
+        let e = super::accept("DescribeDBInstances", "DB instance db-1", Some("deleting"), &ok, &bad).unwrap_err();
+        assert_eq!(e.code.as_deref(), Some("deleting"));
+        assert!(e.to_string().contains("DB instance db-1 is deleting"), "{e}");
+    }
+}

@@ -126,8 +126,8 @@ fn engine(aws: &Aws) -> Engine {
 /// of changes planned.
 async fn apply_like_the_cli(lock_aws: &Aws, aws: &Aws, stack: &Stack) -> Result<usize, String> {
     let locks = strata::aws::s3::S3Locks::open(lock_aws, stack.region()).await.map_err(|e| e.to_string())?;
-    let info = LockInfo::here("apply");
-    strata::engine::lock::acquire(&locks, stack.name(), &info, LockPolicy::default()).await.map_err(|e| e.to_string())?;
+    let info = LockInfo::new("apply", &strata::host::LocalHost);
+    strata::engine::lock::acquire(&locks, &strata::host::LocalHost, stack.name(), &info, LockPolicy::default()).await.map_err(|e| e.to_string())?;
     let result = async {
         let engine = engine(aws);
         let plan = engine.plan(stack).await.map_err(|e| format!("plan of {}: {e}", stack.name()))?;

@@ -319,6 +319,22 @@ pub enum Input {
 }
 
 impl Input {
+    /// The same input, marked secret all the way down: a builder field that
+    /// holds a secret wraps whatever it is given (a plain string included), so
+    /// that no plan, report, log or error can print it.
+    pub fn into_secret(self) -> Input {
+        match self {
+            Input::Known(Value::Secret(v)) => Input::Known(Value::Secret(v)),
+            Input::Known(v) => Input::Known(Value::Secret(Box::new(v))),
+            Input::Output(mut o) => {
+                o.secret = true;
+                Input::Output(o)
+            }
+            Input::List(items) => Input::List(items.into_iter().map(Input::into_secret).collect()),
+            Input::Map(m) => Input::Map(m.into_iter().map(|(k, v)| (k, v.into_secret())).collect()),
+        }
+    }
+
     /// Resolve against what is known so far.
     pub fn resolve(&self, r: &dyn Resolver) -> Value {
         match self {
@@ -461,5 +477,21 @@ mod tests {
         let s = host.secret();
         assert!(Input::from(&s).resolve(&r).is_secret());
         assert_eq!(host.zip(&port).get(&r), Some(("db".to_string(), 3306)));
+    }
+
+    #[test]
+    fn into_secret_marks_plain_values_outputs_and_nested_inputs() {
+        let none = Map(HashMap::new());
+        let plain = Input::from("hunter2").into_secret().resolve(&none);
+        assert!(plain.is_secret());
+        assert_eq!(plain.to_string(), "(secret)");
+        assert_eq!(plain.expose(), Value::str("hunter2"));
+        // Already secret: not wrapped twice.
+        let twice = Input::from("x").into_secret().into_secret().resolve(&none);
+        assert_eq!(twice, Value::Secret(Box::new(Value::str("x"))));
+        let nested = Input::List(vec![Input::from("a"), Input::Map([("k".to_string(), Input::from("b"))].into())]).into_secret();
+        let shown = format!("{}", nested.resolve(&none));
+        assert!(!shown.contains("\"a\"") && !shown.contains("\"b\""), "{shown}");
+        assert_eq!(shown.matches("(secret)").count(), 2, "{shown}");
     }
 }

@@ -32,6 +32,28 @@ pub mod tags {
     pub const RETAIN: &str = "strata:retain";
     /// Every key the engine owns.
     pub const ALL: [&str; 4] = [STACK, RESOURCE, PROTECT, RETAIN];
+
+    // Keys the AWS providers keep their own state in. Every `strata:*` tag key
+    // is defined here and nowhere else (the architecture test checks it).
+
+    /// The region a global resource (Route 53, CloudFront) was declared in.
+    pub const REGION: &str = "strata:region";
+    /// SHA-256 of a key pair's public key (EC2 does not return the key).
+    pub const PUBLIC_KEY_SHA256: &str = "strata:public-key-sha256";
+    /// SHA-256 of an instance's user data (EC2 returns it only on request).
+    pub const USER_DATA_SHA256: &str = "strata:user-data-sha256";
+    /// A certificate validation's state, on the certificate.
+    pub const VALIDATION: &str = "strata:validation";
+    /// The final snapshot an RDS instance's delete takes.
+    pub const FINAL_SNAPSHOT: &str = "strata:final-snapshot";
+    /// A web ACL's associations.
+    pub const ASSOCIATIONS: &str = "strata:associations";
+    /// The hash of a CloudFront distribution's configuration.
+    pub const CONFIG_HASH: &str = "strata:config-hash";
+    /// A backup plan's selections.
+    pub const SELECTIONS: &str = "strata:selections";
+    /// A bucket whose delete empties it first.
+    pub const FORCE_DESTROY: &str = "strata:force-destroy";
 }
 
 /// A resource type: its builder is the implementing type.

@@ -7,6 +7,11 @@
 //! A failed action marks everything that depends on it as skipped while
 //! independent branches go on (as in Terraform's walker). Cancellation starts
 //! nothing new and lets in-flight calls finish.
+//!
+//! `Graph` builds the action DAG; `Walk` owns the loop's state and is the
+//! only thing that changes it: every node ends Done, Failed or Skipped, a node
+//! that ends always releases or skips its dependents, and a panic in provider
+//! code (in an action's task or while preparing it) is that resource's failure.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -20,7 +25,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::plan::{desired_props, Action, Operation, Outputs, Plan, ProviderRef};
+use crate::plan::{desired_props, Action, Operation, Outputs, Plan, ProviderRef, Step};
 use crate::provider::{
     CallStats, DiscoverScope, ErrorClass, Observed, Op, OpContext, PollPolicy, Provider, ProviderError, Registry,
 };
@@ -198,126 +203,162 @@ pub(crate) async fn apply(
 ) -> Report {
     let started = Instant::now();
     let Plan { mut steps, lookups, operation, stack: planned_for, .. } = plan;
-    // A plan refers to declarations by id. A plan made for another `Stack`
-    // value of the same program (built twice) applies to this one when every
-    // id names the same declaration here; a plan of another program does not.
+    let lookups = match rebase(stack, &mut steps, lookups, &planned_for) {
+        Ok(lookups) => lookups,
+        Err(why) => return refused(stack, operation, &steps, &why, started),
+    };
+    let graph = Graph::build(stack, registry, &steps, operation);
+    let mut walk = Walk::new(stack, registry, config, events, steps, graph, &lookups);
+    walk.run(cancel).await;
+    walk.report(operation, started)
+}
+
+/// A plan refers to declarations by id. A plan made for another `Stack` value
+/// of the same program (built twice) applies to this one when every id names
+/// the same declaration here; a plan of another program does not (the error
+/// says why).
+fn rebase(
+    stack: &Stack,
+    steps: &mut [Step],
+    lookups: HashMap<ResourceId, Observed>,
+    planned_for: &str,
+) -> Result<HashMap<ResourceId, Observed>, String> {
     let mut foreign = Vec::new();
-    let mut rebase = |id: ResourceId, name: &str| -> ResourceId {
+    for step in steps.iter_mut() {
+        let Some(id) = step.decl else { continue };
         let here = ResourceId(id.0, stack.serial());
         match stack.resource(here) {
-            Some(d) if d.name == name => here,
-            _ => {
-                foreign.push(name.to_string());
-                id
-            }
-        }
-    };
-    for step in &mut steps {
-        if let Some(d) = step.decl {
-            step.decl = Some(rebase(d, &step.name));
+            Some(d) if d.name == step.name => step.decl = Some(here),
+            _ => foreign.push(step.name.clone()),
         }
     }
-    // Lookups have no step; the steps' names above decide whether the plan is this program's.
-    let lookups: HashMap<ResourceId, Observed> = lookups.into_iter().map(|(id, o)| (ResourceId(id.0, stack.serial()), o)).collect();
     if !foreign.is_empty() || planned_for != stack.name() {
-        let why = format!(
+        return Err(format!(
             "the plan was made for another program (stack `{planned_for}`; {} not declared here); plan again",
             if foreign.is_empty() { "names".to_string() } else { foreign.join(", ") }
-        );
-        let outcomes = steps
-            .iter()
-            .map(|s| Outcome {
-                name: s.name.clone(),
-                kind: s.kind,
-                status: Status::Skipped,
-                physical_id: s.physical_id.clone(),
-                detail: Some(why.clone()),
-                retries: 0,
-                elapsed: Duration::ZERO,
-            })
-            .collect();
-        return Report {
-            stack: stack.name().to_string(),
-            operation,
-            outcomes,
-            elapsed: started.elapsed(),
-            cancelled: false,
-            max_in_flight: 0,
-            exports: BTreeMap::new(),
-            api_calls: None,
-        };
+        ));
+    }
+    // Lookups have no step; the steps' names above decide whether the plan is this program's.
+    Ok(lookups.into_iter().map(|(id, o)| (ResourceId(id.0, stack.serial()), o)).collect())
+}
+
+/// The report of a plan that is not applied at all: every step skipped, with `why`.
+fn refused(stack: &Stack, operation: Operation, steps: &[Step], why: &str, started: Instant) -> Report {
+    Report {
+        stack: stack.name().to_string(),
+        operation,
+        outcomes: steps.iter().map(|s| outcome(s, Status::Skipped, Some(why.to_string()), 0, Duration::ZERO)).collect(),
+        elapsed: started.elapsed(),
+        cancelled: false,
+        max_in_flight: 0,
+        exports: BTreeMap::new(),
+        api_calls: None,
+    }
+}
+
+/// The action DAG of a plan: nodes, edges (a -> b: b waits for a), priorities.
+struct Graph {
+    nodes: Vec<Node>,
+    /// Declaration to its Apply node.
+    apply_node: HashMap<ResourceId, usize>,
+    /// Step index of a planned replacement to its DeleteOld node.
+    delete_old_node: HashMap<usize, usize>,
+}
+
+impl Graph {
+    fn build(stack: &Stack, registry: &Registry, steps: &[Step], operation: Operation) -> Graph {
+        let mut g = Graph { nodes: Vec::new(), apply_node: HashMap::new(), delete_old_node: HashMap::new() };
+        g.add_nodes(stack, steps);
+        let mut edges = g.declared_edges(stack, steps);
+        edges.extend(g.delete_old_edges(stack, steps));
+        edges.extend(g.removal_edges(steps));
+        if operation == Operation::Destroy {
+            edges.extend(g.destroy_edges(stack, steps));
+        }
+        edges.sort_unstable();
+        edges.dedup();
+        for &(a, b) in &edges {
+            g.nodes[a].dependents.push(b);
+            g.nodes[b].deps_left += 1;
+        }
+        g.prioritize(registry, steps);
+        g
     }
 
-    // Nodes, and a map from declaration to its Apply node.
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut apply_node: HashMap<ResourceId, usize> = HashMap::new();
-    let mut delete_old_node: HashMap<usize, usize> = HashMap::new();
-    let new_node = |nodes: &mut Vec<Node>, kind| {
-        nodes.push(Node { kind, deps_left: 0, dependents: Vec::new(), priority: Duration::ZERO, state: State::Waiting });
-        nodes.len() - 1
-    };
-    for (i, step) in steps.iter().enumerate() {
-        match (step.decl, step.action) {
-            (Some(d), action) => {
-                let n = new_node(&mut nodes, NodeKind::Apply(i));
-                apply_node.insert(d, n);
-                if action == Action::Replace && !stack.resource(d).is_some_and(|x| x.options.delete_before_replace) {
-                    let m = new_node(&mut nodes, NodeKind::DeleteOld(i));
-                    delete_old_node.insert(i, m);
-                }
-            }
-            (None, _) => {
-                new_node(&mut nodes, NodeKind::Remove(i));
+    fn add_node(&mut self, kind: NodeKind) -> usize {
+        self.nodes.push(Node { kind, deps_left: 0, dependents: Vec::new(), priority: Duration::ZERO, state: State::Waiting });
+        self.nodes.len() - 1
+    }
+
+    fn add_nodes(&mut self, stack: &Stack, steps: &[Step]) {
+        for (i, step) in steps.iter().enumerate() {
+            let Some(d) = step.decl else {
+                self.add_node(NodeKind::Remove(i));
+                continue;
+            };
+            let n = self.add_node(NodeKind::Apply(i));
+            self.apply_node.insert(d, n);
+            if step.action == Action::Replace && !stack.resource(d).is_some_and(|x| x.options.delete_before_replace) {
+                let m = self.add_node(NodeKind::DeleteOld(i));
+                self.delete_old_node.insert(i, m);
             }
         }
     }
 
-    // Edges (a -> b: b waits for a).
-    let mut edges: Vec<(usize, usize)> = Vec::new();
-    for (n, node) in nodes.iter().enumerate() {
-        let NodeKind::Apply(i) = node.kind else { continue };
-        let Some(decl) = steps[i].decl.and_then(|d| stack.resource(d)) else { continue };
-        for dep in decl.deps() {
-            if let Some(&m) = apply_node.get(&dep) {
-                edges.push((m, n));
-            }
+    /// A declared resource waits for the declarations it references.
+    fn declared_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
+        let mut edges = Vec::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            let NodeKind::Apply(i) = node.kind else { continue };
+            let Some(decl) = steps[i].decl.and_then(|d| stack.resource(d)) else { continue };
+            edges.extend(decl.deps().into_iter().filter_map(|dep| self.apply_node.get(&dep)).map(|&m| (m, n)));
         }
+        edges
     }
-    // Old copies go after the new one and after every declared dependent moved over.
-    for (&i, &m) in &delete_old_node {
-        let Some(d) = steps[i].decl else { continue };
-        if let Some(&a) = apply_node.get(&d) {
-            edges.push((a, m));
-        }
-        for other in stack.resources() {
-            if other.deps().contains(&d) {
-                if let Some(&a) = apply_node.get(&other.id) {
+
+    /// Old copies go after the new one and after every declared dependent moved over.
+    fn delete_old_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
+        let mut edges = Vec::new();
+        for (&i, &m) in &self.delete_old_node {
+            let Some(d) = steps[i].decl else { continue };
+            if let Some(&a) = self.apply_node.get(&d) {
+                edges.push((a, m));
+            }
+            for other in stack.resources().iter().filter(|o| o.deps().contains(&d)) {
+                if let Some(&a) = self.apply_node.get(&other.id) {
                     edges.push((a, m));
                 }
             }
         }
+        edges
     }
-    // A removal waits for everything that referenced the removed resource:
-    // declared resources moving off it, and other removals.
-    let holders: Vec<(usize, &Observed)> = nodes
-        .iter()
-        .enumerate()
-        .filter_map(|(n, node)| match node.kind {
-            NodeKind::Apply(i) | NodeKind::DeleteOld(i) | NodeKind::Remove(i) => steps[i].observed.as_ref().map(|o| (n, o)),
-        })
-        .collect();
-    for (n, node) in nodes.iter().enumerate() {
-        let NodeKind::Remove(i) = node.kind else { continue };
-        let Some(target) = &steps[i].observed else { continue };
-        for (m, holder) in &holders {
-            if *m != n && holder.refs.iter().any(|r| r == &target.id) {
-                edges.push((*m, n));
+
+    /// A removal waits for everything that referenced the removed resource:
+    /// declared resources moving off it, and other removals.
+    fn removal_edges(&self, steps: &[Step]) -> Vec<(usize, usize)> {
+        let holders: Vec<(usize, &Observed)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter_map(|(n, node)| steps[step_index(node.kind)].observed.as_ref().map(|o| (n, o)))
+            .collect();
+        let mut edges = Vec::new();
+        for (n, node) in self.nodes.iter().enumerate() {
+            let NodeKind::Remove(i) = node.kind else { continue };
+            let Some(target) = &steps[i].observed else { continue };
+            for (m, holder) in &holders {
+                if *m != n && holder.refs.iter().any(|r| r == &target.id) {
+                    edges.push((*m, n));
+                }
             }
         }
+        edges
     }
-    // In a destroy, declared dependency order also orders removals (in reverse).
-    if operation == Operation::Destroy {
-        let by_name: HashMap<&str, usize> = nodes
+
+    /// In a destroy, declared dependency order also orders removals (in reverse).
+    fn destroy_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
+        let by_name: HashMap<&str, usize> = self
+            .nodes
             .iter()
             .enumerate()
             .filter_map(|(n, node)| match node.kind {
@@ -325,6 +366,7 @@ pub(crate) async fn apply(
                 _ => None,
             })
             .collect();
+        let mut edges = Vec::new();
         for decl in stack.resources() {
             let Some(&child) = by_name.get(decl.name.as_str()) else { continue };
             for dep in decl.deps() {
@@ -333,219 +375,36 @@ pub(crate) async fn apply(
                 }
             }
         }
-    }
-    edges.sort_unstable();
-    edges.dedup();
-    for &(a, b) in &edges {
-        nodes[a].dependents.push(b);
-        nodes[b].deps_left += 1;
+        edges
     }
 
-    // Priorities: own estimate plus the longest chain of dependents.
-    let estimate = |node: &Node| -> Duration {
-        let (i, op) = match node.kind {
-            NodeKind::Apply(i) => (
-                i,
-                match steps[i].action {
-                    Action::NoOp => return Duration::ZERO,
-                    Action::Create | Action::Replace => Op::Create,
-                    _ => Op::Update,
-                },
-            ),
-            NodeKind::DeleteOld(i) | NodeKind::Remove(i) => (i, Op::Delete),
-        };
-        let props = steps[i].desired.as_ref().or(steps[i].observed.as_ref().map(|o| &o.props));
-        match (registry.get(steps[i].kind), props) {
-            (Some(p), Some(props)) => p.estimate_for(op, props),
-            (Some(p), None) => p.estimate(op),
-            (None, _) => Duration::from_secs(5),
+    /// Priorities: own estimate plus the longest chain of dependents.
+    fn prioritize(&mut self, registry: &Registry, steps: &[Step]) {
+        for n in topo(&self.nodes).into_iter().rev() {
+            let tail = self.nodes[n].dependents.iter().map(|&m| self.nodes[m].priority).max().unwrap_or(Duration::ZERO);
+            self.nodes[n].priority = estimate(registry, steps, self.nodes[n].kind) + tail;
         }
+    }
+}
+
+/// The provider's estimate of one node's duration.
+fn estimate(registry: &Registry, steps: &[Step], kind: NodeKind) -> Duration {
+    let (i, op) = match kind {
+        NodeKind::Apply(i) => (
+            i,
+            match steps[i].action {
+                Action::NoOp => return Duration::ZERO,
+                Action::Create | Action::Replace => Op::Create,
+                _ => Op::Update,
+            },
+        ),
+        NodeKind::DeleteOld(i) | NodeKind::Remove(i) => (i, Op::Delete),
     };
-    let order = topo(&nodes);
-    for &n in order.iter().rev() {
-        let tail = nodes[n].dependents.iter().map(|&m| nodes[m].priority).max().unwrap_or(Duration::ZERO);
-        nodes[n].priority = estimate(&nodes[n]) + tail;
-    }
-
-    let mut outputs = Outputs::default();
-    for (id, o) in &lookups {
-        outputs.0.insert(*id, o.outputs.clone());
-    }
-    let mut outcomes: Vec<Option<Outcome>> = vec![None; steps.len()];
-    let mut replaced_old: HashMap<usize, Observed> = HashMap::new();
-
-    let mut ready: BinaryHeap<(Duration, Reverse<usize>)> = BinaryHeap::new();
-    for (n, node) in nodes.iter().enumerate() {
-        if node.deps_left == 0 {
-            ready.push((node.priority, Reverse(n)));
-        }
-    }
-    let mut running: JoinSet<Finished> = JoinSet::new();
-    let mut in_flight = 0usize;
-    let mut max_in_flight = 0usize;
-    let mut cancelled = false;
-    let parallelism = config.parallelism.max(1);
-
-    loop {
-        while in_flight < parallelism && !cancelled {
-            let Some((_, Reverse(n))) = ready.pop() else { break };
-            if nodes[n].state != State::Waiting {
-                continue;
-            }
-            let step_index = match nodes[n].kind {
-                NodeKind::Apply(i) | NodeKind::DeleteOld(i) | NodeKind::Remove(i) => i,
-            };
-            let step = &steps[step_index];
-            let Some(provider) = registry.get(step.kind).cloned() else {
-                let err = ProviderError::new(ErrorClass::Fatal, "plan", format!("no provider for {}", step.kind));
-                finish(&mut nodes, &mut ready, &mut outcomes, &steps, n, Err(err), 0, Duration::ZERO, events);
-                continue;
-            };
-            let decl = step.decl.and_then(|d| stack.resource(d));
-            let timeouts = decl.map(|d| d.options.timeouts.clone()).unwrap_or_default();
-            let cx = |op: Op, token_src: &Props| OpContext {
-                stack: stack.name().to_string(),
-                name: step.name.clone(),
-                region: step.region.clone(),
-                timeout: match op {
-                    Op::Create => timeouts.create,
-                    Op::Update => timeouts.update,
-                    Op::Delete => timeouts.delete,
-                }
-                .unwrap_or_else(|| provider.default_timeout(op)),
-                poll: config.poll,
-                idempotency_token: idempotency_token(stack.name(), &step.name, token_src),
-            };
-            let job: Job = match nodes[n].kind {
-                NodeKind::Apply(_) => {
-                    let Some(decl) = decl else { continue };
-                    let desired = desired_props(stack, decl, provider.as_ref(), &outputs);
-                    if desired.values().any(Value::has_unknown) {
-                        let err = ProviderError::new(
-                            ErrorClass::Fatal,
-                            "resolve",
-                            "an input is still unknown after its dependencies finished",
-                        );
-                        finish(&mut nodes, &mut ready, &mut outcomes, &steps, n, Err(err), 0, Duration::ZERO, events);
-                        continue;
-                    }
-                    match (&step.observed, step.action) {
-                        (Some(o), Action::Adopt) => {
-                            let diff = provider.diff(&desired, o).without(&decl.options.ignore_changes);
-                            Job::Adopt { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
-                        }
-                        (None, _) => Job::Create { cx: cx(Op::Create, &desired), desired },
-                        (Some(o), _) => {
-                            let diff = provider.diff(&desired, o).without(&decl.options.ignore_changes);
-                            if diff.is_empty() {
-                                let done =
-                                    Done::Applied { status: Status::Unchanged, observed: Box::new(o.clone()), old: None };
-                                complete_inline(&mut nodes, &mut ready, &mut outcomes, &steps, n, done, &mut outputs, &mut replaced_old);
-                                continue;
-                            } else if diff.requires_replacement() {
-                                // Without a planned delete-old step (an unplanned replacement),
-                                // delete first so that the old copy cannot leak.
-                                let before = decl.options.delete_before_replace
-                                    || !delete_old_node.contains_key(&step_index);
-                                Job::Replace { cx: cx(Op::Create, &desired), delete_cx: cx(Op::Delete, &desired), old: o.clone(), desired, delete_first: before }
-                            } else {
-                                Job::Update { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
-                            }
-                        }
-                    }
-                }
-                NodeKind::DeleteOld(i) => match replaced_old.remove(&i) {
-                    Some(old) => Job::Delete { cx: cx(Op::Delete, &Props::new()), actual: old },
-                    None => {
-                        // Nothing was replaced after all (the apply found no difference).
-                        nodes[n].state = State::Done;
-                        release_dependents(&mut nodes, &mut ready, n);
-                        continue;
-                    }
-                },
-                NodeKind::Remove(_) => {
-                    let Some(o) = step.observed.clone() else { continue };
-                    if step.action == Action::Retain {
-                        Job::Release { cx: cx(Op::Update, &Props::new()), actual: o }
-                    } else {
-                        Job::Delete { cx: cx(Op::Delete, &Props::new()), actual: o }
-                    }
-                }
-            };
-            let action = match (&job, nodes[n].kind) {
-                (Job::Create { .. }, _) => Action::Create,
-                (Job::Update { .. }, _) => Action::Update,
-                (Job::Replace { .. }, _) => Action::Replace,
-                (Job::Adopt { .. }, _) => Action::Adopt,
-                (Job::Release { .. }, _) => Action::Retain,
-                (Job::Delete { .. }, _) => Action::Delete,
-            };
-            if let Some(tx) = events {
-                let _ = tx.send(Event::Started { name: step.name.clone(), action });
-            }
-            tracing::info!(resource = %step.name, kind = step.kind, ?action, "starting");
-            nodes[n].state = State::Running;
-            in_flight += 1;
-            max_in_flight = max_in_flight.max(in_flight);
-            let retry = config.retry;
-            let tx = events.cloned();
-            let name = step.name.clone();
-            running.spawn(run_job(n, provider, job, retry, name, tx));
-        }
-
-        if in_flight == 0 {
-            break;
-        }
-        tokio::select! {
-            biased;
-            joined = running.join_next() => {
-                let Some(joined) = joined else { break };
-                in_flight -= 1;
-                let f = match joined {
-                    Ok(f) => f,
-                    Err(e) => {
-                        tracing::error!("an action task panicked: {e}");
-                        continue;
-                    }
-                };
-                match f.result {
-                    Ok(done) => {
-                        let node = f.node;
-                        record_done(&mut nodes, &mut outcomes, &steps, node, done, f.retries, f.elapsed, &mut outputs, &mut replaced_old, events);
-                        release_dependents(&mut nodes, &mut ready, node);
-                    }
-                    Err(e) => finish(&mut nodes, &mut ready, &mut outcomes, &steps, f.node, Err(e), f.retries, f.elapsed, events),
-                }
-            }
-            _ = cancel.cancelled(), if !cancelled => {
-                tracing::warn!("cancelled: starting nothing new, waiting for {in_flight} action(s) in flight");
-                cancelled = true;
-            }
-        }
-    }
-
-    // Anything not run: skipped, because of cancellation or an upstream failure.
-    for node in &nodes {
-        if node.state == State::Waiting {
-            let i = match node.kind {
-                NodeKind::Apply(i) | NodeKind::DeleteOld(i) | NodeKind::Remove(i) => i,
-            };
-            if outcomes[i].is_none() {
-                let reason = if cancelled { "cancelled before it started" } else { "not started" };
-                outcomes[i] = Some(outcome(&steps[i], Status::Skipped, Some(reason.into()), 0, Duration::ZERO));
-            }
-        }
-    }
-    let exports = stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&outputs))).collect();
-    Report {
-        stack: stack.name().to_string(),
-        operation,
-        outcomes: outcomes.into_iter().flatten().collect(),
-        elapsed: started.elapsed(),
-        cancelled,
-        max_in_flight,
-        exports,
-        api_calls: None,
+    let props = steps[i].desired.as_ref().or(steps[i].observed.as_ref().map(|o| &o.props));
+    match (registry.get(steps[i].kind), props) {
+        (Some(p), Some(props)) => p.estimate_for(op, props),
+        (Some(p), None) => p.estimate(op),
+        (None, _) => Duration::from_secs(5),
     }
 }
 
@@ -565,17 +424,453 @@ fn topo(nodes: &[Node]) -> Vec<usize> {
     out
 }
 
-/// A deterministic token: the same stack, resource and desired properties give
-/// the same token, so a create retried after a crash cannot launch twice.
-fn idempotency_token(stack: &str, name: &str, desired: &Props) -> String {
-    // FNV-1a over a canonical rendering; stable across runs and platforms.
-    let mut h: u64 = 0xcbf29ce484222325;
-    let canon = format!("{stack}\u{0}{name}\u{0}{:?}", desired.iter().map(|(k, v)| (k, v.expose())).collect::<Vec<_>>());
-    for b in canon.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x100000001b3);
+/// What the loop does with a node whose dependencies finished.
+enum Prepared {
+    /// Run this job in a task of its own.
+    Job(Box<Job>, ProviderRef),
+    /// Finished without a call (nothing to change).
+    Inline(Done),
+    /// Nothing to do at all (an old copy that was not replaced after all).
+    Nothing,
+    /// Cannot start: this is the node's failure.
+    Fail(ProviderError),
+}
+
+enum Wake {
+    Joined(Option<Result<(tokio::task::Id, Finished), tokio::task::JoinError>>),
+    Cancelled,
+}
+
+/// The loop's state, owned in one place (cargo's `job_queue`). Every node ends
+/// in Done, Failed or Skipped, and a node that ends always releases or skips
+/// its dependents (Terraform's `dag/walk.go`): a panicked action is that
+/// resource's failure, and a step is never left without an outcome.
+struct Walk<'a> {
+    stack: &'a Stack,
+    registry: &'a Registry,
+    config: &'a EngineConfig,
+    events: Option<&'a UnboundedSender<Event>>,
+    steps: Vec<Step>,
+    graph: Graph,
+    outputs: Outputs,
+    outcomes: Vec<Option<Outcome>>,
+    /// Old copies of replaced resources, by step, for their DeleteOld nodes.
+    replaced_old: HashMap<usize, Observed>,
+    ready: BinaryHeap<(Duration, Reverse<usize>)>,
+    running: JoinSet<Finished>,
+    /// Each running task's node and start, to account for a task that panicked.
+    task_node: HashMap<tokio::task::Id, (usize, Instant)>,
+    max_in_flight: usize,
+    cancelled: bool,
+}
+
+impl<'a> Walk<'a> {
+    fn new(
+        stack: &'a Stack,
+        registry: &'a Registry,
+        config: &'a EngineConfig,
+        events: Option<&'a UnboundedSender<Event>>,
+        steps: Vec<Step>,
+        graph: Graph,
+        lookups: &HashMap<ResourceId, Observed>,
+    ) -> Walk<'a> {
+        let mut outputs = Outputs::default();
+        for (id, o) in lookups {
+            outputs.0.insert(*id, o.outputs.clone());
+        }
+        let ready = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, node)| node.deps_left == 0)
+            .map(|(n, node)| (node.priority, Reverse(n)))
+            .collect();
+        let outcomes = vec![None; steps.len()];
+        Walk {
+            stack,
+            registry,
+            config,
+            events,
+            steps,
+            graph,
+            outputs,
+            outcomes,
+            replaced_old: HashMap::new(),
+            ready,
+            running: JoinSet::new(),
+            task_node: HashMap::new(),
+            max_in_flight: 0,
+            cancelled: false,
+        }
     }
-    format!("strata-{h:016x}")
+
+    async fn run(&mut self, cancel: &CancellationToken) {
+        loop {
+            self.dispatch();
+            if self.running.is_empty() {
+                break;
+            }
+            let wake = tokio::select! {
+                biased;
+                joined = self.running.join_next_with_id() => Wake::Joined(joined),
+                _ = cancel.cancelled(), if !self.cancelled => Wake::Cancelled,
+            };
+            match wake {
+                Wake::Joined(Some(joined)) => self.on_joined(joined),
+                Wake::Joined(None) => break,
+                Wake::Cancelled => {
+                    tracing::warn!("cancelled: starting nothing new, waiting for {} action(s) in flight", self.running.len());
+                    self.cancelled = true;
+                }
+            }
+        }
+        self.settle();
+    }
+
+    /// Start ready nodes, longest remaining path first, up to the parallelism.
+    fn dispatch(&mut self) {
+        let parallelism = self.config.parallelism.max(1);
+        while self.running.len() < parallelism && !self.cancelled {
+            let Some((_, Reverse(n))) = self.ready.pop() else { break };
+            if self.graph.nodes[n].state != State::Waiting {
+                continue;
+            }
+            match self.prepare(n) {
+                Prepared::Job(job, provider) => self.spawn(n, *job, provider),
+                Prepared::Inline(done) => self.complete(n, done, 0, Duration::ZERO),
+                Prepared::Nothing => {
+                    self.graph.nodes[n].state = State::Done;
+                    self.release(n);
+                }
+                Prepared::Fail(e) => self.fail(n, e, 0, Duration::ZERO),
+            }
+        }
+    }
+
+    /// The job of node `n`. Provider code that runs here (desired props,
+    /// normalisation, diff) is guarded: a panic is this node's failure.
+    fn prepare(&mut self, n: usize) -> Prepared {
+        let kind = self.graph.nodes[n].kind;
+        let i = step_index(kind);
+        let Some(provider) = self.registry.get(self.steps[i].kind).cloned() else {
+            return Prepared::Fail(ProviderError::new(ErrorClass::Fatal, "plan", format!("no provider for {}", self.steps[i].kind)));
+        };
+        if let NodeKind::DeleteOld(_) = kind {
+            return match self.replaced_old.remove(&i) {
+                Some(old) => Prepared::Job(Box::new(Job::Delete { cx: self.cx(i, &provider, Op::Delete, &Props::new()), actual: old }), provider),
+                // Nothing was replaced after all (the apply found no difference).
+                None => Prepared::Nothing,
+            };
+        }
+        let this = &*self;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| this.job_for(kind, &provider))) {
+            Ok(Ok(Some(job))) => Prepared::Job(Box::new(job), provider),
+            Ok(Ok(None)) => match &self.steps[i].observed {
+                Some(o) => Prepared::Inline(Done::Applied { status: Status::Unchanged, observed: Box::new(o.clone()), old: None }),
+                None => Prepared::Fail(internal("no change planned for a resource that does not exist")),
+            },
+            Ok(Err(e)) => Prepared::Fail(e),
+            Err(panic) => Prepared::Fail(panicked("prepare", panic.as_ref())),
+        }
+    }
+
+    /// The job for an Apply or Remove node; `None` when a declared resource
+    /// already matches.
+    fn job_for(&self, kind: NodeKind, provider: &ProviderRef) -> Result<Option<Job>, ProviderError> {
+        let i = step_index(kind);
+        let step = &self.steps[i];
+        let cx = |op: Op, token_src: &Props| self.cx(i, provider, op, token_src);
+        if let NodeKind::Remove(_) = kind {
+            let Some(o) = step.observed.clone() else {
+                return Err(internal("a removal step without the resource it removes"));
+            };
+            return Ok(Some(if step.action == Action::Retain {
+                Job::Release { cx: cx(Op::Update, &Props::new()), actual: o }
+            } else {
+                Job::Delete { cx: cx(Op::Delete, &Props::new()), actual: o }
+            }));
+        }
+        let Some(decl) = step.decl.and_then(|d| self.stack.resource(d)) else {
+            return Err(internal("a step whose declaration is not in this stack"));
+        };
+        let desired = desired_props(self.stack, decl, provider.as_ref(), &self.outputs);
+        if desired.values().any(Value::has_unknown) {
+            return Err(ProviderError::new(ErrorClass::Fatal, "resolve", "an input is still unknown after its dependencies finished"));
+        }
+        let Some(o) = &step.observed else {
+            return Ok(Some(Job::Create { cx: cx(Op::Create, &desired), desired }));
+        };
+        let diff = provider.diff(&desired, o).without(&decl.options.ignore_changes);
+        Ok(Some(if step.action == Action::Adopt {
+            Job::Adopt { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
+        } else if diff.is_empty() {
+            return Ok(None);
+        } else if diff.requires_replacement() {
+            // Without a planned delete-old step (an unplanned replacement),
+            // delete first so that the old copy cannot leak.
+            let delete_first = decl.options.delete_before_replace || !self.graph.delete_old_node.contains_key(&i);
+            Job::Replace { cx: cx(Op::Create, &desired), delete_cx: cx(Op::Delete, &desired), old: o.clone(), desired, delete_first }
+        } else {
+            Job::Update { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
+        }))
+    }
+
+    fn cx(&self, i: usize, provider: &ProviderRef, op: Op, token_src: &Props) -> OpContext {
+        let step = &self.steps[i];
+        let timeouts = step.decl.and_then(|d| self.stack.resource(d)).map(|d| d.options.timeouts.clone()).unwrap_or_default();
+        OpContext {
+            stack: self.stack.name().to_string(),
+            name: step.name.clone(),
+            region: step.region.clone(),
+            timeout: match op {
+                Op::Create => timeouts.create,
+                Op::Update => timeouts.update,
+                Op::Delete => timeouts.delete,
+            }
+            .unwrap_or_else(|| provider.default_timeout(op)),
+            poll: self.config.poll,
+            idempotency_token: idempotency_token(self.stack.name(), &step.name, token_src),
+        }
+    }
+
+    fn spawn(&mut self, n: usize, job: Job, provider: ProviderRef) {
+        let step = &self.steps[step_index(self.graph.nodes[n].kind)];
+        let action = match &job {
+            Job::Create { .. } => Action::Create,
+            Job::Update { .. } => Action::Update,
+            Job::Replace { .. } => Action::Replace,
+            Job::Adopt { .. } => Action::Adopt,
+            Job::Release { .. } => Action::Retain,
+            Job::Delete { .. } => Action::Delete,
+        };
+        if let Some(tx) = self.events {
+            let _ = tx.send(Event::Started { name: step.name.clone(), action });
+        }
+        tracing::info!(resource = %step.name, kind = step.kind, ?action, "starting");
+        let name = step.name.clone();
+        self.graph.nodes[n].state = State::Running;
+        let handle = self.running.spawn(run_job(n, provider, job, self.config.retry, name, self.events.cloned()));
+        self.task_node.insert(handle.id(), (n, Instant::now()));
+        self.max_in_flight = self.max_in_flight.max(self.running.len());
+    }
+
+    fn on_joined(&mut self, joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>) {
+        match joined {
+            Ok((id, f)) => {
+                self.task_node.remove(&id);
+                match f.result {
+                    Ok(done) => self.complete(f.node, done, f.retries, f.elapsed),
+                    Err(e) => self.fail(f.node, e, f.retries, f.elapsed),
+                }
+            }
+            Err(e) => {
+                let Some((n, started)) = self.task_node.remove(&e.id()) else {
+                    // Every task is registered when it is spawned; settle() accounts for any node left Running.
+                    tracing::error!("an action task that the loop does not know ended: {e}");
+                    return;
+                };
+                let err = if e.is_panic() { panicked("action", e.into_panic().as_ref()) } else { internal(&format!("the action's task ended: {e}")) };
+                self.fail(n, err, 0, started.elapsed());
+            }
+        }
+    }
+
+    /// Node `n` finished: record it and release its dependents.
+    fn complete(&mut self, n: usize, done: Done, retries: u32, elapsed: Duration) {
+        self.graph.nodes[n].state = State::Done;
+        let kind = self.graph.nodes[n].kind;
+        let i = step_index(kind);
+        let step = &self.steps[i];
+        let status = match (kind, done) {
+            (NodeKind::Apply(_), Done::Applied { status, observed, old }) => {
+                if let Some(d) = step.decl {
+                    self.outputs.0.insert(d, observed.outputs.clone());
+                }
+                if let Some(old) = old {
+                    self.replaced_old.insert(i, *old);
+                }
+                let mut o = outcome(step, status, None, retries, elapsed);
+                o.physical_id = Some(observed.id.clone());
+                self.outcomes[i] = Some(o);
+                status
+            }
+            (NodeKind::DeleteOld(_), _) => {
+                // The Apply outcome (Replaced) stays; add the retries and time of the delete.
+                if let Some(o) = self.outcomes[i].as_mut() {
+                    o.retries += retries;
+                    o.elapsed += elapsed;
+                }
+                Status::Replaced
+            }
+            (_, Done::Released) => {
+                self.outcomes[i] = Some(outcome(step, Status::Retained, None, retries, elapsed));
+                Status::Retained
+            }
+            _ => {
+                self.outcomes[i] = Some(outcome(step, Status::Deleted, None, retries, elapsed));
+                Status::Deleted
+            }
+        };
+        tracing::info!(resource = %step.name, ?status, elapsed_ms = elapsed.as_millis() as u64, "finished");
+        if let Some(tx) = self.events {
+            let _ = tx.send(Event::Finished { name: step.name.clone(), status, elapsed });
+        }
+        self.release(n);
+    }
+
+    fn release(&mut self, n: usize) {
+        let dependents = std::mem::take(&mut self.graph.nodes[n].dependents);
+        for &m in &dependents {
+            let node = &mut self.graph.nodes[m];
+            node.deps_left -= 1;
+            if node.deps_left == 0 && node.state == State::Waiting {
+                self.ready.push((node.priority, Reverse(m)));
+            }
+        }
+        self.graph.nodes[n].dependents = dependents;
+    }
+
+    /// Node `n` failed: record the error and skip everything downstream of it.
+    fn fail(&mut self, n: usize, e: ProviderError, retries: u32, elapsed: Duration) {
+        self.graph.nodes[n].state = State::Failed;
+        let i = step_index(self.graph.nodes[n].kind);
+        let failed_name = self.steps[i].name.clone();
+        tracing::error!(resource = %failed_name, error = %e, "failed");
+        // A failed DeleteOld keeps its step's failure (the new copy exists; the old one is still there).
+        self.outcomes[i] = Some(outcome(&self.steps[i], Status::Failed, Some(e.to_string()), retries, elapsed));
+        if let Some(tx) = self.events {
+            let _ = tx.send(Event::Finished { name: failed_name.clone(), status: Status::Failed, elapsed });
+        }
+        let mut stack = self.graph.nodes[n].dependents.clone();
+        while let Some(m) = stack.pop() {
+            if self.graph.nodes[m].state != State::Waiting {
+                continue;
+            }
+            self.graph.nodes[m].state = State::Skipped;
+            let j = step_index(self.graph.nodes[m].kind);
+            if self.outcomes[j].is_none() {
+                self.skip(j, format!("upstream failed: {failed_name}"));
+            }
+            stack.extend(self.graph.nodes[m].dependents.iter().copied());
+        }
+    }
+
+    fn skip(&mut self, i: usize, why: String) {
+        self.outcomes[i] = Some(outcome(&self.steps[i], Status::Skipped, Some(why), 0, Duration::ZERO));
+        if let Some(tx) = self.events {
+            let _ = tx.send(Event::Finished { name: self.steps[i].name.clone(), status: Status::Skipped, elapsed: Duration::ZERO });
+        }
+    }
+
+    /// After the loop: every node that did not run is accounted for, and every
+    /// step has an outcome (nothing is ever silently lost).
+    fn settle(&mut self) {
+        for n in 0..self.graph.nodes.len() {
+            let i = step_index(self.graph.nodes[n].kind);
+            match self.graph.nodes[n].state {
+                State::Waiting if self.outcomes[i].is_none() => {
+                    let why = if self.cancelled { "cancelled before it started" } else { "not started: a dependency never finished" };
+                    self.skip(i, why.into());
+                }
+                State::Running => {
+                    // Cannot happen: the loop runs until no task is left.
+                    self.outcomes[i] = Some(outcome(&self.steps[i], Status::Failed, Some("internal: the action never reported back".into()), 0, Duration::ZERO));
+                }
+                _ => {}
+            }
+        }
+        for i in 0..self.steps.len() {
+            if self.outcomes[i].is_none() {
+                self.outcomes[i] = Some(outcome(&self.steps[i], Status::Failed, Some("internal: the step has no outcome".into()), 0, Duration::ZERO));
+            }
+        }
+    }
+
+    fn report(self, operation: Operation, started: Instant) -> Report {
+        let exports = self.stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&self.outputs))).collect();
+        Report {
+            stack: self.stack.name().to_string(),
+            operation,
+            outcomes: self.outcomes.into_iter().flatten().collect(),
+            elapsed: started.elapsed(),
+            cancelled: self.cancelled,
+            max_in_flight: self.max_in_flight,
+            exports,
+            api_calls: None,
+        }
+    }
+}
+
+fn internal(what: &str) -> ProviderError {
+    ProviderError::new(ErrorClass::Fatal, "engine", format!("internal: {what}"))
+}
+
+/// A panic of provider code as that resource's (or kind's) failure: "panicked: MESSAGE".
+pub(crate) fn panicked(operation: &str, payload: &(dyn std::any::Any + Send)) -> ProviderError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".into());
+    ProviderError::new(ErrorClass::Fatal, operation, format!("panicked: {message}"))
+}
+
+/// The version of the token encoding; a change of encoding changes the prefix.
+const TOKEN_VERSION: &str = "v1";
+
+/// A deterministic token for a create's intent: the same stack, resource and
+/// desired properties give the same token, so a create retried after a crash
+/// cannot launch twice. It is the SHA-256 of a canonical encoding (JSON, keys
+/// sorted, no spaces; secrets as `"(secret)"`, so nothing derived from a secret
+/// leaves the process), never of a `Debug` or `Display` rendering.
+pub(crate) fn idempotency_token(stack: &str, name: &str, desired: &Props) -> String {
+    use sha2::{Digest, Sha256};
+    let mut canon = String::new();
+    canon.push_str("{\"desired\":");
+    canonical(&Value::Map(desired.clone()), &mut canon);
+    canon.push_str(",\"name\":");
+    canonical(&Value::str(name), &mut canon);
+    canon.push_str(",\"stack\":");
+    canonical(&Value::str(stack), &mut canon);
+    canon.push_str(",\"v\":1}");
+    let digest = Sha256::digest(canon.as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("strata-{TOKEN_VERSION}-{hex}")
+}
+
+/// Canonical JSON of a value: maps in key order (a `BTreeMap`'s), strings
+/// escaped as JSON, no whitespace.
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Str(s) => out.push_str(&serde_json::Value::String(s.clone()).to_string()),
+        Value::List(items) => {
+            out.push('[');
+            for (k, item) in items.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (k, (key, item)) in m.iter().enumerate() {
+                if k > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(item, out);
+            }
+            out.push('}');
+        }
+        Value::Secret(_) => out.push_str("\"(secret)\""),
+        Value::Unknown => out.push_str("\"(unknown)\""),
+    }
 }
 
 enum Job {
@@ -733,7 +1028,7 @@ fn step_index(kind: NodeKind) -> usize {
     }
 }
 
-fn outcome(step: &crate::plan::Step, status: Status, detail: Option<String>, retries: u32, elapsed: Duration) -> Outcome {
+fn outcome(step: &Step, status: Status, detail: Option<String>, retries: u32, elapsed: Duration) -> Outcome {
     Outcome {
         name: step.name.clone(),
         kind: step.kind,
@@ -742,128 +1037,6 @@ fn outcome(step: &crate::plan::Step, status: Status, detail: Option<String>, ret
         detail,
         retries,
         elapsed,
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn record_done(
-    nodes: &mut [Node],
-    outcomes: &mut [Option<Outcome>],
-    steps: &[crate::plan::Step],
-    n: usize,
-    done: Done,
-    retries: u32,
-    elapsed: Duration,
-    outputs: &mut Outputs,
-    replaced_old: &mut HashMap<usize, Observed>,
-    events: Option<&UnboundedSender<Event>>,
-) {
-    nodes[n].state = State::Done;
-    let i = step_index(nodes[n].kind);
-    let step = &steps[i];
-    let status = match (nodes[n].kind, done) {
-        (NodeKind::Apply(_), Done::Applied { status, observed, old }) => {
-            if let Some(d) = step.decl {
-                outputs.0.insert(d, observed.outputs.clone());
-            }
-            if let Some(old) = old {
-                replaced_old.insert(i, *old);
-            }
-            let mut o = outcome(step, status, None, retries, elapsed);
-            o.physical_id = Some(observed.id.clone());
-            outcomes[i] = Some(o);
-            status
-        }
-        (NodeKind::DeleteOld(_), _) => {
-            // The Apply outcome (Replaced) stays; add the retries and time of the delete.
-            if let Some(o) = outcomes[i].as_mut() {
-                o.retries += retries;
-                o.elapsed += elapsed;
-            }
-            Status::Replaced
-        }
-        (_, Done::Released) => {
-            outcomes[i] = Some(outcome(step, Status::Retained, None, retries, elapsed));
-            Status::Retained
-        }
-        _ => {
-            outcomes[i] = Some(outcome(step, Status::Deleted, None, retries, elapsed));
-            Status::Deleted
-        }
-    };
-    tracing::info!(resource = %step.name, ?status, elapsed_ms = elapsed.as_millis() as u64, "finished");
-    if let Some(tx) = events {
-        let _ = tx.send(Event::Finished { name: step.name.clone(), status, elapsed });
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn complete_inline(
-    nodes: &mut [Node],
-    ready: &mut BinaryHeap<(Duration, Reverse<usize>)>,
-    outcomes: &mut [Option<Outcome>],
-    steps: &[crate::plan::Step],
-    n: usize,
-    done: Done,
-    outputs: &mut Outputs,
-    replaced_old: &mut HashMap<usize, Observed>,
-) {
-    record_done(nodes, outcomes, steps, n, done, 0, Duration::ZERO, outputs, replaced_old, None);
-    release_dependents(nodes, ready, n);
-}
-
-fn release_dependents(nodes: &mut [Node], ready: &mut BinaryHeap<(Duration, Reverse<usize>)>, n: usize) {
-    let dependents = nodes[n].dependents.clone();
-    for m in dependents {
-        nodes[m].deps_left -= 1;
-        if nodes[m].deps_left == 0 && nodes[m].state == State::Waiting {
-            ready.push((nodes[m].priority, Reverse(m)));
-        }
-    }
-}
-
-/// Record a failure and skip everything downstream of it.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    nodes: &mut [Node],
-    _ready: &mut BinaryHeap<(Duration, Reverse<usize>)>,
-    outcomes: &mut [Option<Outcome>],
-    steps: &[crate::plan::Step],
-    n: usize,
-    result: Result<(), ProviderError>,
-    retries: u32,
-    elapsed: Duration,
-    events: Option<&UnboundedSender<Event>>,
-) {
-    let Err(e) = result else { return };
-    nodes[n].state = State::Failed;
-    let i = step_index(nodes[n].kind);
-    let failed_name = steps[i].name.clone();
-    tracing::error!(resource = %failed_name, error = %e, "failed");
-    outcomes[i] = Some(outcome(&steps[i], Status::Failed, Some(e.to_string()), retries, elapsed));
-    if let Some(tx) = events {
-        let _ = tx.send(Event::Finished { name: failed_name.clone(), status: Status::Failed, elapsed });
-    }
-    let mut stack = nodes[n].dependents.clone();
-    while let Some(m) = stack.pop() {
-        if nodes[m].state != State::Waiting {
-            continue;
-        }
-        nodes[m].state = State::Skipped;
-        let j = step_index(nodes[m].kind);
-        if outcomes[j].is_none() {
-            outcomes[j] = Some(outcome(
-                &steps[j],
-                Status::Skipped,
-                Some(format!("upstream failed: {failed_name}")),
-                0,
-                Duration::ZERO,
-            ));
-            if let Some(tx) = events {
-                let _ = tx.send(Event::Finished { name: steps[j].name.clone(), status: Status::Skipped, elapsed: Duration::ZERO });
-            }
-        }
-        stack.extend(nodes[m].dependents.iter().copied());
     }
 }
 

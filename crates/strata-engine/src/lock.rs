@@ -32,51 +32,60 @@ pub struct LockInfo {
     pub boot_id: String,
 }
 
+/// Who and where this process is, for the lock record. The runner supplies
+/// it (the engine does no I/O: it never reads the environment, files or
+/// `/proc` itself); tests supply a fake.
+pub trait Host: Send + Sync {
+    /// The user, host name, this process's id and the machine's boot id.
+    fn identity(&self) -> HostIdentity;
+    /// Whether process `pid` runs on this machine; `None` when it cannot tell
+    /// (then a holder is never presumed dead).
+    fn process_alive(&self, pid: u32) -> Option<bool>;
+}
+
+/// A lock holder's identity, as a [`Host`] reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostIdentity {
+    pub owner: String,
+    pub host: String,
+    pub pid: u32,
+    /// Empty when unknown.
+    pub boot_id: String,
+}
+
 impl LockInfo {
-    /// A record for this process.
-    pub fn here(operation: &str) -> LockInfo {
-        let owner = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
-        let host = hostname();
-        let since = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    /// A record for this process, as `host` describes it.
+    pub fn new(operation: &str, host: &dyn Host) -> LockInfo {
+        let me = host.identity();
         LockInfo {
-            owner,
-            host,
-            pid: std::process::id(),
-            since,
+            owner: me.owner,
+            host: me.host,
+            pid: me.pid,
+            since: now_secs(),
             operation: operation.to_string(),
             id: format!("{:016x}", rand::random::<u64>()),
-            boot_id: boot_id(),
+            boot_id: me.boot_id,
         }
     }
 
     /// The holder ran on this machine, in this boot, and its process is gone.
-    /// (Unknown boot ids or no `/proc`: never presumed dead.)
-    pub fn died_on_this_machine(&self) -> bool {
+    /// (Unknown boot ids, or a host that cannot tell: never presumed dead.)
+    pub fn died_on_this_machine(&self, host: &dyn Host) -> bool {
+        let me = host.identity();
         !self.boot_id.is_empty()
-            && self.boot_id == boot_id()
-            && self.host == hostname()
-            && self.pid != std::process::id()
-            && std::path::Path::new("/proc/self").exists()
-            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+            && self.boot_id == me.boot_id
+            && self.host == me.host
+            && self.pid != me.pid
+            && host.process_alive(self.pid) == Some(false)
     }
 
     fn age(&self) -> Duration {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        Duration::from_secs(now.saturating_sub(self.since))
+        Duration::from_secs(now_secs().saturating_sub(self.since))
     }
 }
 
-fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "unknown-host".into())
-}
-
-fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_string()).unwrap_or_default()
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl fmt::Display for LockInfo {
@@ -133,6 +142,7 @@ impl Default for LockPolicy {
 /// Take the stack's lock under `policy`.
 pub async fn acquire(
     backend: &dyn LockBackend,
+    host: &dyn Host,
     stack: &str,
     info: &LockInfo,
     policy: LockPolicy,
@@ -146,7 +156,7 @@ pub async fn acquire(
                 tracing::warn!(%stack, %holder, "taking over a stale lock");
                 backend.force_unlock(stack).await.map_err(|source| LockError::Backend { stack: stack.into(), source })?;
             }
-            Some(holder) if holder.died_on_this_machine() => {
+            Some(holder) if holder.died_on_this_machine(host) => {
                 tracing::warn!(%stack, %holder, "taking over the lock of a run that died on this machine");
                 backend.force_unlock(stack).await.map_err(|source| LockError::Backend { stack: stack.into(), source })?;
             }
@@ -193,64 +203,96 @@ impl LockBackend for MemoryLocks {
 mod tests {
     use super::*;
 
+    /// A host whose live processes are listed.
+    struct FakeHost {
+        me: HostIdentity,
+        alive: Vec<u32>,
+    }
+
+    impl Host for FakeHost {
+        fn identity(&self) -> HostIdentity {
+            self.me.clone()
+        }
+        fn process_alive(&self, pid: u32) -> Option<bool> {
+            Some(pid == self.me.pid || self.alive.contains(&pid))
+        }
+    }
+
+    fn host() -> FakeHost {
+        FakeHost {
+            me: HostIdentity { owner: "ci".into(), host: "box".into(), pid: 100, boot_id: "boot-1".into() },
+            alive: vec![1],
+        }
+    }
+
     #[tokio::test]
     async fn the_lock_of_a_run_that_died_here_is_taken_over_and_no_other() {
+        let h = host();
         let locks = MemoryLocks::default();
-        let mut dead = LockInfo::here("apply");
-        dead.pid = u32::MAX; // no such process
-        let me = LockInfo::here("apply");
-        if dead.boot_id.is_empty() || !std::path::Path::new("/proc/self").exists() {
-            return; // not Linux: never presumed dead (checked below)
-        }
-        assert!(dead.died_on_this_machine());
+        let mut dead = LockInfo::new("apply", &h);
+        dead.pid = 4242; // not alive on the fake host
+        let me = LockInfo::new("apply", &h);
+        assert!(dead.died_on_this_machine(&h));
         locks.try_acquire("shop", &dead).await.unwrap();
-        acquire(&locks, "shop", &me, LockPolicy::default()).await.unwrap();
+        acquire(&locks, &h, "shop", &me, LockPolicy::default()).await.unwrap();
         locks.release("shop", &me).await.unwrap();
-        // Another machine (or boot), or a live process: held.
+        // Another machine (or boot), an unknown boot, or a live process: held.
         for holder in [
             LockInfo { boot_id: "another-boot".into(), ..dead.clone() },
             LockInfo { host: "another-host".into(), ..dead.clone() },
             LockInfo { boot_id: String::new(), ..dead.clone() },
             LockInfo { pid: 1, ..dead.clone() },
         ] {
-            assert!(!holder.died_on_this_machine(), "{holder:?}");
+            assert!(!holder.died_on_this_machine(&h), "{holder:?}");
             locks.force_unlock("shop").await.unwrap();
             locks.try_acquire("shop", &holder).await.unwrap();
-            assert!(acquire(&locks, "shop", &me, LockPolicy::default()).await.is_err(), "{holder:?}");
+            assert!(acquire(&locks, &h, "shop", &me, LockPolicy::default()).await.is_err(), "{holder:?}");
         }
+        // A host that cannot tell whether a process runs: never presumed dead.
+        struct Blind(FakeHost);
+        impl Host for Blind {
+            fn identity(&self) -> HostIdentity {
+                self.0.identity()
+            }
+            fn process_alive(&self, _pid: u32) -> Option<bool> {
+                None
+            }
+        }
+        assert!(!dead.died_on_this_machine(&Blind(host())));
     }
 
     #[tokio::test(start_paused = true)]
     async fn second_holder_gets_a_clear_error_and_can_wait() {
+        let h = host();
         let locks = MemoryLocks::default();
-        let a = LockInfo::here("apply");
-        let b = LockInfo::here("apply");
-        acquire(&locks, "shop", &a, LockPolicy::default()).await.unwrap();
-        let err = acquire(&locks, "shop", &b, LockPolicy::default()).await.unwrap_err().to_string();
-        assert!(err.starts_with("stack `shop` is locked by "), "{err}");
-        assert!(err.contains("(pid ") && err.contains("apply"), "{err}");
+        let a = LockInfo::new("apply", &h);
+        let b = LockInfo::new("apply", &h);
+        acquire(&locks, &h, "shop", &a, LockPolicy::default()).await.unwrap();
+        let err = acquire(&locks, &h, "shop", &b, LockPolicy::default()).await.unwrap_err().to_string();
+        assert!(err.starts_with("stack `shop` is locked by ci@box (pid 100, apply)"), "{err}");
         // b waits while a finishes.
         let waiting = LockPolicy { wait: Duration::from_secs(30), ..LockPolicy::default() };
-        let (r, ()) = tokio::join!(acquire(&locks, "shop", &b, waiting), async {
+        let (r, ()) = tokio::join!(acquire(&locks, &h, "shop", &b, waiting), async {
             tokio::time::sleep(Duration::from_secs(5)).await;
             locks.release("shop", &a).await.unwrap();
         });
         r.unwrap();
         // Releasing with someone else's record does nothing.
         locks.release("shop", &a).await.unwrap();
-        assert!(acquire(&locks, "shop", &a, LockPolicy::default()).await.is_err());
+        assert!(acquire(&locks, &h, "shop", &a, LockPolicy::default()).await.is_err());
     }
 
     #[tokio::test]
     async fn stale_locks_are_taken_over_and_force_unlock_clears() {
+        let h = host();
         let locks = MemoryLocks::default();
-        let mut old = LockInfo::here("apply");
+        let mut old = LockInfo::new("apply", &h);
         old.since -= 5 * 3600;
-        acquire(&locks, "shop", &old, LockPolicy::default()).await.unwrap();
-        let me = LockInfo::here("apply");
-        acquire(&locks, "shop", &me, LockPolicy::default()).await.unwrap();
+        acquire(&locks, &h, "shop", &old, LockPolicy::default()).await.unwrap();
+        let me = LockInfo::new("apply", &h);
+        acquire(&locks, &h, "shop", &me, LockPolicy::default()).await.unwrap();
         locks.force_unlock("shop").await.unwrap();
-        acquire(&locks, "shop", &old, LockPolicy { stale_after: Duration::from_secs(24 * 3600), ..LockPolicy::default() })
+        acquire(&locks, &h, "shop", &old, LockPolicy { stale_after: Duration::from_secs(24 * 3600), ..LockPolicy::default() })
             .await
             .unwrap();
     }

@@ -46,6 +46,8 @@ struct State {
     timeline: Vec<Span>,
     /// Faults to return, by (logical name, op), consumed one per call.
     faults: HashMap<(String, &'static str), VecDeque<ErrorClass>>,
+    /// Calls that panic, by (target, op), every time.
+    panics: std::collections::HashSet<(String, &'static str)>,
 }
 
 /// The shared in-memory cloud behind every [`MemoryProvider`].
@@ -146,6 +148,17 @@ impl MemoryCloud {
         q.extend(std::iter::repeat_n(class, times));
     }
 
+    /// Make every call of `op` on `target` panic: `create`, `update`,
+    /// `delete`, `set_tags` and `diff` take the logical name, `discover`
+    /// takes `<kind>:<stack>` (as faults do).
+    pub fn inject_panic(&self, target: &str, op: &'static str) {
+        self.lock().panics.insert((target.to_string(), op));
+    }
+
+    fn panics(&self, target: &str, op: &'static str) -> bool {
+        self.lock().panics.contains(&(target.to_string(), op))
+    }
+
     /// Put a resource into the cloud directly (out-of-band changes, adoption).
     pub fn insert_raw(&self, kind: &'static str, region: &str, props: Props) -> String {
         let mut s = self.lock();
@@ -175,6 +188,10 @@ impl MemoryCloud {
     fn begin(&self, kind: &'static str, op: &'static str, target: &str) -> Result<Duration, ProviderError> {
         let mut s = self.lock();
         s.calls.push(Call { kind, op, target: target.to_string() });
+        if s.panics.contains(&(target.to_string(), op)) {
+            drop(s);
+            panic!("injected panic in {op} of {target}");
+        }
         if let Some(q) = s.faults.get_mut(&(target.to_string(), op)) {
             if let Some(class) = q.pop_front() {
                 return Err(ProviderError::new(class, op, format!("injected {class:?} on {target}"))
@@ -234,6 +251,15 @@ fn refs_of(props: &Props, live: &BTreeMap<String, Observed>) -> Vec<String> {
 impl Provider for MemoryProvider {
     fn kind(&self) -> &'static str {
         self.kind
+    }
+
+    fn diff(&self, desired: &Props, actual: &Observed) -> crate::provider::Diff {
+        if let Some(name) = actual.logical_name() {
+            if self.cloud.panics(&name, "diff") {
+                panic!("injected panic in diff of {name}");
+            }
+        }
+        crate::provider::default_diff(desired, &actual.props, self.replace_fields())
     }
 
     fn replace_fields(&self) -> &'static [&'static str] {

@@ -249,22 +249,43 @@ pub(crate) async fn discover(
 ) -> Result<Vec<Observed>, EngineError> {
     let declared: BTreeSet<&str> = stack.resources().iter().map(|d| d.kind).collect();
     let mut set = JoinSet::new();
+    // Each task's kind and region, so that a task that panicked is still accounted for.
+    let mut task_of = HashMap::new();
     // One pass: kinds that list the same things share the answers.
     let pass = crate::provider::DiscoverScope::next_pass();
     for region in regions(stack) {
         for kind in registry.kinds() {
             let Some(p) = registry.get(kind).cloned() else { continue };
             let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone(), pass };
-            set.spawn(async move {
+            let handle = set.spawn(async move {
                 let r = p.discover(&scope).await;
                 (kind, scope.region, r)
             });
+            task_of.insert(handle.id(), (kind, region.clone()));
         }
     }
     let mut found = Vec::new();
     let mut first_err = None;
-    while let Some(joined) = set.join_next().await {
-        let Ok((kind, region, r)) = joined else { continue };
+    while let Some(joined) = set.join_next_with_id().await {
+        // A discovery that panicked counts as one that failed: for a declared
+        // kind the plan fails (its resources would look absent and be created
+        // again); for an undeclared one nothing of it is pruned.
+        let (kind, region, r) = match joined {
+            Ok((_, (kind, region, r))) => (kind, region, r),
+            Err(e) => {
+                let (kind, region) = task_of.get(&e.id()).cloned().unwrap_or(("(unknown kind)", String::new()));
+                let err = if e.is_panic() {
+                    crate::apply::panicked("discover", e.into_panic().as_ref())
+                } else {
+                    ProviderError::new(crate::provider::ErrorClass::Fatal, "discover", format!("the discovery task ended: {e}"))
+                };
+                if kind == "(unknown kind)" {
+                    first_err.get_or_insert(EngineError::Discovery { kind: kind.into(), region, source: err });
+                    continue;
+                }
+                (kind, region, Err(err))
+            }
+        };
         match r {
             Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
             Err(source) if !declared.contains(kind) => warnings.push(Diagnostic::new(
@@ -415,7 +436,17 @@ pub(crate) async fn plan(
             }
             let step = match observed {
                 None => plan_missing(stack, decl, provider.as_ref(), &region, desired, &mut problems, &mut warnings).await,
-                Some(o) => plan_existing(decl, provider.as_ref(), &region, desired, o, &mut problems),
+                // Provider code (normalize, diff) runs here: a panic refuses the plan, naming the resource.
+                Some(o) => match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    plan_existing(decl, provider.as_ref(), &region, desired, o, &mut problems)
+                })) {
+                    Ok(step) => step,
+                    Err(panic) => {
+                        let e = crate::apply::panicked("plan", panic.as_ref());
+                        problems.push(Diagnostic::new(&decl.name, None, format!("planning it failed: {e}")));
+                        continue;
+                    }
+                },
             };
             if matches!(step.action, Action::NoOp | Action::Update | Action::Adopt) {
                 if let Some(o) = &step.observed {

@@ -542,3 +542,133 @@ async fn a_plan_applies_to_the_same_program_built_again_but_not_to_another() {
     assert!(detail.contains("made for another program"), "{detail}");
     assert_eq!(cloud.mutations(), before);
 }
+
+// A panic in provider code is that resource's failure (or, in discovery, the
+// kind's), in every phase; nothing is silently lost and the run is not a success.
+
+fn assert_panicked(report: &crate::Report, name: &str, op: &str) {
+    let o = report.outcome(name).unwrap_or_else(|| panic!("no outcome for {name}: {report:?}"));
+    assert_eq!(o.status, Status::Failed, "{o:?}");
+    let detail = o.detail.as_deref().unwrap_or_default();
+    assert!(detail.contains(&format!("panicked: injected panic in {op} of {name}")), "{detail}");
+    assert!(!report.is_success());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_create_fails_its_resource_and_skips_its_dependents() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let s = chain("t");
+    cloud.inject_panic("b", "create");
+    let report = apply(&e, &s).await;
+    assert_panicked(&report, "b", "create");
+    assert_eq!(report.outcome("c").unwrap().status, Status::Skipped);
+    assert_eq!(report.outcome("c").unwrap().detail.as_deref(), Some("upstream failed: b"));
+    assert_eq!(report.outcome("a").unwrap().status, Status::Created);
+    assert_eq!(report.outcome("d").unwrap().status, Status::Created);
+    assert_eq!(report.outcomes.len(), 4, "every step has an outcome");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_update_and_delete_fail_their_resources() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    assert!(apply(&e, &chain("t")).await.is_success());
+    // a changes (update), d is no longer declared (delete).
+    let mut s = Stack::new("t", "mem-1");
+    let a = s.add("a", Thing::new().set("size", 7i64));
+    let b = s.add("b", Thing::new().set("parent", a.id()));
+    s.add("c", Thing::new().set("parent", b.id()));
+    cloud.inject_panic("a", "update");
+    cloud.inject_panic("d", "delete");
+    let report = apply(&e, &s).await;
+    assert_panicked(&report, "a", "update");
+    assert_panicked(&report, "d", "delete");
+    for n in ["b", "c"] {
+        assert_eq!(report.outcome(n).unwrap().status, Status::Skipped, "{report:?}");
+    }
+    assert!(cloud.by_name("d").is_some(), "the delete never happened");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_while_preparing_an_action_fails_that_resource() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let s = chain("t");
+    assert!(apply(&e, &s).await.is_success());
+    let plan = e.plan(&s).await.unwrap();
+    // The engine diffs again when it prepares each action: that diff panics.
+    cloud.inject_panic("b", "diff");
+    let report = e.apply(&s, plan).await;
+    assert_panicked(&report, "b", "diff");
+    assert_eq!(report.outcome("c").unwrap().status, Status::Skipped);
+    assert_eq!(report.outcome("a").unwrap().status, Status::Unchanged);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_while_planning_refuses_the_plan_naming_the_resource() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let s = chain("t");
+    assert!(apply(&e, &s).await.is_success());
+    cloud.inject_panic("b", "diff");
+    cloud.clear_calls();
+    let err = e.plan(&s).await.unwrap_err().to_string();
+    assert!(err.contains("b") && err.contains("panicked: injected panic in diff of b"), "{err}");
+    assert_eq!(cloud.mutations(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_discovery_of_a_declared_kind_fails_the_plan() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    let s = chain("t");
+    assert!(apply(&e, &s).await.is_success());
+    cloud.inject_panic(&format!("{}:t", Thing::KIND), "discover");
+    match e.plan(&s).await {
+        Err(EngineError::Discovery { kind, source, .. }) => {
+            assert_eq!(kind, Thing::KIND);
+            assert!(source.to_string().contains("panicked: injected panic in discover"), "{source}");
+        }
+        other => panic!("a plan that would create a, b and c again: {other:?}"),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_discovery_of_an_undeclared_kind_warns_and_prunes_nothing_of_it() {
+    let cloud = MemoryCloud::new();
+    let e = engine(&cloud, 4);
+    assert!(apply(&e, &chain("t")).await.is_success());
+    // d (the only Widget) is no longer declared, and listing Widgets panics.
+    let mut s = Stack::new("t", "mem-1");
+    let a = s.add("a", Thing::new().set("size", 1i64));
+    let b = s.add("b", Thing::new().set("parent", a.id()));
+    s.add("c", Thing::new().set("parent", b.id()));
+    cloud.inject_panic(&format!("{}:t", Widget::KIND), "discover");
+    let plan = e.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    let w = plan.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    assert!(w.contains(Widget::KIND) && w.contains("panicked") && w.contains("not pruned"), "{w}");
+}
+
+#[test]
+fn the_idempotency_token_is_pinned_to_a_canonical_encoding() {
+    // sha256 of
+    // {"desired":{"name":"web \"1\"","ports":[80,443],"public":true,"secret":"(secret)","tags":{"a":"1","b":"2"}},"name":"web","stack":"shop","v":1}
+    // (computed outside Rust: python3 -c 'import hashlib; print(hashlib.sha256(b"...").hexdigest()[:32])').
+    let desired: strata_core::Props = [
+        ("tags".to_string(), Value::Map([("b".into(), Value::str("2")), ("a".into(), Value::str("1"))].into())),
+        ("ports".to_string(), Value::List(vec![Value::Int(80), Value::Int(443)])),
+        ("public".to_string(), Value::Bool(true)),
+        ("name".to_string(), Value::str("web \"1\"")),
+        ("secret".to_string(), Value::Secret(Box::new(Value::str("hunter2")))),
+    ]
+    .into();
+    let token = crate::apply::idempotency_token("shop", "web", &desired);
+    assert_eq!(token, "strata-v1-108894803dfe0232fae861413efebd48");
+    assert!(token.len() <= 64, "EC2's ClientToken takes at most 64 characters");
+    let mut other = desired.clone();
+    other.insert("public".into(), Value::Bool(false));
+    assert_ne!(crate::apply::idempotency_token("shop", "web", &other), token);
+    assert_ne!(crate::apply::idempotency_token("shop", "api", &desired), token);
+}

@@ -30,7 +30,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 /// The tag a [`CertificateValidation`] leaves on its certificate once issued:
 /// its own logical name. It is the validation's state, and it is not part of
 /// the certificate's tags as far as the certificate is concerned.
-pub const VALIDATION_TAG: &str = "strata:validation";
+pub const VALIDATION_TAG: &str = strata_core::tags::VALIDATION;
 
 /// A DNS-validated certificate.
 ///
@@ -306,7 +306,7 @@ impl Provider for CertificateProvider {
             .send()
             .await
             .map_err(err("RequestCertificate"))?;
-        let arn = out.certificate_arn().unwrap_or_default().to_string();
+        let arn = out.certificate_arn().ok_or_else(|| crate::lacks("RequestCertificate", "CertificateArn", &cx.name))?.to_string();
         // The validation records appear a few seconds after the request.
         let what = format!("the DNS validation records of certificate {arn}");
         let mut o = wait_until(&what, Duration::from_secs(120).min(cx.timeout), cx.poll, || async {

@@ -27,7 +27,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 }
 
 /// The tag that says a plan has selections to list.
-pub const SELECTIONS_TAG: &str = "strata:selections";
+pub const SELECTIONS_TAG: &str = strata_core::tags::SELECTIONS;
 
 fn name_of(stack: &str, logical: &str) -> String {
     format!("{stack}-{logical}").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).take(50).collect()
@@ -189,7 +189,7 @@ impl Provider for VaultProvider {
             .send()
             .await
             .map_err(err("CreateBackupVault"))?;
-        let mut o = vault_observed(&cx.region, &name, out.backup_vault_arn().unwrap_or_default(), None, crate::desired_tags(desired));
+        let mut o = vault_observed(&cx.region, &name, out.backup_vault_arn().ok_or_else(|| crate::lacks("CreateBackupVault", "BackupVaultArn", &cx.name))?, None, crate::desired_tags(desired));
         o.props = desired.clone();
         Ok(o)
     }
@@ -453,7 +453,7 @@ pub(crate) async fn create_selections(c: &aws_sdk_backup::Client, plan_id: &str,
             .send()
             .await
             .map_err(err("CreateBackupSelection"))?;
-        ids.push(out.selection_id().unwrap_or_default().to_string());
+        ids.push(out.selection_id().ok_or_else(|| crate::lacks("CreateBackupSelection", "SelectionId", plan_name))?.to_string());
     }
     Ok(ids)
 }
@@ -612,7 +612,7 @@ impl Provider for PlanProvider {
             .send()
             .await
             .map_err(err("CreateBackupPlan"))?;
-        let id = out.backup_plan_id().unwrap_or_default().to_string();
+        let id = out.backup_plan_id().ok_or_else(|| crate::lacks("CreateBackupPlan", "BackupPlanId", &cx.name))?.to_string();
         let selections = desired.get("selections").and_then(Value::as_list).unwrap_or_default().to_vec();
         create_selections(&c, &id, &name, &selections).await?;
         let mut o = Observed::new(Plan::KIND, &id, &cx.region);

@@ -43,7 +43,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 
 /// The tag holding a hash of the settings emulators do not round-trip
 /// (price class, which origins are S3 origins): compared through the tag.
-pub const CONFIG_TAG: &str = "strata:config-hash";
+pub const CONFIG_TAG: &str = strata_core::tags::CONFIG_HASH;
 
 /// AWS managed policies.
 pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
@@ -100,9 +100,12 @@ impl Distribution {
     }
     /// A header CloudFront adds to requests to `origin_id` (a secret output is
     /// printed as `(secret)`).
+    /// A header CloudFront adds to every request to origin `origin_id`; the
+    /// value is kept secret (origin headers prove that a request came through
+    /// CloudFront).
     pub fn origin_header(mut self, origin_id: &str, name: &str, value: impl Into<Input>) -> Self {
         if let Some(o) = self.origins.iter_mut().find(|o| o.0 == origin_id) {
-            o.3.insert(name.into(), value.into());
+            o.3.insert(name.into(), value.into().into_secret());
         }
         self
     }
@@ -615,7 +618,7 @@ impl Provider for DistributionProvider {
         let tags = CfTags::builder().set_items(Some(t.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect())).build();
         let with_tags = aws_sdk_cloudfront::types::DistributionConfigWithTags::builder().distribution_config(config(&caller_ref, desired, &oacs)?).tags(tags).build();
         let out = c.create_distribution_with_tags().distribution_config_with_tags(with_tags).send().await.map_err(err("CreateDistributionWithTags"))?;
-        let id = out.distribution().map(|d| d.id().to_string()).unwrap_or_default();
+        let id = out.distribution().map(|d| d.id().to_string()).ok_or_else(|| crate::lacks("CreateDistributionWithTags", "Distribution.Id", &cx.name))?;
         self.wait_deployed(cx, &id).await?;
         self.observe(&cx.region, &id, crate::desired_tags(desired))
             .await?

@@ -356,7 +356,7 @@ impl Provider for AlarmProvider {
     async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
         let name = str_of(desired, "name").unwrap_or_else(|| derived_name(&cx.stack, &cx.name));
         self.put(&cx.region, &name, desired, true).await?;
-        let arn = self.describe(&cx.region, &name).await?.and_then(|a| a.alarm_arn().map(str::to_string)).unwrap_or_default();
+        let arn = self.describe(&cx.region, &name).await?.and_then(|a| a.alarm_arn().map(str::to_string)).ok_or_else(|| crate::lacks("DescribeAlarms", "AlarmArn", &cx.name))?;
         // The state tags are what finds the alarm again: make sure they took
         // (LocalStack 4.9 drops the tags of PutMetricAlarm).
         let want = crate::desired_tags(desired);

@@ -150,7 +150,7 @@ impl Provider for EipProvider {
             .send()
             .await
             .map_err(err("AllocateAddress"))?;
-        let id = out.allocation_id().unwrap_or_default();
+        let id = out.allocation_id().ok_or_else(|| crate::lacks("AllocateAddress", "AllocationId", &cx.name))?;
         if let Some(instance) = s(desired, "instance_id") {
             self.associate(&cx.region, id, &instance).await?;
         }

@@ -24,7 +24,7 @@ use super::common::*;
 use crate::error::err;
 use crate::Aws;
 
-const USER_DATA_TAG: &str = "strata:user-data-sha256";
+const USER_DATA_TAG: &str = strata_core::tags::USER_DATA_SHA256;
 
 /// An EC2 instance.
 ///
@@ -543,7 +543,7 @@ impl Provider for InstanceProvider {
             req = req.user_data(base64(u.as_bytes()));
         }
         let out = req.send().await.map_err(err("RunInstances"))?;
-        let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
+        let id = out.instances().first().and_then(|i| i.instance_id()).ok_or_else(|| crate::lacks("RunInstances", "InstanceId", &cx.name))?.to_string();
         let running = self.wait_state(cx, &id, InstanceStateName::Running).await?;
         let mut o = self.observe_all(&cx.region, &[running]).await?.pop().unwrap_or_else(|| Observed::new(Instance::KIND, &id, &cx.region));
         o.props = desired.clone();

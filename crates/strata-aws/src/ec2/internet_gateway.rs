@@ -134,7 +134,7 @@ impl Provider for IgwProvider {
             .send()
             .await
             .map_err(err("CreateInternetGateway"))?;
-        let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+        let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).ok_or_else(|| crate::lacks("CreateInternetGateway", "InternetGatewayId", &cx.name))?.to_string();
         let mut o = observed(InternetGateway::KIND, &id, &cx.region, desired.clone());
         if let Some(vpc) = s(desired, "vpc_id") {
             self.attach(&cx.region, &id, &vpc).await?;

@@ -15,7 +15,7 @@ use super::common::*;
 use crate::error::err;
 use crate::Aws;
 
-const KEY_TAG: &str = "strata:public-key-sha256";
+const KEY_TAG: &str = strata_core::tags::PUBLIC_KEY_SHA256;
 
 /// An imported key pair.
 ///
@@ -150,7 +150,7 @@ impl Provider for KeyPairProvider {
             .send()
             .await
             .map_err(err("ImportKeyPair"))?;
-        let id = out.key_pair_id().unwrap_or_default();
+        let id = out.key_pair_id().ok_or_else(|| crate::lacks("ImportKeyPair", "KeyPairId", &cx.name))?;
         let mut o = observed(KeyPair::KIND, id, &cx.region, desired.clone());
         o.outputs.insert("key_name".into(), Value::Str(name));
         Ok(o)

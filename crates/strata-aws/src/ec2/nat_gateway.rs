@@ -162,7 +162,7 @@ impl Provider for NatProvider {
             .send()
             .await
             .map_err(err("CreateNatGateway"))?;
-        let id = out.nat_gateway().and_then(|n| n.nat_gateway_id()).unwrap_or_default().to_string();
+        let id = out.nat_gateway().and_then(|n| n.nat_gateway_id()).ok_or_else(|| crate::lacks("CreateNatGateway", "NatGatewayId", &cx.name))?.to_string();
         let what = format!("NAT gateway {id} to become available");
         let gw = wait_until(&what, cx.timeout, cx.poll, || async {
             match self.describe(&cx.region, &id).await? {

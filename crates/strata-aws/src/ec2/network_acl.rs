@@ -369,7 +369,7 @@ impl Provider for NetworkAclProvider {
             .send()
             .await
             .map_err(err("CreateNetworkAcl"))?;
-        let id = out.network_acl().and_then(|a| a.network_acl_id()).unwrap_or_default().to_string();
+        let id = out.network_acl().and_then(|a| a.network_acl_id()).ok_or_else(|| crate::lacks("CreateNetworkAcl", "NetworkAclId", &cx.name))?.to_string();
         self.sync(&c, &id, &Props::new(), desired).await?;
         let mut o = observed(NetworkAcl::KIND, &id, &cx.region, desired.clone());
         o.refs.extend(s(desired, "vpc_id"));

@@ -309,7 +309,7 @@ impl Provider for RouteTableProvider {
             .send()
             .await
             .map_err(err("CreateRouteTable"))?;
-        let id = out.route_table().and_then(|t| t.route_table_id()).unwrap_or_default().to_string();
+        let id = out.route_table().and_then(|t| t.route_table_id()).ok_or_else(|| crate::lacks("CreateRouteTable", "RouteTableId", &cx.name))?.to_string();
         self.sync(&cx.region, &id, &Props::new(), desired, &BTreeMap::new()).await?;
         let mut o = observed(RouteTable::KIND, &id, &cx.region, desired.clone());
         // Association ids are needed to disassociate later; read them back.

@@ -244,6 +244,25 @@ fn flatten(perms: &[IpPermission], mut owned: impl FnMut(&str, Value)) -> Vec<Va
     out
 }
 
+/// The description of the existing rule of `group` equal to `rule`: `Some`
+/// for a rule with a `strata:` description, `None` for any other (or none).
+async fn rule_owner(c: &aws_sdk_ec2::Client, group: &str, egress: bool, rule: &Value) -> Result<Option<String>, ProviderError> {
+    let out = c.describe_security_groups().group_ids(group).send().await.map_err(err("DescribeSecurityGroups"))?;
+    let mut want = rule.clone();
+    normalize_rule(&mut want);
+    let mut owner = None;
+    for g in out.security_groups() {
+        let perms = if egress { g.ip_permissions_egress() } else { g.ip_permissions() };
+        flatten(perms, |d, mut r| {
+            normalize_rule(&mut r);
+            if r == want {
+                owner = Some(d.to_string());
+            }
+        });
+    }
+    Ok(owner)
+}
+
 /// One rule map as an AWS permission, with an optional description.
 fn permission(rule: &Value, description: Option<&str>) -> Option<IpPermission> {
     let m = rule.as_map()?;
@@ -518,7 +537,7 @@ impl Provider for SecurityGroupProvider {
             .send()
             .await
             .map_err(err("CreateSecurityGroup"))?;
-        let id = out.group_id().unwrap_or_default().to_string();
+        let id = out.group_id().ok_or_else(|| crate::lacks("CreateSecurityGroup", "GroupId", &cx.name))?.to_string();
         let egress = rules(desired, "egress");
         let default_egress = entry(&[
             ("protocol", Value::str("-1")),
@@ -706,7 +725,29 @@ impl Provider for RuleProvider {
         let rule = desired.get("rule").cloned().unwrap_or(Value::Null);
         let description = format!("strata:{}:{}", cx.stack, cx.name);
         match authorize(&c, &group, egress, std::slice::from_ref(&rule), Some(&description)).await {
-            Err(e) if e.code.as_deref() == Some("InvalidPermission.Duplicate") => {}
+            // The rule exists already. It is this resource's when it carries this
+            // resource's description (an earlier attempt whose answer was lost);
+            // anyone else's rule is never taken over.
+            Err(e) if e.code.as_deref() == Some("InvalidPermission.Duplicate") => {
+                let owner = rule_owner(&c, &group, egress, &rule).await?;
+                if owner.as_deref() != Some(description.as_str()) {
+                    let whose = match owner {
+                        Some(d) => format!("with the description {d:?}"),
+                        None => "without a strata description".to_string(),
+                    };
+                    return Err(ProviderError::new(
+                        ErrorClass::Invalid,
+                        "AuthorizeSecurityGroupIngress",
+                        format!(
+                            "{group} already has this {} rule, {whose}: strata does not take over a rule it did not make; \
+                             remove it from the group (or drop `{}` from the program)",
+                            if egress { "egress" } else { "ingress" },
+                            cx.name
+                        ),
+                    )
+                    .with_code("InvalidPermission.Duplicate"));
+                }
+            }
             other => other?,
         }
         Ok(rule_observed(&cx.region, &cx.stack, &cx.name, &group, egress, rule))

@@ -208,7 +208,7 @@ impl Provider for SubnetProvider {
         let Some(subnet) = out.subnet() else {
             return Err(ProviderError::new(strata_engine::ErrorClass::Fatal, "CreateSubnet", "no subnet in the response"));
         };
-        let id = subnet.subnet_id().unwrap_or_default().to_string();
+        let id = subnet.subnet_id().ok_or_else(|| crate::lacks("CreateSubnet", "SubnetId", &cx.name))?.to_string();
         if b(desired, "map_public_ip_on_launch") {
             set_public(&c, &id, true).await?;
         }

@@ -246,7 +246,7 @@ impl Provider for VpcProvider {
             .send()
             .await
             .map_err(err("CreateVpc"))?;
-        let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+        let id = out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| crate::lacks("CreateVpc", "VpcId", &cx.name))?.to_string();
         let support = b(desired, "enable_dns_support");
         let hostnames = b(desired, "enable_dns_hostnames");
         // New VPCs have support on and hostnames off.

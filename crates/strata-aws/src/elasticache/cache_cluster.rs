@@ -167,10 +167,18 @@ impl CacheClusterProvider {
     async fn wait_available(&self, cx: &OpContext, id: &str) -> Result<SdkCluster, ProviderError> {
         let what = format!("cache cluster {id} to become available");
         wait_until(&what, cx.timeout, cx.poll, || async {
-            let Some(c) = self.describe(&cx.region, id).await? else {
+            // Unfiltered (`describe` hides clusters being deleted): a deleting cluster fails the wait at once.
+            let found = match self.aws.elasticache(&cx.region).describe_cache_clusters().cache_cluster_id(id).send().await {
+                Ok(o) => o.cache_clusters().first().cloned(),
+                Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeCacheClusters", e))?,
+            };
+            let Some(c) = found else {
                 return Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeCacheClusters", format!("{id} not visible yet")));
             };
-            Ok((c.cache_cluster_status() == Some("available")).then_some(c))
+            // The SDK's `cache_cluster_available` acceptors.
+            const FAILURE: [&str; 4] = ["deleted", "deleting", "incompatible-network", "restore-failed"];
+            let done = crate::accept("DescribeCacheClusters", &format!("cache cluster {id}"), c.cache_cluster_status(), &["available"], &FAILURE)?;
+            Ok(done.then_some(c))
         })
         .await
     }

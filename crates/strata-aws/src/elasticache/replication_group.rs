@@ -264,14 +264,18 @@ impl ReplicationGroupProvider {
     async fn wait_available(&self, cx: &OpContext, id: &str) -> Result<SdkGroup, ProviderError> {
         let what = format!("replication group {id} to become available");
         wait_until(&what, cx.timeout, cx.poll, || async {
-            let Some(g) = self.describe(&cx.region, id).await? else {
+            // Unfiltered (`describe` hides groups being deleted): a deleting group fails the wait at once.
+            let found = match self.aws.elasticache(&cx.region).describe_replication_groups().replication_group_id(id).send().await {
+                Ok(o) => o.replication_groups().first().cloned(),
+                Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeReplicationGroups", e))?,
+            };
+            let Some(g) = found else {
                 return Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeReplicationGroups", format!("{id} not visible yet")));
             };
-            match g.status() {
-                Some("available") => Ok(Some(g)),
-                Some(s @ "create-failed") => Err(ProviderError::new(ErrorClass::Fatal, "CreateReplicationGroup", format!("{id} is {s}"))),
-                _ => Ok(None),
-            }
+            // The SDK's `replication_group_available` acceptors (deleted), and the states no group leaves by itself.
+            const FAILURE: [&str; 3] = ["deleted", "deleting", "create-failed"];
+            let done = crate::accept("DescribeReplicationGroups", &format!("replication group {id}"), g.status(), &["available"], &FAILURE)?;
+            Ok(done.then_some(g))
         })
         .await
     }

@@ -120,11 +120,13 @@ pub struct Condition(Input);
 
 impl Condition {
     /// The header must have this value (a secret value stays secret).
+    /// Requests carrying header `name` with `value`. The value is kept secret
+    /// (it is usually a shared secret, such as CloudFront's origin header).
     pub fn http_header(name: &str, value: impl Into<Input>) -> Condition {
         Condition(Input::Map(BTreeMap::from([
             ("field".to_string(), Input::from("http-header")),
             ("name".to_string(), Input::from(name)),
-            ("values".to_string(), Input::List(vec![value.into()])),
+            ("values".to_string(), Input::List(vec![value.into().into_secret()])),
         ])))
     }
     pub fn path_pattern<I: IntoIterator<Item = S>, S: Into<String>>(patterns: I) -> Condition {

@@ -348,7 +348,7 @@ impl Provider for LoadBalancerProvider {
             .send()
             .await
             .map_err(err("CreateLoadBalancer"))?;
-        let arn = out.load_balancers().first().and_then(|l| l.load_balancer_arn()).unwrap_or_default().to_string();
+        let arn = out.load_balancers().first().and_then(|l| l.load_balancer_arn()).ok_or_else(|| crate::lacks("CreateLoadBalancer", "LoadBalancerArn", &cx.name))?.to_string();
         let what = format!("load balancer {name} to become active");
         let lb = wait_until(&what, cx.timeout, cx.poll, || async {
             let r = c.describe_load_balancers().load_balancer_arns(&arn).send().await.map_err(err("DescribeLoadBalancers"))?;

@@ -306,7 +306,7 @@ impl Provider for TargetGroupProvider {
         let Some(tg) = out.target_groups().first() else {
             return Err(ProviderError::new(strata_engine::ErrorClass::Fatal, "CreateTargetGroup", "no target group in the response"));
         };
-        let arn = tg.target_group_arn().unwrap_or_default().to_string();
+        let arn = tg.target_group_arn().ok_or_else(|| crate::lacks("CreateTargetGroup", "TargetGroupArn", &cx.name))?.to_string();
         self.sync_targets(&cx.region, &arn, &[], &strs(desired, "targets")).await?;
         let mut o = self.observe(&cx.region, tg, crate::desired_tags(desired)).await?;
         o.props = desired.clone();

@@ -294,12 +294,12 @@ impl Provider for KeyProvider {
             .send()
             .await
             .map_err(err("CreateKey"))?;
-        let key_id = out.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
+        let key_id = out.key_metadata().map(|m| m.key_id().to_string()).ok_or_else(|| crate::lacks("CreateKey", "KeyId", &cx.name))?;
         c.create_alias().alias_name(&alias).target_key_id(&key_id).send().await.map_err(err("CreateAlias"))?;
         if desired.get("rotation").and_then(Value::as_bool).unwrap_or(true) {
             c.enable_key_rotation().key_id(&key_id).send().await.map_err(err("EnableKeyRotation"))?;
         }
-        let arn = out.key_metadata().and_then(|m| m.arn()).unwrap_or_default().to_string();
+        let arn = out.key_metadata().and_then(|m| m.arn()).ok_or_else(|| crate::lacks("CreateKey", "Arn", &cx.name))?.to_string();
         let mut o = Observed::new(Key::KIND, &key_id, &cx.region);
         o.props = desired.clone();
         o.props.insert("alias".into(), Value::Str(alias.clone()));

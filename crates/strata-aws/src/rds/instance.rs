@@ -28,7 +28,7 @@ use crate::naming::{derived_id, id_problem, RDS_INSTANCE};
 use crate::Aws;
 
 /// The tag that records whether a delete takes a final snapshot.
-pub const FINAL_SNAPSHOT_TAG: &str = "strata:final-snapshot";
+pub const FINAL_SNAPSHOT_TAG: &str = strata_core::tags::FINAL_SNAPSHOT;
 
 /// The engines strata manages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,8 +227,10 @@ impl DbInstance {
         self
     }
     /// Use this password (a secret output) instead of an RDS-managed one.
+    /// The master password: always secret, whatever type it is given as (a
+    /// plain string too), so that no plan, report, log or error prints it.
     pub fn master_password(mut self, password: impl Into<Input>) -> Self {
-        self.master_password = Some(password.into());
+        self.master_password = Some(password.into().into_secret());
         self
     }
     pub fn port(mut self, port: i64) -> Self {
@@ -454,13 +456,19 @@ impl InstanceProvider {
             let Some(d) = self.describe(&cx.region, id).await? else {
                 return Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeDBInstances", format!("{id} not visible yet")));
             };
-            match d.db_instance_status() {
-                Some("available") => Ok(Some(d)),
-                Some(s @ ("failed" | "incompatible-parameters" | "incompatible-network" | "storage-full" | "inaccessible-encryption-credentials")) => {
-                    Err(ProviderError::new(ErrorClass::Fatal, "DescribeDBInstances", format!("{id} is {s}")).with_code(s))
-                }
-                _ => Ok(None),
-            }
+            // The SDK's `db_instance_available` acceptors, and the other states no instance leaves by itself.
+            const FAILURE: [&str; 8] = [
+                "deleted",
+                "deleting",
+                "failed",
+                "incompatible-restore",
+                "incompatible-parameters",
+                "incompatible-network",
+                "storage-full",
+                "inaccessible-encryption-credentials",
+            ];
+            let done = crate::accept("DescribeDBInstances", &format!("DB instance {id}"), d.db_instance_status(), &["available"], &FAILURE)?;
+            Ok(done.then_some(d))
         })
         .await
     }

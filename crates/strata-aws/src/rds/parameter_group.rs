@@ -265,7 +265,7 @@ impl Provider for ParameterGroupProvider {
             .await
             .map_err(err("CreateDBParameterGroup"))?;
         self.modify(&cx.region, &name, desired).await?;
-        let arn = out.db_parameter_group().and_then(|g| g.db_parameter_group_arn()).unwrap_or_default().to_string();
+        let arn = out.db_parameter_group().and_then(|g| g.db_parameter_group_arn()).ok_or_else(|| crate::lacks("CreateDBParameterGroup", "DBParameterGroupArn", &cx.name))?.to_string();
         let mut o = Observed::new(DbParameterGroup::KIND, &name, &cx.region);
         o.props = desired.clone();
         o.props.insert("name".into(), Value::Str(name.clone()));

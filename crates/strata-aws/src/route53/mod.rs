@@ -403,7 +403,7 @@ impl Provider for ZoneProvider {
                     .send()
                     .await
                     .map_err(err("CreateHostedZone"))?;
-                short_zone_id(out.hosted_zone().map(|z| z.id()).unwrap_or_default())
+                short_zone_id(out.hosted_zone().map(|z| z.id()).ok_or_else(|| crate::lacks("CreateHostedZone", "HostedZone.Id", &cx.name))?)
             }
         };
         c.change_tags_for_resource()

@@ -41,7 +41,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 }
 
 /// The tag that lets `destroy` empty a bucket before deleting it.
-pub const FORCE_DESTROY_TAG: &str = "strata:force-destroy";
+pub const FORCE_DESTROY_TAG: &str = strata_core::tags::FORCE_DESTROY;
 const BUCKET: IdRules = IdRules { max_len: 63, min_len: 3, lowercase: true };
 const WAF_PREFIX: &str = "aws-waf-logs-";
 

@@ -269,8 +269,11 @@ impl Provider for SecretProvider {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .ok_or_else(|| ProviderError::new(ErrorClass::Invalid, "CreateSecret", "a secret needs a value or a generated length"))?,
         };
-        // Secrets Manager wants a 32-64 character token.
-        let token = format!("{}-{}", cx.idempotency_token, cx.idempotency_token);
+        // Secrets Manager wants a 32-64 character token: strata's is 42 (`strata-v1-` and 32 hex digits).
+        let token = cx.idempotency_token.clone();
+        if !(32..=64).contains(&token.len()) {
+            return Err(ProviderError::new(ErrorClass::Fatal, "CreateSecret", format!("the idempotency token has {} characters, not 32-64", token.len())));
+        }
         let out = c
             .create_secret()
             .name(&name)
@@ -282,7 +285,7 @@ impl Provider for SecretProvider {
             .send()
             .await
             .map_err(err("CreateSecret"))?;
-        let arn = out.arn().unwrap_or_default().to_string();
+        let arn = out.arn().ok_or_else(|| crate::lacks("CreateSecret", "ARN", &cx.name))?.to_string();
         let mut o = Observed::new(Secret::KIND, &arn, &cx.region);
         o.props = desired.clone();
         o.props.insert("name".into(), Value::Str(name.clone()));

@@ -264,7 +264,7 @@ impl Provider for TopicProvider {
             .send()
             .await
             .map_err(err("CreateTopic"))?;
-        let arn = out.topic_arn().unwrap_or_default().to_string();
+        let arn = out.topic_arn().ok_or_else(|| crate::lacks("CreateTopic", "TopicArn", &cx.name))?.to_string();
         self.sync_subscriptions(&cx.region, &arn, desired).await?;
         let mut o = Observed::new(Topic::KIND, &arn, &cx.region);
         o.props = desired.clone();

@@ -35,7 +35,7 @@ pub(crate) fn register(aws: &Aws, r: &mut Registry) {
 }
 
 /// The tag that says a web ACL has regional associations to list.
-pub const ASSOCIATIONS_TAG: &str = "strata:associations";
+pub const ASSOCIATIONS_TAG: &str = strata_core::tags::ASSOCIATIONS;
 
 /// Where a WAF object applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,13 +326,13 @@ impl Provider for IpSetProvider {
             .await
             .map_err(err("CreateIPSet"))?;
         let summary = out.summary().ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "CreateIPSet", "no summary in the response"))?;
-        let arn = summary.arn().unwrap_or_default().to_string();
+        let arn = summary.arn().ok_or_else(|| crate::lacks("CreateIPSet", "Summary.ARN", &cx.name))?.to_string();
         let mut o = Observed::new(IpSet::KIND, &arn, &cx.region);
         o.props = desired.clone();
         o.outputs = Props::from([
             ("id".into(), Value::str(&arn)),
             ("arn".into(), Value::str(&arn)),
-            ("set_id".into(), Value::str(summary.id().unwrap_or_default())),
+            ("set_id".into(), Value::str(summary.id().ok_or_else(|| crate::lacks("CreateIPSet", "Summary.Id", &cx.name))?)),
             ("name".into(), Value::str(summary.name().unwrap_or_default())),
         ]);
         Ok(o)
@@ -799,7 +799,7 @@ impl Provider for WebAclProvider {
             .await
             .map_err(err("CreateWebACL"))?;
         let summary = out.summary().ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "CreateWebACL", "no summary in the response"))?;
-        let arn = summary.arn().unwrap_or_default().to_string();
+        let arn = summary.arn().ok_or_else(|| crate::lacks("CreateWebACL", "Summary.ARN", &cx.name))?.to_string();
         if desired.get("log_bucket_arn").is_some_and(|v| *v != Value::Null) {
             self.put_logging(&cx.region, &arn, desired).await?;
         }
@@ -809,7 +809,7 @@ impl Provider for WebAclProvider {
         o.outputs = Props::from([
             ("id".into(), Value::str(&arn)),
             ("arn".into(), Value::str(&arn)),
-            ("acl_id".into(), Value::str(summary.id().unwrap_or_default())),
+            ("acl_id".into(), Value::str(summary.id().ok_or_else(|| crate::lacks("CreateWebACL", "Summary.Id", &cx.name))?)),
             ("name".into(), Value::str(&name)),
         ]);
         Ok(o)
