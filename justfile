@@ -13,7 +13,8 @@ demo: emulators
       echo "== build: the first build compiles the AWS SDK crates; it takes several minutes"
       echo "   on a small machine (10-15 min on 2 cores). Later builds take seconds."
     fi
-    cargo build --example prod
+    # The workspace's feature set (see `test`), so that `just test` reuses this build.
+    cargo build --workspace --examples
     ex=target/debug/examples/prod
     echo "== plan";            $ex plan
     echo "== apply";           $ex apply --yes
@@ -24,19 +25,20 @@ demo: emulators
 test: emulators lint
     # The emulator script itself: up, down, ports, stale pid files, venv repair (own ports).
     scripts/emulators/test.sh
-    # The CLI tests run the example binaries. (`cargo test` builds examples as
-    # test harnesses, and with the SDKs' test-util features, so this compiles
-    # the SDKs a second time; that is the price of testing the real binary.)
-    cargo build --examples
-    cargo run --quiet -p strata-bench -- --quick --json target/strata-bench-quick.json
+    # Every build below selects the whole workspace with its dev-dependencies, so
+    # that cargo resolves one feature set and compiles each SDK crate once (a
+    # `-p` or root-only build would resolve another set and compile them again).
+    # The CLI tests run the example binaries; the quick benchmark is a binary.
+    cargo build --workspace --bins --examples
+    target/debug/strata-bench --quick --json target/strata-bench-quick.json
     cargo test --workspace --doc
     cargo test --workspace --all-targets --no-fail-fast
 
 # Crash-consistency sweep of the prod stack: SIGKILL after every k-th mutating
 # call, rerun, check (about 10 s per k on this machine; `just test` runs every 25th).
 crash-sweep stride="1": emulators
-    cargo build --examples
-    STRATA_CRASH_STRIDE={{stride}} cargo test --test it -- crash_sweep --nocapture
+    cargo build --workspace --examples
+    STRATA_CRASH_STRIDE={{stride}} cargo test --workspace --test it -- crash_sweep --nocapture
 
 # Benchmarks, one table (+ target/strata-bench.json): scheduling efficiency,
 # engine overhead, API calls of no-op plans and end-to-end time on a private
