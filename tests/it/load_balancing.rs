@@ -149,6 +149,46 @@ async fn secret_header_alb_lifecycle_on_moto() {
 }
 
 /// Validation before any call.
+/// AWS refuses to delete a load balancer with deletion protection on: the
+/// destroy plan (and the plan that drops it from the program) is refused up
+/// front, naming it and the opt-out, and changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_protected_load_balancer_refuses_the_destroy_plan_before_any_change_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("alb-protected");
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
+    let counter = aws.counter();
+    let engine = Engine::new(aws.registry());
+    let program = |protect: bool, with_alb: bool| {
+        let mut s = Stack::new(&name, REGION);
+        let vpc = s.add("vpc", Vpc::new("10.41.0.0/16"));
+        let b = s.add("public-b", Subnet::new(vpc.id(), "10.41.11.0/24", "eu-central-1b").public());
+        let c = s.add("public-c", Subnet::new(vpc.id(), "10.41.12.0/24", "eu-central-1c").public());
+        if with_alb {
+            s.add("alb", LoadBalancer::internet_facing([b.id(), c.id()]).deletion_protection(protect));
+        }
+        s
+    };
+    let protected = program(true, true);
+    let report = engine.apply(&protected, engine.plan(&protected).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+
+    let before = counter.snapshot();
+    let refused = engine.plan_destroy(&protected).await.unwrap_err().to_string();
+    assert!(refused.contains("alb") && refused.contains("deletion_protection(false)"), "{refused}");
+    let dropped = engine.plan(&program(true, false)).await.unwrap_err().to_string();
+    assert!(dropped.contains("alb") && dropped.contains("deletion protection on"), "{dropped}");
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "refused before any change");
+
+    // The opt-out: protection off in place, then the destroy goes through.
+    let open = program(false, true);
+    assert!(engine.apply(&open, engine.plan(&open).await.unwrap()).await.is_success());
+    let report = engine.apply(&open, engine.plan_destroy(&open).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let ec2 = strata_aws_testkit::ec2_client(&url, REGION).await;
+    assert_eq!(strata_aws_testkit::ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn listener_and_balancer_validation() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;

@@ -407,6 +407,15 @@ impl Provider for LoadBalancerProvider {
         Ok(o)
     }
 
+    /// AWS refuses to delete a load balancer with deletion protection: the
+    /// plan says so up front, before any change, instead of a destroy that
+    /// stops halfway.
+    fn delete_refusal(&self, actual: &Observed) -> Option<String> {
+        (actual.props.get("deletion_protection").and_then(Value::as_bool) == Some(true)).then(|| {
+            format!("{} has deletion protection on; set deletion_protection(false) and apply, then destroy or remove it", actual.id)
+        })
+    }
+
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
         if actual.props.get("deletion_protection").and_then(Value::as_bool) == Some(true) {
             return Err(ProviderError::new(
