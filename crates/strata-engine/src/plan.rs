@@ -235,6 +235,9 @@ pub(crate) fn regions(stack: &Stack) -> BTreeSet<String> {
     r
 }
 
+/// The kind of a discovery task that ended without a known kind (cannot happen).
+const UNATTRIBUTED: &str = "(a discovery task)";
+
 /// One batched discovery per kind and region, concurrently. Resources whose
 /// tags name another stack are dropped (ownership is confirmed by tag, not
 /// trusted to the provider's filter).
@@ -271,24 +274,21 @@ pub(crate) async fn discover(
         // kind the plan fails (its resources would look absent and be created
         // again); for an undeclared one nothing of it is pruned.
         let (kind, region, r) = match joined {
-            Ok((_, (kind, region, r))) => (kind, region, r),
+            Ok((_, done)) => done,
             Err(e) => {
-                let (kind, region) = task_of.get(&e.id()).cloned().unwrap_or(("(unknown kind)", String::new()));
+                // Every task is registered when it is spawned; one that is not fails the plan below.
+                let (kind, region) = task_of.remove(&e.id()).unwrap_or((UNATTRIBUTED, String::new()));
                 let err = if e.is_panic() {
                     crate::apply::panicked("discover", e.into_panic().as_ref())
                 } else {
                     ProviderError::new(crate::provider::ErrorClass::Fatal, "discover", format!("the discovery task ended: {e}"))
                 };
-                if kind == "(unknown kind)" {
-                    first_err.get_or_insert(EngineError::Discovery { kind: kind.into(), region, source: err });
-                    continue;
-                }
                 (kind, region, Err(err))
             }
         };
         match r {
             Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
-            Err(source) if !declared.contains(kind) => warnings.push(Diagnostic::new(
+            Err(source) if !declared.contains(kind) && kind != UNATTRIBUTED => warnings.push(Diagnostic::new(
                 "stack",
                 None,
                 format!("cannot list {kind} in {region} ({source}); resources of that kind are not pruned in this run"),

@@ -157,9 +157,15 @@ fn observe(region: &str, c: &SdkCluster, tags: Tags) -> Observed {
 }
 
 impl CacheClusterProvider {
+    /// The cluster, unless it is being deleted (then it is as good as gone).
     async fn describe(&self, region: &str, id: &str) -> Result<Option<SdkCluster>, ProviderError> {
+        Ok(self.describe_any(region, id).await?.filter(|c| c.cache_cluster_status() != Some("deleting")))
+    }
+
+    /// The cluster in whatever state it is.
+    async fn describe_any(&self, region: &str, id: &str) -> Result<Option<SdkCluster>, ProviderError> {
         match self.aws.elasticache(region).describe_cache_clusters().cache_cluster_id(id).send().await {
-            Ok(o) => Ok(o.cache_clusters().first().cloned().filter(|c| c.cache_cluster_status() != Some("deleting"))),
+            Ok(o) => Ok(o.cache_clusters().first().cloned()),
             Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeCacheClusters", e)),
         }
     }
@@ -167,12 +173,8 @@ impl CacheClusterProvider {
     async fn wait_available(&self, cx: &OpContext, id: &str) -> Result<SdkCluster, ProviderError> {
         let what = format!("cache cluster {id} to become available");
         wait_until(&what, cx.timeout, cx.poll, || async {
-            // Unfiltered (`describe` hides clusters being deleted): a deleting cluster fails the wait at once.
-            let found = match self.aws.elasticache(&cx.region).describe_cache_clusters().cache_cluster_id(id).send().await {
-                Ok(o) => o.cache_clusters().first().cloned(),
-                Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeCacheClusters", e))?,
-            };
-            let Some(c) = found else {
+            // In any state (`describe` hides clusters being deleted): a deleting cluster fails the wait at once.
+            let Some(c) = self.describe_any(&cx.region, id).await? else {
                 return Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeCacheClusters", format!("{id} not visible yet")));
             };
             // The SDK's `cache_cluster_available` acceptors.

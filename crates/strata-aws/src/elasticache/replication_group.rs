@@ -245,9 +245,15 @@ fn observe(region: &str, g: &SdkGroup, member: Option<&CacheCluster>, tags: Tags
 }
 
 impl ReplicationGroupProvider {
+    /// The group, unless it is being deleted (then it is as good as gone).
     async fn describe(&self, region: &str, id: &str) -> Result<Option<SdkGroup>, ProviderError> {
+        Ok(self.describe_any(region, id).await?.filter(|g| g.status() != Some("deleting")))
+    }
+
+    /// The group in whatever state it is.
+    async fn describe_any(&self, region: &str, id: &str) -> Result<Option<SdkGroup>, ProviderError> {
         match self.aws.elasticache(region).describe_replication_groups().replication_group_id(id).send().await {
-            Ok(o) => Ok(o.replication_groups().first().cloned().filter(|g| g.status() != Some("deleting"))),
+            Ok(o) => Ok(o.replication_groups().first().cloned()),
             Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeReplicationGroups", e)),
         }
     }
@@ -264,12 +270,8 @@ impl ReplicationGroupProvider {
     async fn wait_available(&self, cx: &OpContext, id: &str) -> Result<SdkGroup, ProviderError> {
         let what = format!("replication group {id} to become available");
         wait_until(&what, cx.timeout, cx.poll, || async {
-            // Unfiltered (`describe` hides groups being deleted): a deleting group fails the wait at once.
-            let found = match self.aws.elasticache(&cx.region).describe_replication_groups().replication_group_id(id).send().await {
-                Ok(o) => o.replication_groups().first().cloned(),
-                Err(e) => crate::not_found_none(crate::error::from_sdk("DescribeReplicationGroups", e))?,
-            };
-            let Some(g) = found else {
+            // In any state (`describe` hides groups being deleted): a deleting group fails the wait at once.
+            let Some(g) = self.describe_any(&cx.region, id).await? else {
                 return Err(ProviderError::new(ErrorClass::NotFoundYet, "DescribeReplicationGroups", format!("{id} not visible yet")));
             };
             // The SDK's `replication_group_available` acceptors (deleted), and the states no group leaves by itself.

@@ -26,6 +26,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::plan::{desired_props, Action, Operation, Outputs, Plan, ProviderRef, Step};
+
+mod dag;
+mod token;
+
+use dag::{step_index, Graph, NodeKind, State};
+pub(crate) use token::idempotency_token;
 use crate::provider::{
     CallStats, DiscoverScope, ErrorClass, Observed, Op, OpContext, PollPolicy, Provider, ProviderError, Registry,
 };
@@ -151,33 +157,6 @@ pub enum Event {
     Finished { name: String, status: Status, elapsed: Duration },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NodeKind {
-    /// Make a declared resource match (create, update, replace, adopt, or nothing).
-    Apply(usize),
-    /// Delete the replaced old copy of a declared resource once its dependents moved.
-    DeleteOld(usize),
-    /// Delete or release a resource that is no longer declared.
-    Remove(usize),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Waiting,
-    Running,
-    Done,
-    Failed,
-    Skipped,
-}
-
-struct Node {
-    kind: NodeKind,
-    deps_left: usize,
-    dependents: Vec<usize>,
-    priority: Duration,
-    state: State,
-}
-
 /// Result of one action, sent back to the loop.
 struct Finished {
     node: usize,
@@ -254,174 +233,6 @@ fn refused(stack: &Stack, operation: Operation, steps: &[Step], why: &str, start
         exports: BTreeMap::new(),
         api_calls: None,
     }
-}
-
-/// The action DAG of a plan: nodes, edges (a -> b: b waits for a), priorities.
-struct Graph {
-    nodes: Vec<Node>,
-    /// Declaration to its Apply node.
-    apply_node: HashMap<ResourceId, usize>,
-    /// Step index of a planned replacement to its DeleteOld node.
-    delete_old_node: HashMap<usize, usize>,
-}
-
-impl Graph {
-    fn build(stack: &Stack, registry: &Registry, steps: &[Step], operation: Operation) -> Graph {
-        let mut g = Graph { nodes: Vec::new(), apply_node: HashMap::new(), delete_old_node: HashMap::new() };
-        g.add_nodes(stack, steps);
-        let mut edges = g.declared_edges(stack, steps);
-        edges.extend(g.delete_old_edges(stack, steps));
-        edges.extend(g.removal_edges(steps));
-        if operation == Operation::Destroy {
-            edges.extend(g.destroy_edges(stack, steps));
-        }
-        edges.sort_unstable();
-        edges.dedup();
-        for &(a, b) in &edges {
-            g.nodes[a].dependents.push(b);
-            g.nodes[b].deps_left += 1;
-        }
-        g.prioritize(registry, steps);
-        g
-    }
-
-    fn add_node(&mut self, kind: NodeKind) -> usize {
-        self.nodes.push(Node { kind, deps_left: 0, dependents: Vec::new(), priority: Duration::ZERO, state: State::Waiting });
-        self.nodes.len() - 1
-    }
-
-    fn add_nodes(&mut self, stack: &Stack, steps: &[Step]) {
-        for (i, step) in steps.iter().enumerate() {
-            let Some(d) = step.decl else {
-                self.add_node(NodeKind::Remove(i));
-                continue;
-            };
-            let n = self.add_node(NodeKind::Apply(i));
-            self.apply_node.insert(d, n);
-            if step.action == Action::Replace && !stack.resource(d).is_some_and(|x| x.options.delete_before_replace) {
-                let m = self.add_node(NodeKind::DeleteOld(i));
-                self.delete_old_node.insert(i, m);
-            }
-        }
-    }
-
-    /// A declared resource waits for the declarations it references.
-    fn declared_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
-        let mut edges = Vec::new();
-        for (n, node) in self.nodes.iter().enumerate() {
-            let NodeKind::Apply(i) = node.kind else { continue };
-            let Some(decl) = steps[i].decl.and_then(|d| stack.resource(d)) else { continue };
-            edges.extend(decl.deps().into_iter().filter_map(|dep| self.apply_node.get(&dep)).map(|&m| (m, n)));
-        }
-        edges
-    }
-
-    /// Old copies go after the new one and after every declared dependent moved over.
-    fn delete_old_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
-        let mut edges = Vec::new();
-        for (&i, &m) in &self.delete_old_node {
-            let Some(d) = steps[i].decl else { continue };
-            if let Some(&a) = self.apply_node.get(&d) {
-                edges.push((a, m));
-            }
-            for other in stack.resources().iter().filter(|o| o.deps().contains(&d)) {
-                if let Some(&a) = self.apply_node.get(&other.id) {
-                    edges.push((a, m));
-                }
-            }
-        }
-        edges
-    }
-
-    /// A removal waits for everything that referenced the removed resource:
-    /// declared resources moving off it, and other removals.
-    fn removal_edges(&self, steps: &[Step]) -> Vec<(usize, usize)> {
-        let holders: Vec<(usize, &Observed)> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(n, node)| steps[step_index(node.kind)].observed.as_ref().map(|o| (n, o)))
-            .collect();
-        let mut edges = Vec::new();
-        for (n, node) in self.nodes.iter().enumerate() {
-            let NodeKind::Remove(i) = node.kind else { continue };
-            let Some(target) = &steps[i].observed else { continue };
-            for (m, holder) in &holders {
-                if *m != n && holder.refs.iter().any(|r| r == &target.id) {
-                    edges.push((*m, n));
-                }
-            }
-        }
-        edges
-    }
-
-    /// In a destroy, declared dependency order also orders removals (in reverse).
-    fn destroy_edges(&self, stack: &Stack, steps: &[Step]) -> Vec<(usize, usize)> {
-        let by_name: HashMap<&str, usize> = self
-            .nodes
-            .iter()
-            .enumerate()
-            .filter_map(|(n, node)| match node.kind {
-                NodeKind::Remove(i) => Some((steps[i].name.as_str(), n)),
-                _ => None,
-            })
-            .collect();
-        let mut edges = Vec::new();
-        for decl in stack.resources() {
-            let Some(&child) = by_name.get(decl.name.as_str()) else { continue };
-            for dep in decl.deps() {
-                if let Some(parent) = stack.resource(dep).and_then(|p| by_name.get(p.name.as_str())) {
-                    edges.push((child, *parent));
-                }
-            }
-        }
-        edges
-    }
-
-    /// Priorities: own estimate plus the longest chain of dependents.
-    fn prioritize(&mut self, registry: &Registry, steps: &[Step]) {
-        for n in topo(&self.nodes).into_iter().rev() {
-            let tail = self.nodes[n].dependents.iter().map(|&m| self.nodes[m].priority).max().unwrap_or(Duration::ZERO);
-            self.nodes[n].priority = estimate(registry, steps, self.nodes[n].kind) + tail;
-        }
-    }
-}
-
-/// The provider's estimate of one node's duration.
-fn estimate(registry: &Registry, steps: &[Step], kind: NodeKind) -> Duration {
-    let (i, op) = match kind {
-        NodeKind::Apply(i) => (
-            i,
-            match steps[i].action {
-                Action::NoOp => return Duration::ZERO,
-                Action::Create | Action::Replace => Op::Create,
-                _ => Op::Update,
-            },
-        ),
-        NodeKind::DeleteOld(i) | NodeKind::Remove(i) => (i, Op::Delete),
-    };
-    let props = steps[i].desired.as_ref().or(steps[i].observed.as_ref().map(|o| &o.props));
-    match (registry.get(steps[i].kind), props) {
-        (Some(p), Some(props)) => p.estimate_for(op, props),
-        (Some(p), None) => p.estimate(op),
-        (None, _) => Duration::from_secs(5),
-    }
-}
-
-fn topo(nodes: &[Node]) -> Vec<usize> {
-    let mut indeg: Vec<usize> = nodes.iter().map(|n| n.deps_left).collect();
-    let mut stack: Vec<usize> = (0..nodes.len()).filter(|&n| indeg[n] == 0).collect();
-    let mut out = Vec::with_capacity(nodes.len());
-    while let Some(n) = stack.pop() {
-        out.push(n);
-        for &m in &nodes[n].dependents {
-            indeg[m] -= 1;
-            if indeg[m] == 0 {
-                stack.push(m);
-            }
-        }
-    }
-    out
 }
 
 /// What the loop does with a node whose dependencies finished.
@@ -815,64 +626,6 @@ pub(crate) fn panicked(operation: &str, payload: &(dyn std::any::Any + Send)) ->
     ProviderError::new(ErrorClass::Fatal, operation, format!("panicked: {message}"))
 }
 
-/// The version of the token encoding; a change of encoding changes the prefix.
-const TOKEN_VERSION: &str = "v1";
-
-/// A deterministic token for a create's intent: the same stack, resource and
-/// desired properties give the same token, so a create retried after a crash
-/// cannot launch twice. It is the SHA-256 of a canonical encoding (JSON, keys
-/// sorted, no spaces; secrets as `"(secret)"`, so nothing derived from a secret
-/// leaves the process), never of a `Debug` or `Display` rendering.
-pub(crate) fn idempotency_token(stack: &str, name: &str, desired: &Props) -> String {
-    use sha2::{Digest, Sha256};
-    let mut canon = String::new();
-    canon.push_str("{\"desired\":");
-    canonical(&Value::Map(desired.clone()), &mut canon);
-    canon.push_str(",\"name\":");
-    canonical(&Value::str(name), &mut canon);
-    canon.push_str(",\"stack\":");
-    canonical(&Value::str(stack), &mut canon);
-    canon.push_str(",\"v\":1}");
-    let digest = Sha256::digest(canon.as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!("strata-{TOKEN_VERSION}-{hex}")
-}
-
-/// Canonical JSON of a value: maps in key order (a `BTreeMap`'s), strings
-/// escaped as JSON, no whitespace.
-fn canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Str(s) => out.push_str(&serde_json::Value::String(s.clone()).to_string()),
-        Value::List(items) => {
-            out.push('[');
-            for (k, item) in items.iter().enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                canonical(item, out);
-            }
-            out.push(']');
-        }
-        Value::Map(m) => {
-            out.push('{');
-            for (k, (key, item)) in m.iter().enumerate() {
-                if k > 0 {
-                    out.push(',');
-                }
-                out.push_str(&serde_json::Value::String(key.clone()).to_string());
-                out.push(':');
-                canonical(item, out);
-            }
-            out.push('}');
-        }
-        Value::Secret(_) => out.push_str("\"(secret)\""),
-        Value::Unknown => out.push_str("\"(unknown)\""),
-    }
-}
-
 enum Job {
     Create { cx: OpContext, desired: Props },
     Update { cx: OpContext, actual: Observed, desired: Props, diff: crate::provider::Diff },
@@ -1022,11 +775,6 @@ async fn run_job(
     Finished { node, result, retries, elapsed: started.elapsed() }
 }
 
-fn step_index(kind: NodeKind) -> usize {
-    match kind {
-        NodeKind::Apply(i) | NodeKind::DeleteOld(i) | NodeKind::Remove(i) => i,
-    }
-}
 
 fn outcome(step: &Step, status: Status, detail: Option<String>, retries: u32, elapsed: Duration) -> Outcome {
     Outcome {
