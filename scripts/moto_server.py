@@ -1,4 +1,4 @@
-"""moto server with the one ElastiCache call moto 5.2.5 lacks.
+"""moto server with the calls moto 5.2.5 lacks that strata's stacks make.
 
 moto 5.2.5 answers `DeleteCacheSubnetGroup` with HTTP 500 ("has not been
 implemented"), so no stack with a cache subnet group could ever be destroyed on
@@ -6,7 +6,14 @@ it. This launcher adds the call, as AWS behaves: the group goes away, a missing
 group is `CacheSubnetGroupNotFoundFault`, and a group a live cluster or
 replication group still uses is `CacheSubnetGroupInUse` (groups moto leaves in
 `deleting` do not count: moto never finishes deleting them). Everything else
-is moto unchanged. Run it like moto_server: python moto_server.py -H HOST -p PORT
+is moto unchanged.
+
+CloudWatch Logs: moto 5.2.5 has no `AssociateKmsKey` or `DisassociateKmsKey`
+(a log group's KMS key changed in place). They are added as AWS documents
+them: the group's `kmsKeyId` is set or cleared, a missing group is
+`ResourceNotFoundException`, and both answer an empty body.
+
+Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
 
@@ -41,6 +48,30 @@ def _delete_cache_subnet_group_response(self):
 
 ElastiCacheBackend.delete_cache_subnet_group = _delete_cache_subnet_group
 ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group_response
+
+
+def _log_group(backend, name):
+    from moto.logs.exceptions import ResourceNotFoundException
+
+    if name not in backend.groups:
+        raise ResourceNotFoundException("The specified log group does not exist.")
+    return backend.groups[name]
+
+
+def _associate_kms_key(self):
+    _log_group(self.logs_backend, self._get_param("logGroupName")).kms_key_id = self._get_param("kmsKeyId")
+    return ""
+
+
+def _disassociate_kms_key(self):
+    _log_group(self.logs_backend, self._get_param("logGroupName")).kms_key_id = None
+    return ""
+
+
+from moto.logs.responses import LogsResponse  # noqa: E402
+
+LogsResponse.associate_kms_key = _associate_kms_key
+LogsResponse.disassociate_kms_key = _disassociate_kms_key
 
 if __name__ == "__main__":
     from moto.server import main

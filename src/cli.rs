@@ -166,7 +166,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     aws.check_credentials().await.map_err(|e| e.to_string())?;
     let counter: Arc<dyn CallCounter> = aws.counter();
     let config = EngineConfig { parallelism: args.parallelism.max(1), ..EngineConfig::default() };
-    let engine = Engine::new(aws.registry()).with_config(config);
+    let engine = Engine::new(crate::aws::registry(&aws)).with_config(config);
     let json = args.json;
 
     let outcome = match command {

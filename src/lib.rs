@@ -39,6 +39,22 @@ pub use strata_engine::{Action, Engine, EngineConfig, EngineError, Plan, Report,
 /// AWS resources, by service.
 pub mod aws {
     pub use strata_aws::*;
+
+    /// CloudWatch Logs (feature `logs`).
+    #[cfg(feature = "logs")]
+    pub mod logs {
+        pub use strata_aws_logs::*;
+    }
+
+    /// Every provider of the enabled services: those of `strata-aws` and
+    /// those of the service crates (one line per service crate here).
+    pub fn registry(aws: &Aws) -> crate::engine::Registry {
+        #[allow(unused_mut)]
+        let mut r = aws.registry();
+        #[cfg(feature = "logs")]
+        strata_aws_logs::register(aws, &mut r);
+        r
+    }
 }
 
 /// What a stack program usually needs.

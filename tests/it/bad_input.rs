@@ -10,6 +10,7 @@ use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, Secur
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::kms::Key;
+use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record};
@@ -416,13 +417,19 @@ const CASES: &[Case] = &[
         Some("root_volume_size"),
         "0 GB is outside",
     ),
+    // CloudWatch Logs (the resource kernel's first kind).
+    case("log group name with a space", |s| { s.add("logs", LogGroup::named("has space")); }, "logs", Some("name"), "is not a log group name"),
+    case("log group name in AWS's namespace", |s| { s.add("logs", LogGroup::named("aws/lambda/x")); }, "logs", Some("name"), "reserves"),
+    case("log retention of 31 days", |s| { s.add("logs", LogGroup::new().retention_days(31)); }, "logs", Some("retention_days"), "not a retention"),
+    case("log group KMS key by alias", |s| { s.add("logs", LogGroup::new().kms_key_id("alias/logs")); }, "logs", Some("kms_key_id"), "not a KMS key ARN"),
+    case("log group class misspelt", |s| { s.add("logs", LogGroup::new().class("COLD")); }, "logs", Some("class"), "not a log group class"),
 ];
 
 #[tokio::test]
 async fn bad_input_catalogue_is_refused_before_any_api_call() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut wrong = Vec::new();
     for c in CASES {
         let mut s = Stack::new("catalogue", REGION);

@@ -17,6 +17,7 @@ mod drift;
 mod faults;
 mod inventory;
 mod load_balancing;
+mod logs;
 // The Miamo examples themselves (settings and component), for miamo_stacks.
 #[allow(dead_code)]
 #[path = "../../examples/dev.rs"]

@@ -163,6 +163,8 @@ struct Inner {
     shared: crate::shared_lists::SharedLists,
     /// The HTTPS client every service client sends through (rate-limited).
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    /// The clients of the service crates, by client type and region ([`Aws::client`]).
+    clients: Mutex<HashMap<(std::any::TypeId, String), Box<dyn std::any::Any + Send + Sync>>>,
     #[cfg(feature = "ec2")]
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     #[cfg(feature = "elbv2")]
@@ -244,6 +246,7 @@ impl Aws {
                 faults: settings.faults.clone().map(|p| Arc::new(FaultInjector::new(p))),
                 record: settings.record_exchanges.then(ExchangeLog::default),
                 shared: Default::default(),
+                clients: Mutex::default(),
                 #[cfg(feature = "ec2")]
                 ec2: Mutex::default(),
                 #[cfg(feature = "elbv2")]
@@ -367,6 +370,24 @@ impl Aws {
         r
     }
 
+    /// The client of type `C` for a region, built once with `build` (a
+    /// service crate's [`crate::sdk_client!`]): every client of a run shares
+    /// the configuration, the call counter, the rate limiter, fault injection
+    /// and recording.
+    pub fn client<C>(&self, service: &'static str, region: &str, build: fn(ClientParts<'_>) -> C) -> C
+    where
+        C: Clone + Send + Sync + 'static,
+    {
+        let key = (std::any::TypeId::of::<C>(), region.to_string());
+        let mut clients = self.inner.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.get(&key).and_then(|c| c.downcast_ref::<C>()) {
+            return c.clone();
+        }
+        let c = build(ClientParts { aws: self, service, region });
+        clients.insert(key, Box::new(c.clone()));
+        c
+    }
+
     /// The EC2 client for a region (created once, with the counter installed).
     #[cfg(feature = "ec2")]
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -467,6 +488,73 @@ impl Aws {
     pub fn cloudfront(&self, region: &str) -> aws_sdk_cloudfront::Client {
         client!(self, cloudfront, aws_sdk_cloudfront, "cloudfront", region)
     }
+}
+
+/// What a service client is built from (see [`Aws::client`] and
+/// [`crate::sdk_client!`]).
+pub struct ClientParts<'a> {
+    aws: &'a Aws,
+    service: &'static str,
+    region: &'a str,
+}
+
+impl ClientParts<'_> {
+    /// The loaded configuration (credentials, retries, timeouts, endpoint).
+    pub fn base(&self) -> &SdkConfig {
+        &self.aws.inner.base
+    }
+    /// The client's region.
+    pub fn region(&self) -> Region {
+        Region::new(self.region.to_string())
+    }
+    /// Upload stall protection off: it would count the wait for a rate-limit
+    /// token as a stalled upload and retry (requests are small); download
+    /// protection stays on.
+    pub fn stalled_stream(&self) -> aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig {
+        aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig::enabled()
+            .upload_enabled(false)
+            .build()
+    }
+    /// The call counter, as an interceptor.
+    pub fn counter(&self) -> impl aws_smithy_runtime_api::client::interceptors::Intercept + 'static {
+        CounterRef(self.aws.inner.counter.clone())
+    }
+    /// The rate-limited HTTP client (fault injection and recording included).
+    pub fn http(&self) -> RateLimitedClient {
+        RateLimitedClient {
+            inner: self.aws.inner.http.clone(),
+            limiter: self.aws.inner.limiter.clone(),
+            service: self.service,
+            region: self.region.to_string(),
+            log: self.aws.inner.send_log.clone(),
+            faults: self.aws.inner.faults.clone(),
+            record: self.aws.inner.record.clone(),
+        }
+    }
+}
+
+/// Defines `fn $name(aws: &Aws, region: &str) -> $sdk::Client`: the service
+/// crate's client, built once per region through [`Aws::client`].
+///
+/// `$service` is the lower-case service name the rate limiter, the fault
+/// injector and the call counts use (`"logs"`).
+#[macro_export]
+macro_rules! sdk_client {
+    ($vis:vis fn $name:ident = $sdk:ident, $service:literal) => {
+        /// The service's client for a region (built once, shared by the run).
+        $vis fn $name(aws: &$crate::Aws, region: &str) -> $sdk::Client {
+            aws.client($service, region, |p| {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(p.base())
+                        .region(p.region())
+                        .stalled_stream_protection(p.stalled_stream())
+                        .interceptor(p.counter())
+                        .http_client(p.http())
+                        .build(),
+                )
+            })
+        }
+    };
 }
 
 fn first_line(e: &dyn std::error::Error) -> String {

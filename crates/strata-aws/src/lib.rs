@@ -8,6 +8,7 @@
 
 mod config;
 mod counter;
+pub mod kernel;
 pub mod faults;
 pub mod record;
 mod shared_lists;
@@ -50,7 +51,14 @@ mod props;
 
 #[cfg(feature = "backup")]
 pub use config::BackupTagsPath;
-pub use config::{Aws, AwsError, AwsSettings, DEFAULT_MAX_ATTEMPTS};
+pub use config::{Aws, AwsError, AwsSettings, ClientParts, DEFAULT_MAX_ATTEMPTS};
+pub use throttle::RateLimitedClient;
+
+/// What the macros of this crate expand to, for the service crates.
+#[doc(hidden)]
+pub mod __private {
+    pub use strata_core::{Arg, Input, Output, Props, RefCore, Resource, Secret, Tags, Value};
+}
 pub use counter::{is_mutating, ApiCallCounter};
 
 use strata_core::{Props, Tags, Value};
@@ -62,8 +70,7 @@ use strata_engine::{ErrorClass, ProviderError};
 pub const REGION_TAG: &str = strata_core::tags::REGION;
 
 /// The desired tags of a resource (state tags included).
-#[allow(dead_code)] // unused when only the `ec2` feature is on
-pub(crate) fn desired_tags(props: &Props) -> Tags {
+pub fn desired_tags(props: &Props) -> Tags {
     props.get("tags").map(Value::as_tags).unwrap_or_default()
 }
 
@@ -91,7 +98,7 @@ pub(crate) fn unless_gone<T>(r: Result<T, ProviderError>) -> Result<Option<T>, P
 }
 
 /// Deleting what is already gone succeeds.
-pub(crate) fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
+pub fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
     match r {
         Err(e) if e.class == ErrorClass::NotFound => Ok(()),
         other => other,
@@ -124,7 +131,7 @@ pub(crate) use handle;
 /// A create (or its read-back) answered without the id or ARN the kind needs:
 /// an error naming the resource and the missing field, never an empty id that
 /// would flow into dependents.
-pub(crate) fn lacks(operation: &str, field: &str, resource: &str) -> strata_engine::ProviderError {
+pub fn lacks(operation: &str, field: &str, resource: &str) -> strata_engine::ProviderError {
     strata_engine::ProviderError::new(
         strata_engine::ErrorClass::Fatal,
         operation,

@@ -32,9 +32,10 @@ const EVENTUAL_CONSISTENCY_HEADER: &str = "x-strata-eventual-consistency";
 /// When each request left, after its token: `(service, operation, time)`.
 pub type SendLog = Arc<Mutex<Vec<(String, String, tokio::time::Instant)>>>;
 
-/// Wraps the SDK's HTTP client for one service and region.
+/// Wraps the SDK's HTTP client for one service and region: rate limits,
+/// fault injection, recording.
 #[derive(Debug, Clone)]
-pub(crate) struct RateLimitedClient {
+pub struct RateLimitedClient {
     pub(crate) inner: SharedHttpClient,
     pub(crate) limiter: RateLimiter,
     pub(crate) service: &'static str,

@@ -1,0 +1,323 @@
+//! Fields declared once: [`crate::kind_fields!`] and what it expands to.
+
+use strata_core::{Props, Secret, Value};
+
+use super::Field;
+
+/// A typed field value: how it is read from props and written to them.
+pub trait FieldValue: Sized {
+    /// The value of `field` in `props` (absent, null or mistyped: `None`).
+    fn read(props: &Props, field: &str) -> Option<Self>;
+    /// Its prop value.
+    fn value(self) -> Value;
+}
+
+impl FieldValue for String {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).and_then(Value::as_str).map(str::to_string)
+    }
+    fn value(self) -> Value {
+        Value::Str(self)
+    }
+}
+
+impl FieldValue for i64 {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).and_then(Value::as_int)
+    }
+    fn value(self) -> Value {
+        Value::Int(self)
+    }
+}
+
+impl FieldValue for bool {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).and_then(Value::as_bool)
+    }
+    fn value(self) -> Value {
+        Value::Bool(self)
+    }
+}
+
+impl FieldValue for Vec<String> {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        let l = props.get(field).and_then(Value::as_list)?;
+        Some(l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+    }
+    fn value(self) -> Value {
+        Value::List(self.into_iter().map(Value::Str).collect())
+    }
+}
+
+impl FieldValue for Secret<String> {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        String::read(props, field).map(Secret::new)
+    }
+    fn value(self) -> Value {
+        Value::Secret(Box::new(Value::Str(self.expose().clone())))
+    }
+}
+
+/// How many of `fields` replace the resource when they change.
+pub const fn count_replace(fields: &[Field]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if fields[i].replace {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The names of the fields that replace the resource, in declaration order.
+pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut j) = (0, 0);
+    while i < fields.len() {
+        if fields[i].replace {
+            out[j] = fields[i].name;
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Declares a kind's builder, fields and outputs once.
+///
+/// ```
+/// strata_aws::kind_fields! {
+///     /// A thing.
+///     pub struct Thing: "aws:demo:Thing";
+///     values ThingValues;
+///     handle ThingHandle / ThingOutputs { arn };
+///     fields {
+///         /// Its name.
+///         name: str [replace required];
+///         /// How long to keep it, in days.
+///         days: int [update] = 30;
+///         /// Its password.
+///         password: secret [update];
+///     }
+/// }
+/// let t = Thing::empty().name("a").days(7);
+/// assert_eq!(<Thing as strata_aws::kernel::Declared>::REPLACE, &["name"]);
+/// # let _ = t;
+/// ```
+///
+/// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
+/// of strings or outputs), `secret` (a string, masked everywhere). Flags:
+/// `replace` or `update`, and `required`. `= value` sets a default.
+///
+/// It generates: the builder struct with one `#[must_use]` setter per field
+/// (its doc line from the declaration) and `tag`; `Resource` (the inputs);
+/// [`crate::kernel::Declared`] (the field table, the replace list); the typed
+/// values struct (one `Option` per field and `tags`, with an associated
+/// constant per field name for [`strata_engine::Diff::changed`]); the handle
+/// and its typed outputs. The builder's `empty()` is private to the module:
+/// the kind writes its public constructor on top of the setters.
+#[macro_export]
+macro_rules! kind_fields {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident : $kind:literal ;
+        values $values:ident ;
+        handle $handle:ident / $outputs:ident { $($out:ident),* $(,)? } ;
+        fields {
+            $( $(#[doc = $doc:literal])* $f:ident : $ty:ident [$($flag:ident)+] $(= $def:expr)? ; )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        #[must_use]
+        pub struct $name {
+            inputs: ::std::collections::BTreeMap<::std::string::String, $crate::__private::Input>,
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The builder with only the defaults set.
+            fn empty() -> Self {
+                #[allow(unused_mut)]
+                let mut inputs = $crate::kernel::initial_inputs();
+                $( $( inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, $def)); )? )*
+                $name { inputs }
+            }
+            $(
+                $(#[doc = $doc])*
+                #[must_use]
+                pub fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {
+                    self.inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, v));
+                    self
+                }
+            )*
+            /// A tag on the resource, besides the stack's default tags and its state tags.
+            #[must_use]
+            pub fn tag(
+                mut self,
+                key: impl Into<::std::string::String>,
+                value: impl Into<$crate::__private::Arg<::std::string::String>>,
+            ) -> Self {
+                if let Some($crate::__private::Input::Map(t)) = self.inputs.get_mut("tags") {
+                    t.insert(key.into(), value.into().into_input());
+                }
+                self
+            }
+        }
+
+        impl $crate::__private::Resource for $name {
+            const KIND: &'static str = $kind;
+            type Handle = $handle;
+            fn into_inputs(self) -> ::std::collections::BTreeMap<::std::string::String, $crate::__private::Input> {
+                self.inputs
+            }
+        }
+
+        impl $crate::kernel::Declared for $name {
+            const FIELDS: &'static [$crate::kernel::Field] = &[
+                $( $crate::kernel::Field {
+                    name: stringify!($f),
+                    replace: $crate::__flag!(replace; $($flag)+),
+                    required: $crate::__flag!(required; $($flag)+),
+                    secret: $crate::__field_secret!($ty),
+                }, )*
+            ];
+            const REPLACE: &'static [&'static str] =
+                &$crate::kernel::replace_names::<{ $crate::kernel::count_replace(<$name as $crate::kernel::Declared>::FIELDS) }>(
+                    <$name as $crate::kernel::Declared>::FIELDS,
+                );
+            type Values = $values;
+            type Outputs = $outputs;
+        }
+
+        #[doc = concat!("The fields of a [`", stringify!($name), "`], typed (desired or observed).")]
+        #[derive(Clone, Debug, Default, PartialEq)]
+        #[allow(dead_code)]
+        pub struct $values {
+            $( $(#[doc = $doc])* pub $f: Option<$crate::__field_type!($ty)>, )*
+            /// The tags, state tags included.
+            pub tags: $crate::__private::Tags,
+        }
+
+        #[allow(non_upper_case_globals, dead_code)]
+        impl $values {
+            $( #[doc = concat!("The name of the `", stringify!($f), "` field.")]
+               pub const $f: &'static str = stringify!($f); )*
+        }
+
+        impl $crate::kernel::Values for $values {
+            fn from_props(props: &$crate::__private::Props) -> Self {
+                $values {
+                    $( $f: <$crate::__field_type!($ty) as $crate::kernel::FieldValue>::read(props, stringify!($f)), )*
+                    tags: props.get("tags").map($crate::__private::Value::as_tags).unwrap_or_default(),
+                }
+            }
+            fn into_props(self) -> $crate::__private::Props {
+                #[allow(unused_mut)]
+                let mut p = $crate::__private::Props::new();
+                $( if let Some(v) = self.$f {
+                    p.insert(stringify!($f).to_string(), $crate::kernel::FieldValue::value(v));
+                } )*
+                p.insert("tags".to_string(), $crate::__private::Value::from_tags(&self.tags));
+                p
+            }
+            fn tags_mut(&mut self) -> &mut $crate::__private::Tags {
+                &mut self.tags
+            }
+        }
+
+        #[doc = concat!("Outputs of a [`", stringify!($name), "`].")]
+        #[derive(Clone, Debug)]
+        pub struct $handle($crate::__private::RefCore);
+
+        impl From<$crate::__private::RefCore> for $handle {
+            fn from(c: $crate::__private::RefCore) -> Self {
+                $handle(c)
+            }
+        }
+
+        impl $handle {
+            /// The `id` output: the physical id.
+            pub fn id(&self) -> $crate::__private::Output<::std::string::String> {
+                self.0.output("id")
+            }
+            $(
+                #[doc = concat!("The `", stringify!($out), "` output.")]
+                pub fn $out(&self) -> $crate::__private::Output<::std::string::String> {
+                    self.0.output(stringify!($out))
+                }
+            )*
+        }
+
+        #[doc = concat!("The outputs of a [`", stringify!($name), "`] besides `id`, typed.")]
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $outputs {
+            $( #[doc = concat!("The `", stringify!($out), "` output.")] pub $out: Option<String>, )*
+        }
+
+        impl $crate::kernel::Outputs for $outputs {
+            fn into_props(self) -> $crate::__private::Props {
+                #[allow(unused_mut)]
+                let mut p = $crate::__private::Props::new();
+                $( if let Some(v) = self.$out {
+                    p.insert(stringify!($out).to_string(), $crate::__private::Value::Str(v));
+                } )*
+                p
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_arg {
+    (str) => { impl Into<$crate::__private::Arg<::std::string::String>> };
+    (secret) => { impl Into<$crate::__private::Arg<::std::string::String>> };
+    (int) => { i64 };
+    (bool) => { bool };
+    (strs) => { impl IntoIterator<Item = impl Into<$crate::__private::Arg<::std::string::String>>> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_input {
+    (str, $v:expr) => { ::std::convert::Into::<$crate::__private::Arg<::std::string::String>>::into($v).into_input() };
+    (secret, $v:expr) => { ::std::convert::Into::<$crate::__private::Arg<::std::string::String>>::into($v).into_input().into_secret() };
+    (int, $v:expr) => { $crate::__private::Input::Known($crate::__private::Value::Int($v)) };
+    (bool, $v:expr) => { $crate::__private::Input::Known($crate::__private::Value::Bool($v)) };
+    (strs, $v:expr) => {
+        $crate::__private::Input::List($v.into_iter().map(|s| ::std::convert::Into::<$crate::__private::Arg<::std::string::String>>::into(s).into_input()).collect())
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_type {
+    (str) => { ::std::string::String };
+    (secret) => { $crate::__private::Secret<::std::string::String> };
+    (int) => { i64 };
+    (bool) => { bool };
+    (strs) => { ::std::vec::Vec<::std::string::String> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_secret {
+    (secret) => { true };
+    ($other:ident) => { false };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __flag {
+    // Only the known flags match: a misspelt one is a compile error.
+    (replace; ) => { false };
+    (replace; replace $($rest:ident)*) => { true };
+    (replace; update $($rest:ident)*) => { $crate::__flag!(replace; $($rest)*) };
+    (replace; required $($rest:ident)*) => { $crate::__flag!(replace; $($rest)*) };
+    (required; ) => { false };
+    (required; required $($rest:ident)*) => { true };
+    (required; update $($rest:ident)*) => { $crate::__flag!(required; $($rest)*) };
+    (required; replace $($rest:ident)*) => { $crate::__flag!(required; $($rest)*) };
+}
