@@ -4,7 +4,7 @@
 
 use strata::aws::ec2::{Subnet, Vpc};
 use strata::aws::{is_mutating, Aws, AwsSettings};
-use strata::engine::ratelimit::RateLimiter;
+use strata::aws::ratelimit::RateLimiter;
 use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};

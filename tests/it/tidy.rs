@@ -118,6 +118,50 @@ fn the_engine_does_no_io() {
     report("I/O in the engine (it works only through its traits: Provider, LockBackend, Host)", offenders);
 }
 
+/// AWS's service names (the SDK crates' names, as the root manifest lists
+/// them) and anything shaped like an AWS operation, as a string literal.
+fn names_aws(line: &str, services: &[String]) -> bool {
+    if line.trim_start().starts_with("//") {
+        return false;
+    }
+    let lower = line.to_ascii_lowercase();
+    if services.iter().any(|s| lower.contains(&format!("\"{s}\""))) {
+        return true;
+    }
+    const VERBS: [&str; 8] = ["Create", "Describe", "Delete", "Modify", "Put", "List", "Run", "Tag"];
+    line.match_indices('"').any(|(i, _)| {
+        let rest = &line[i + 1..];
+        VERBS.iter().any(|v| {
+            rest.strip_prefix(v).is_some_and(|r| r.chars().next().is_some_and(|c| c.is_ascii_uppercase()))
+        })
+    })
+}
+
+fn aws_services() -> Vec<String> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let mut services: Vec<String> = manifest
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("aws-sdk-"))
+        .filter_map(|l| l.split([' ', '=', '.']).next())
+        .map(str::to_string)
+        .collect();
+    services.extend(["elbv2".to_string(), "logs".to_string()]);
+    services.sort();
+    services.dedup();
+    services
+}
+
+#[test]
+fn the_engine_holds_no_aws_names() {
+    let services = aws_services();
+    let offenders = library_lines(&["crates/strata-engine/src"])
+        .into_iter()
+        .filter(|(_, _, l)| names_aws(l, &services))
+        .map(|(f, n, l)| format!("{f}:{n}: {}", l.trim()))
+        .collect();
+    report("AWS service or operation names in the engine (they belong to strata-aws: rate buckets, wire formats)", offenders);
+}
+
 #[test]
 fn strata_tag_keys_are_defined_in_one_place() {
     let home = "crates/strata-core/src/stack.rs";
@@ -143,6 +187,12 @@ fn the_tidy_checks_can_fail() {
     assert!(!does_io("    // the engine never calls std::env"));
     assert!(uses_sdk("use aws_sdk_ec2::Client;"));
     assert!(!uses_sdk("use strata_aws::ec2::Vpc;"));
+    let services = aws_services();
+    assert!(services.contains(&"ec2".to_string()) && services.contains(&"cloudwatchlogs".to_string()), "{services:?}");
+    assert!(names_aws(r#"        "ec2" => Some(match operation {"#, &services));
+    assert!(names_aws(r#"            "CreateNatGateway" => ("CreateNatGateway", l(10, 1.0)),"#, &services));
+    assert!(!names_aws(r#"    "create" => Op::Create,"#, &services));
+    assert!(!names_aws("    // CreateVpc answers with the id", &services));
     // And the walk sees library code, but not test modules.
     let engine = library_lines(&["crates/strata-engine/src"]);
     assert!(engine.iter().any(|(f, _, _)| f.ends_with("apply/mod.rs")));

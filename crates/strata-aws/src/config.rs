@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use strata_engine::ratelimit::RateLimiter;
+use crate::ratelimit::RateLimiter;
 use strata_engine::Registry;
 
 use crate::faults::{FaultInjector, FaultPlan, FaultStats};

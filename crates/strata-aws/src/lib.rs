@@ -9,6 +9,7 @@
 mod config;
 mod counter;
 pub mod kernel;
+pub mod ratelimit;
 pub mod faults;
 pub mod record;
 mod shared_lists;

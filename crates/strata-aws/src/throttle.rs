@@ -1,5 +1,5 @@
 //! Client-side rate limiting: an HTTP client wrapper that waits for a token
-//! from AWS-shaped buckets ([`strata_engine::ratelimit`]) before each request
+//! from AWS-shaped buckets ([`crate::ratelimit`]) before each request
 //! (every attempt, retries included, as AWS counts them). The operation is read
 //! from the request: the `Action=` of query-protocol services (EC2, ELBv2) or
 //! the `X-Amz-Target` header of JSON services.
@@ -21,7 +21,7 @@ use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryA
 use aws_smithy_types::body::SdkBody;
 use std::sync::{Arc, Mutex};
 
-use strata_engine::ratelimit::RateLimiter;
+use crate::ratelimit::RateLimiter;
 
 use crate::faults::{Decision, FaultInjector};
 use crate::record::ExchangeLog;

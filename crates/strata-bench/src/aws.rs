@@ -27,7 +27,7 @@ use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, SecurityGroupRule, Su
 use strata::aws::record::Exchange;
 use strata::aws::{Aws, AwsSettings};
 use strata::engine::lock::{LockInfo, LockPolicy};
-use strata::engine::ratelimit::RateLimiter;
+use strata::aws::ratelimit::RateLimiter;
 use strata::engine::lock::LockBackend;
 use strata::engine::CallCounter;
 use strata::{Engine, EngineConfig, Stack};
