@@ -25,31 +25,32 @@ rm -rf "$work"; mkdir -p "$work/floor/src" "$work/src"
 git -C "$root" archive HEAD | tar -x -C "$work/src"
 
 if [ "$features" = default ]; then
-    features=$(python3 - "$root/crates/strata-aws/Cargo.toml" <<'PY'
+    features=$(python3 - "$root/Cargo.toml" <<'PY'
 import sys, tomllib
 print(",".join(tomllib.load(open(sys.argv[1], "rb"))["features"]["default"]))
 PY
 )
 fi
 
-# The SDK crates (and versions) strata-aws's features pull in, read from its manifest
-# and the workspace's.
+# The SDK crates (and versions) the features pull in: each strata feature is a
+# service crate (`dep:strata-aws-<service>`), read from its manifest and the workspace's.
 sdk_deps=$(python3 - "$root" "$features" <<'PY'
 import sys, tomllib
 root, feats = sys.argv[1], sys.argv[2].split(",")
-aws = tomllib.load(open(f"{root}/crates/strata-aws/Cargo.toml", "rb"))
-ws = tomllib.load(open(f"{root}/Cargo.toml", "rb"))["workspace"]["dependencies"]
-crates = set()
+top = tomllib.load(open(f"{root}/Cargo.toml", "rb"))
+ws = top["workspace"]["dependencies"]
+crates = {}
 for f in feats:
-    for d in aws["features"][f]:
-        if d.startswith("dep:aws-sdk-"):
-            crates.add(d[4:])
+    for d in top["features"][f]:
+        if d.startswith("dep:strata-aws-"):
+            svc = tomllib.load(open(f"{root}/crates/{d[4:]}/Cargo.toml", "rb"))
+            for c, spec in svc["dependencies"].items():
+                if c.startswith("aws-sdk-"):
+                    if isinstance(spec, dict) and spec.get("workspace"):
+                        spec = ws[c]
+                    crates[c] = spec if isinstance(spec, str) else spec["version"]
 for c in sorted(crates):
-    d = aws["dependencies"][c]
-    if d.get("workspace"):
-        d = ws[c]
-    v = d if isinstance(d, str) else d["version"]
-    print(f'{c} = "{v}"')
+    print(f'{c} = "{crates[c]}"')
 PY
 )
 profile='[profile.dev]

@@ -251,7 +251,7 @@ async fn apply_or_destroy(
 /// The lock store of the stack's account and region (an S3 bucket).
 #[cfg(feature = "s3")]
 async fn stack_locks(aws: &Aws, stack: &Stack) -> Result<Box<dyn LockBackend>, String> {
-    match strata_aws::s3::S3Locks::open(aws, stack.region()).await {
+    match strata_aws_s3::S3Locks::open(aws, stack.region()).await {
         Ok(l) => Ok(Box::new(l)),
         Err(e) => Err(format!("cannot open the stack lock store (set STRATA_LOCK_BUCKET to choose the bucket): {e}")),
     }

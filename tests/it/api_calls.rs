@@ -12,7 +12,7 @@ async fn call_counts_match_the_emulators_request_log() {
     let moto = PrivateMoto::start();
     let aws = strata_aws_testkit::aws(&moto.url, "eu-central-1").await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let stack: Stack = small_network(&unique_stack("calls"), Variant::Base);
 
     moto.start_recording();

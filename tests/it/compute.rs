@@ -45,7 +45,7 @@ async fn instance_lifecycle(emulator: Emulator) {
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let ec2 = ec2_client(&url, REGION).await;
     let tag = || Filter::builder().name("tag:strata:stack").values(&name).build();
     let live = || Filter::builder().name("instance-state-name").values("pending").values("running").values("stopped").build();

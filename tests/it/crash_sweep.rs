@@ -102,7 +102,7 @@ async fn check_applied(url: &str, stack: &str, baseline: &BTreeSet<String>, refe
 async fn destroy_and_check(url: &str, stack: &str, baseline: &BTreeSet<String>, c: &mut Checks) {
     let aws = strata_aws_testkit::aws(url, REGION).await;
     let poll = PollPolicy { initial: Duration::from_millis(100), max: Duration::from_millis(500) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let mut env = miamo_prod::settings();
     if let Some(d) = &mut env.data {
         d.protect = false;

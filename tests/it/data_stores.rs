@@ -111,7 +111,7 @@ fn capture_logs() -> (Arc<Mutex<Vec<u8>>>, tracing::subscriber::DefaultGuard) {
 
 fn fast_engine(aws: &strata::aws::Aws) -> Engine {
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -389,7 +389,7 @@ async fn protected_database_and_final_snapshot_on_moto() {
 async fn data_store_validation() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut s = Stack::new("v", REGION);
     let vpc = s.add("vpc", Vpc::new("10.0.0.0/16"));
     let b1 = s.add("b1", Subnet::new(vpc.id(), "10.0.1.0/24", "eu-central-1b"));

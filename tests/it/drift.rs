@@ -31,7 +31,7 @@ async fn drift_is_shown_field_by_field_and_repaired_on_moto() {
     let name = unique_stack("drift");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let ec2 = strata_aws_testkit::ec2_client(&url, REGION).await;
     let s = stack(&name);
     let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;

@@ -27,7 +27,7 @@ async fn connect(url: &str, faults: Option<FaultPlan>) -> Aws {
 
 fn engine(aws: &Aws) -> Engine {
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
 }
 
 #[tokio::test(flavor = "multi_thread")]

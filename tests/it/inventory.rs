@@ -176,7 +176,7 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
     }
     // (moto reads ListTags only with the model's trailing slash, which the SDK drops.)
     let backup = aws_sdk_backup::Client::from_conf(
-        aws_sdk_backup::config::Builder::from(&home).interceptor(strata::aws::BackupTagsPath).build(),
+        aws_sdk_backup::config::Builder::from(&home).interceptor(strata::aws::backup::BackupTagsPath).build(),
     );
     let mut backup_arns: Vec<(String, String)> = Vec::new();
     for v in backup.list_backup_vaults().send().await.unwrap().backup_vault_list() {

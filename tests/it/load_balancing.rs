@@ -52,7 +52,7 @@ async fn secret_header_alb_lifecycle_on_moto() {
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
@@ -158,7 +158,7 @@ async fn a_protected_load_balancer_refuses_the_destroy_plan_before_any_change_on
     let name = unique_stack("alb-protected");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let program = |protect: bool, with_alb: bool| {
         let mut s = Stack::new(&name, REGION);
         let vpc = s.add("vpc", Vpc::new("10.41.0.0/16"));
@@ -193,7 +193,7 @@ async fn a_protected_load_balancer_refuses_the_destroy_plan_before_any_change_on
 async fn listener_and_balancer_validation() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut s = Stack::new("v", REGION);
     let vpc = s.add("vpc", Vpc::new("10.0.0.0/16"));
     let other = s.add("other-vpc", Vpc::new("10.1.0.0/16"));

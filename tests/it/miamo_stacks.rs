@@ -594,7 +594,7 @@ async fn miamo_prod_stage_and_dev_on_moto() {
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let edge = strata_aws_testkit::sdk_config(&url, "us-east-1").await;
     let c = Clients {

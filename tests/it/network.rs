@@ -74,7 +74,7 @@ pub fn small_network(name: &str, v: Variant) -> Stack {
 
 fn engine(aws: &strata::aws::Aws) -> Engine {
     let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
 }
 
 fn tag_filter(stack: &str) -> Filter {
@@ -174,7 +174,7 @@ async fn lifecycle(emulator: Emulator) {
     assert_eq!(calls.mutating_calls(), 0, "{calls:?}");
     // EC2: one list call per kind (security groups serve two kinds), plus the
     // two VPC attributes EC2 has no batched read for, whatever the stack's size.
-    let ec2_kinds = aws.registry().kinds().filter(|k| k.starts_with("aws:ec2:")).count() as u64;
+    let ec2_kinds = strata::aws::registry(&aws).kinds().filter(|k| k.starts_with("aws:ec2:")).count() as u64;
     let ec2_calls: u64 = calls.rows.iter().filter(|((svc, _), _)| svc == "EC2").map(|(_, c)| c.calls).sum();
     assert!(ec2_calls <= ec2_kinds + 2, "batched discovery: one call per kind, got {calls:?}");
 
@@ -356,7 +356,7 @@ mod validation {
     async fn errors(stack: &Stack) -> String {
         let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
         let counter = aws.counter();
-        let engine = Engine::new(aws.registry());
+        let engine = Engine::new(strata::aws::registry(&aws));
         let err = match engine.plan(stack).await {
             Ok(_) => String::new(),
             Err(e) => e.to_string(),

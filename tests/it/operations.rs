@@ -63,7 +63,7 @@ async fn lifecycle(emulator: Emulator) {
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let s3 = s3_client(&conf);
     let sns = aws_sdk_sns::Client::new(&conf);
@@ -250,7 +250,7 @@ async fn operations_lifecycle_on_moto() {
 async fn operations_validation() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut s = Stack::new("v", REGION);
     s.add("bad-bucket", Bucket::new().name("Bad_Bucket"));
     s.add("waf-bucket", Bucket::waf_logs().name("my-waf-logs"));

@@ -35,7 +35,7 @@ fn waf_stack(name: &str, blocked: &[&str], rate: i64) -> Stack {
 
 fn engine_for(aws: &strata::aws::Aws) -> Engine {
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -190,7 +190,7 @@ async fn backup_lifecycle_on_moto() {
 async fn waf_and_backup_validation() {
     let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut s = Stack::new("v", REGION);
     let plain = s.add("plain-bucket", Bucket::new());
     s.add("edge-here", WebAcl::new(WafScope::CloudFront));

@@ -15,7 +15,7 @@ async fn ec2_mutating_calls_never_outrun_the_bucket() {
     let name = unique_stack("rate");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let mut s = Stack::new(&name, "eu-central-1");
     let vpc = s.add("vpc", Vpc::new("10.50.0.0/16"));
     for i in 0..299 {
@@ -38,7 +38,7 @@ async fn ec2_mutating_calls_never_outrun_the_bucket() {
     })
     .await
     .unwrap();
-    let cleanup = Engine::new(unlimited.registry());
+    let cleanup = Engine::new(strata::aws::registry(&unlimited));
     let plan = cleanup.plan_destroy(&s).await.unwrap();
     assert!(cleanup.apply(&s, plan).await.is_success());
 

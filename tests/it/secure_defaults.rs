@@ -67,7 +67,7 @@ async fn secure_defaults_in_the_cloud_on_moto() {
     let name = unique_stack("secure");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(aws.registry()).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let s = stack(&name, false);
     let plan = engine.plan(&s).await.unwrap();
@@ -139,7 +139,7 @@ async fn secure_defaults_in_the_cloud_on_moto() {
 async fn opting_out_of_protection_is_warned_in_the_plan() {
     let url = Emulator::Moto.url();
     let aws = strata_aws_testkit::aws(&url, REGION).await;
-    let engine = Engine::new(aws.registry());
+    let engine = Engine::new(strata::aws::registry(&aws));
     let plan = engine.plan(&stack(&unique_stack("risky"), true)).await.unwrap();
     let got: Vec<(String, Option<String>)> = plan.warnings.iter().map(|d| (d.resource.clone(), d.field.clone())).collect();
     for (resource, field) in [

@@ -6,11 +6,10 @@ use std::sync::{Arc, Mutex};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use crate::ratelimit::RateLimiter;
-use strata_engine::Registry;
 
 use crate::faults::{FaultInjector, FaultPlan, FaultStats};
 use crate::record::{Exchange, ExchangeLog};
-use crate::throttle::{Ec2EventualConsistency, RateLimitedClient, SendLog};
+use crate::throttle::{RateLimitedClient, SendLog};
 
 use crate::counter::ApiCallCounter;
 
@@ -104,43 +103,6 @@ fn default_https_client() -> aws_smithy_runtime_api::client::http::SharedHttpCli
         .build_https()
 }
 
-/// One client per service and region, built from the base config with the
-/// region overridden and the call counter installed.
-macro_rules! client {
-    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr) => {
-        client!($self, $field, $sdk, $service, $region, |c| c)
-    };
-    ($self:ident, $field:ident, $sdk:ident, $service:literal, $region:expr, $extra:expr) => {{
-        let mut clients = $self.inner.$field.lock().unwrap_or_else(|e| e.into_inner());
-        clients
-            .entry($region.to_string())
-            .or_insert_with(|| {
-                // Upload stall protection would count the wait for a rate-limit
-                // token as a stalled upload and retry; requests are small, so it
-                // is off (download protection stays on).
-                let stall = aws_smithy_runtime_api::client::stalled_stream_protection::StalledStreamProtectionConfig::enabled()
-                    .upload_enabled(false)
-                    .build();
-                let mut conf = $sdk::config::Builder::from(&$self.inner.base)
-                    .region(Region::new($region.to_string()))
-                    .stalled_stream_protection(stall)
-                    .interceptor(CounterRef($self.inner.counter.clone()));
-                conf = conf.http_client(RateLimitedClient {
-                    inner: $self.inner.http.clone(),
-                    limiter: $self.inner.limiter.clone(),
-                    service: $service,
-                    region: $region.to_string(),
-                    log: $self.inner.send_log.clone(),
-                    faults: $self.inner.faults.clone(),
-                    record: $self.inner.record.clone(),
-                });
-                let extra: fn($sdk::config::Builder) -> $sdk::config::Builder = $extra;
-                $sdk::Client::from_conf(extra(conf).build())
-            })
-            .clone()
-    }};
-}
-
 /// A connection to AWS for one run: configuration, clients per region, and the
 /// API-call counter installed on every client.
 #[derive(Clone)]
@@ -151,7 +113,6 @@ pub struct Aws {
 struct Inner {
     base: SdkConfig,
     /// An endpoint URL is configured (an emulator).
-    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     endpoint_set: bool,
     region: String,
     counter: Arc<ApiCallCounter>,
@@ -165,38 +126,6 @@ struct Inner {
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     /// The clients of the service crates, by client type and region ([`Aws::client`]).
     clients: Mutex<HashMap<(std::any::TypeId, String), Box<dyn std::any::Any + Send + Sync>>>,
-    #[cfg(feature = "ec2")]
-    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
-    #[cfg(feature = "elbv2")]
-    elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
-    #[cfg(feature = "secretsmanager")]
-    secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
-    #[cfg(feature = "acm")]
-    acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
-    #[cfg(feature = "kms")]
-    kms: Mutex<HashMap<String, aws_sdk_kms::Client>>,
-    #[cfg(feature = "rds")]
-    rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
-    #[cfg(feature = "elasticache")]
-    elasticache: Mutex<HashMap<String, aws_sdk_elasticache::Client>>,
-    #[cfg(feature = "opensearch")]
-    opensearch: Mutex<HashMap<String, aws_sdk_opensearch::Client>>,
-    #[cfg(feature = "s3")]
-    s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
-    #[cfg(feature = "s3")]
-    sts: Mutex<HashMap<String, aws_sdk_sts::Client>>,
-    #[cfg(feature = "sns")]
-    sns: Mutex<HashMap<String, aws_sdk_sns::Client>>,
-    #[cfg(feature = "cloudwatch")]
-    cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
-    #[cfg(feature = "route53")]
-    route53: Mutex<HashMap<String, aws_sdk_route53::Client>>,
-    #[cfg(feature = "wafv2")]
-    wafv2: Mutex<HashMap<String, aws_sdk_wafv2::Client>>,
-    #[cfg(feature = "backup")]
-    backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
-    #[cfg(feature = "cloudfront")]
-    cloudfront: Mutex<HashMap<String, aws_sdk_cloudfront::Client>>,
 }
 
 impl std::fmt::Debug for Aws {
@@ -247,38 +176,6 @@ impl Aws {
                 record: settings.record_exchanges.then(ExchangeLog::default),
                 shared: Default::default(),
                 clients: Mutex::default(),
-                #[cfg(feature = "ec2")]
-                ec2: Mutex::default(),
-                #[cfg(feature = "elbv2")]
-                elbv2: Mutex::default(),
-                #[cfg(feature = "secretsmanager")]
-                secrets: Mutex::default(),
-                #[cfg(feature = "acm")]
-                acm: Mutex::default(),
-                #[cfg(feature = "kms")]
-                kms: Mutex::default(),
-                #[cfg(feature = "rds")]
-                rds: Mutex::default(),
-                #[cfg(feature = "elasticache")]
-                elasticache: Mutex::default(),
-                #[cfg(feature = "opensearch")]
-                opensearch: Mutex::default(),
-                #[cfg(feature = "s3")]
-                s3: Mutex::default(),
-                #[cfg(feature = "s3")]
-                sts: Mutex::default(),
-                #[cfg(feature = "sns")]
-                sns: Mutex::default(),
-                #[cfg(feature = "cloudwatch")]
-                cloudwatch: Mutex::default(),
-                #[cfg(feature = "route53")]
-                route53: Mutex::default(),
-                #[cfg(feature = "wafv2")]
-                wafv2: Mutex::default(),
-                #[cfg(feature = "backup")]
-                backup: Mutex::default(),
-                #[cfg(feature = "cloudfront")]
-                cloudfront: Mutex::default(),
             }),
         })
     }
@@ -320,7 +217,7 @@ impl Aws {
     }
 
     /// List answers shared within one discovery pass ([`crate::shared_lists`]).
-    pub(crate) fn shared_lists(&self) -> &crate::shared_lists::SharedLists {
+    pub fn shared_lists(&self) -> &crate::shared_lists::SharedLists {
         &self.inner.shared
     }
 
@@ -332,42 +229,6 @@ impl Aws {
     /// The counter of every API call made through this connection.
     pub fn counter(&self) -> Arc<ApiCallCounter> {
         self.inner.counter.clone()
-    }
-
-    /// Every provider of the enabled services.
-    pub fn registry(&self) -> Registry {
-        let mut r = Registry::new();
-        #[cfg(feature = "ec2")]
-        crate::ec2::register(self, &mut r);
-        #[cfg(feature = "elbv2")]
-        crate::elbv2::register(self, &mut r);
-        #[cfg(feature = "secretsmanager")]
-        crate::secretsmanager::register(self, &mut r);
-        #[cfg(feature = "acm")]
-        crate::acm::register(self, &mut r);
-        #[cfg(feature = "kms")]
-        crate::kms::register(self, &mut r);
-        #[cfg(feature = "rds")]
-        crate::rds::register(self, &mut r);
-        #[cfg(feature = "elasticache")]
-        crate::elasticache::register(self, &mut r);
-        #[cfg(feature = "opensearch")]
-        crate::opensearch::register(self, &mut r);
-        #[cfg(feature = "s3")]
-        crate::s3::register(self, &mut r);
-        #[cfg(feature = "sns")]
-        crate::sns::register(self, &mut r);
-        #[cfg(feature = "cloudwatch")]
-        crate::cloudwatch::register(self, &mut r);
-        #[cfg(feature = "route53")]
-        crate::route53::register(self, &mut r);
-        #[cfg(feature = "wafv2")]
-        crate::wafv2::register(self, &mut r);
-        #[cfg(feature = "backup")]
-        crate::backup::register(self, &mut r);
-        #[cfg(feature = "cloudfront")]
-        crate::cloudfront::register(self, &mut r);
-        r
     }
 
     /// The client of type `C` for a region, built once with `build` (a
@@ -387,107 +248,6 @@ impl Aws {
         clients.insert(key, Box::new(c.clone()));
         c
     }
-
-    /// The EC2 client for a region (created once, with the counter installed).
-    #[cfg(feature = "ec2")]
-    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        client!(self, ec2, aws_sdk_ec2, "ec2", region, |c| c.retry_classifier(Ec2EventualConsistency))
-    }
-
-    /// The ELBv2 client for a region.
-    #[cfg(feature = "elbv2")]
-    pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
-        client!(self, elbv2, aws_sdk_elasticloadbalancingv2, "elbv2", region)
-    }
-
-    /// The ACM client for a region.
-    #[cfg(feature = "acm")]
-    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
-        client!(self, acm, aws_sdk_acm, "acm", region)
-    }
-
-    /// The Secrets Manager client for a region.
-    #[cfg(feature = "secretsmanager")]
-    pub fn secrets(&self, region: &str) -> aws_sdk_secretsmanager::Client {
-        client!(self, secrets, aws_sdk_secretsmanager, "secretsmanager", region)
-    }
-
-    /// The KMS client for a region.
-    #[cfg(feature = "kms")]
-    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
-        client!(self, kms, aws_sdk_kms, "kms", region)
-    }
-
-    /// The RDS client for a region.
-    #[cfg(feature = "rds")]
-    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
-        client!(self, rds, aws_sdk_rds, "rds", region)
-    }
-
-    /// The ElastiCache client for a region.
-    #[cfg(feature = "elasticache")]
-    pub fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
-        client!(self, elasticache, aws_sdk_elasticache, "elasticache", region)
-    }
-
-    /// The OpenSearch client for a region.
-    #[cfg(feature = "opensearch")]
-    pub fn opensearch(&self, region: &str) -> aws_sdk_opensearch::Client {
-        client!(self, opensearch, aws_sdk_opensearch, "opensearch", region)
-    }
-
-    /// The S3 client for a region.
-    #[cfg(feature = "s3")]
-    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        // Emulators answer on one host: path-style addressing there.
-        if self.inner.endpoint_set {
-            client!(self, s3, aws_sdk_s3, "s3", region, |c| c.force_path_style(true))
-        } else {
-            client!(self, s3, aws_sdk_s3, "s3", region)
-        }
-    }
-
-    /// The STS client for a region (the account id of the lock bucket's name).
-    #[cfg(feature = "s3")]
-    pub fn sts(&self, region: &str) -> aws_sdk_sts::Client {
-        client!(self, sts, aws_sdk_sts, "sts", region)
-    }
-
-    /// The SNS client for a region.
-    #[cfg(feature = "sns")]
-    pub fn sns(&self, region: &str) -> aws_sdk_sns::Client {
-        client!(self, sns, aws_sdk_sns, "sns", region)
-    }
-
-    /// The CloudWatch client for a region.
-    #[cfg(feature = "cloudwatch")]
-    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
-        client!(self, cloudwatch, aws_sdk_cloudwatch, "cloudwatch", region)
-    }
-
-    /// The Route 53 client for a region.
-    #[cfg(feature = "route53")]
-    pub fn route53(&self, region: &str) -> aws_sdk_route53::Client {
-        client!(self, route53, aws_sdk_route53, "route53", region)
-    }
-
-    /// The WAFv2 client for a region.
-    #[cfg(feature = "wafv2")]
-    pub fn wafv2(&self, region: &str) -> aws_sdk_wafv2::Client {
-        client!(self, wafv2, aws_sdk_wafv2, "wafv2", region)
-    }
-
-    /// The AWS Backup client for a region.
-    #[cfg(feature = "backup")]
-    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
-        client!(self, backup, aws_sdk_backup, "backup", region, |c| c.interceptor(BackupTagsPath))
-    }
-
-    /// The CloudFront client (CloudFront is global; `region` only picks the signing region).
-    #[cfg(feature = "cloudfront")]
-    pub fn cloudfront(&self, region: &str) -> aws_sdk_cloudfront::Client {
-        client!(self, cloudfront, aws_sdk_cloudfront, "cloudfront", region)
-    }
 }
 
 /// What a service client is built from (see [`Aws::client`] and
@@ -502,6 +262,11 @@ impl ClientParts<'_> {
     /// The loaded configuration (credentials, retries, timeouts, endpoint).
     pub fn base(&self) -> &SdkConfig {
         &self.aws.inner.base
+    }
+    /// An endpoint URL is configured (an emulator answers on one host, so
+    /// S3 takes path-style addressing there).
+    pub fn endpoint_set(&self) -> bool {
+        self.aws.inner.endpoint_set
     }
     /// The client's region.
     pub fn region(&self) -> Region {
@@ -541,17 +306,19 @@ impl ClientParts<'_> {
 #[macro_export]
 macro_rules! sdk_client {
     ($vis:vis fn $name:ident = $sdk:ident, $service:literal) => {
+        $crate::sdk_client!($vis fn $name = $sdk, $service, |c, _p| c);
+    };
+    ($vis:vis fn $name:ident = $sdk:ident, $service:literal, |$c:ident, $p:ident| $extra:expr) => {
         /// The service's client for a region (built once, shared by the run).
         $vis fn $name(aws: &$crate::Aws, region: &str) -> $sdk::Client {
             aws.client($service, region, |p| {
-                $sdk::Client::from_conf(
-                    $sdk::config::Builder::from(p.base())
-                        .region(p.region())
-                        .stalled_stream_protection(p.stalled_stream())
-                        .interceptor(p.counter())
-                        .http_client(p.http())
-                        .build(),
-                )
+                let $c = $sdk::config::Builder::from(p.base())
+                    .region(p.region())
+                    .stalled_stream_protection(p.stalled_stream())
+                    .interceptor(p.counter())
+                    .http_client(p.http());
+                let $p = &p;
+                $sdk::Client::from_conf($extra.build())
             })
         }
     };
@@ -609,68 +376,3 @@ impl aws_smithy_runtime_api::client::interceptors::Intercept for CounterRef {
     }
 }
 
-/// AWS Backup's model writes `ListTags` as `GET /tags/{arn}/`, with a
-/// trailing slash the SDK leaves out; moto reads the ARN from that layout
-/// (and AWS takes both). Put the slash back before the request is signed.
-///
-/// Public so that raw Backup clients (tests' independent checks) can install it.
-#[cfg(feature = "backup")]
-#[derive(Debug)]
-pub struct BackupTagsPath;
-
-#[cfg(feature = "backup")]
-impl aws_smithy_runtime_api::client::interceptors::Intercept for BackupTagsPath {
-    fn name(&self) -> &'static str {
-        "strata::BackupTagsPath"
-    }
-    fn modify_before_signing(
-        &self,
-        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
-        _rc: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-        _cfg: &mut aws_smithy_types::config_bag::ConfigBag,
-    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
-        let req = context.request_mut();
-        let uri = req.uri().to_string();
-        let (path, query) = uri.split_once('?').map(|(p, q)| (p.to_string(), format!("?{q}"))).unwrap_or((uri.clone(), String::new()));
-        // Only ListTags (GET) has the slash; TagResource (POST) has none.
-        if req.method() == "GET" && path.contains("/tags/") && !path.ends_with('/') {
-            req.set_uri(format!("{path}/{query}"))?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(all(test, feature = "ec2"))]
-mod timeout_tests {
-    use super::*;
-    use std::time::{Duration, Instant};
-
-    #[tokio::test]
-    async fn a_silent_endpoint_fails_the_call_after_the_read_timeout() {
-        // Accepts connections, reads the request, never answers.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            let mut held = Vec::new();
-            for conn in listener.incoming().flatten() {
-                held.push(conn);
-            }
-        });
-        let settings = AwsSettings {
-            region: Some("eu-central-1".into()),
-            endpoint_url: Some(format!("http://{addr}")),
-            static_credentials: Some(("test".into(), "test".into())),
-            rate_limiter: RateLimiter::new(|_, _| None),
-            max_attempts: Some(1),
-            timeouts: Some(Timeouts { read: Duration::from_millis(500), ..Timeouts::default() }),
-            ..AwsSettings::default()
-        };
-        let aws = Aws::connect(settings).await.unwrap();
-        let start = Instant::now();
-        let r = aws.ec2("eu-central-1").describe_vpcs().send().await;
-        let elapsed = start.elapsed();
-        let e = crate::error::from_sdk("DescribeVpcs", r.unwrap_err());
-        assert!(elapsed < Duration::from_secs(10), "the call hung for {elapsed:?}");
-        assert_eq!(e.class, strata_engine::ErrorClass::Transient, "{e}");
-    }
-}

@@ -1,10 +1,13 @@
 //! AWS resources for strata: typed builders and the providers behind them, on
 //! the official AWS SDK for Rust.
 //!
-//! One module per service, each behind a cargo feature (`ec2`, ...), so that a
-//! program compiles only the SDKs it uses. [`Aws`] holds the configuration,
-//! one client per service and region, and the [`ApiCallCounter`] interceptor
-//! that counts every call.
+//! The base of the AWS service crates (`strata-aws-ec2`, `strata-aws-rds`,
+//! ...; the `strata` facade has one cargo feature per service, so that a
+//! program compiles only the SDKs it uses). [`Aws`] holds the configuration
+//! and builds each service crate's clients ([`sdk_client!`]) with the
+//! [`ApiCallCounter`] interceptor, the rate limiter ([`ratelimit`]), fault
+//! injection ([`faults`]) and recording ([`record`]); [`kernel`] is the
+//! generic provider the kinds are written on; [`error`] maps SDK errors.
 
 mod config;
 mod counter;
@@ -12,48 +15,15 @@ pub mod kernel;
 pub mod ratelimit;
 pub mod faults;
 pub mod record;
-mod shared_lists;
+pub mod shared_lists;
 mod throttle;
 pub mod error;
 
-#[cfg(feature = "acm")]
-pub mod acm;
-#[cfg(feature = "ec2")]
-pub mod ec2;
-#[cfg(feature = "elbv2")]
-pub mod elbv2;
-#[cfg(feature = "secretsmanager")]
-pub mod secretsmanager;
-#[cfg(feature = "kms")]
-pub mod kms;
-#[cfg(feature = "rds")]
-pub mod rds;
-#[cfg(feature = "elasticache")]
-pub mod elasticache;
-#[cfg(feature = "opensearch")]
-pub mod opensearch;
-#[cfg(feature = "s3")]
-pub mod s3;
-#[cfg(feature = "sns")]
-pub mod sns;
-#[cfg(feature = "cloudwatch")]
-pub mod cloudwatch;
-#[cfg(feature = "route53")]
-pub mod route53;
-#[cfg(feature = "wafv2")]
-pub mod wafv2;
-#[cfg(feature = "backup")]
-pub mod backup;
-#[cfg(feature = "cloudfront")]
-pub mod cloudfront;
 pub mod naming;
-#[allow(dead_code)]
-mod props;
+pub mod props;
 
-#[cfg(feature = "backup")]
-pub use config::BackupTagsPath;
-pub use config::{Aws, AwsError, AwsSettings, ClientParts, DEFAULT_MAX_ATTEMPTS};
-pub use throttle::RateLimitedClient;
+pub use config::{Aws, AwsError, AwsSettings, ClientParts, Timeouts, DEFAULT_MAX_ATTEMPTS};
+pub use throttle::{Ec2EventualConsistency, RateLimitedClient};
 
 /// What the macros of this crate expand to, for the service crates.
 #[doc(hidden)]
@@ -76,7 +46,7 @@ pub fn desired_tags(props: &Props) -> Tags {
 }
 
 /// A read that found nothing: `NotFound` becomes `Ok(None)`.
-pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
+pub fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
     if e.class == ErrorClass::NotFound {
         Ok(None)
     } else {
@@ -86,11 +56,7 @@ pub(crate) fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderE
 
 /// A read of something listed a moment ago that has been deleted since:
 /// `None`, so that discovery skips it instead of failing.
-#[cfg_attr(
-    not(any(feature = "sns", feature = "cloudwatch", feature = "elasticache", feature = "rds", feature = "wafv2", feature = "cloudfront", feature = "route53")),
-    allow(dead_code)
-)]
-pub(crate) fn unless_gone<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+pub fn unless_gone<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
     match r {
         Ok(v) => Ok(Some(v)),
         Err(e) if e.class == ErrorClass::NotFound => Ok(None),
@@ -107,27 +73,27 @@ pub fn gone_ok(r: Result<(), ProviderError>) -> Result<(), ProviderError> {
 }
 
 /// Declares a handle type whose methods return outputs.
+#[macro_export]
 macro_rules! handle {
     ($(#[$m:meta])* $name:ident { $($method:ident : $attr:literal),* $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Debug)]
-        pub struct $name(strata_core::RefCore);
-        impl From<strata_core::RefCore> for $name {
-            fn from(c: strata_core::RefCore) -> Self {
+        pub struct $name($crate::__private::RefCore);
+        impl From<$crate::__private::RefCore> for $name {
+            fn from(c: $crate::__private::RefCore) -> Self {
                 $name(c)
             }
         }
         impl $name {
             $(
                 #[doc = concat!("The `", $attr, "` output.")]
-                pub fn $method(&self) -> strata_core::Output<String> {
+                pub fn $method(&self) -> $crate::__private::Output<String> {
                     self.0.output($attr)
                 }
             )*
         }
     };
 }
-pub(crate) use handle;
 
 /// A create (or its read-back) answered without the id or ARN the kind needs:
 /// an error naming the resource and the missing field, never an empty id that
@@ -145,8 +111,7 @@ pub fn lacks(operation: &str, field: &str, resource: &str) -> strata_engine::Pro
 /// success state, `Ok(false)` while in progress, and in a failure state an
 /// error naming it at once (`deleting`, `failed`, `incompatible-*`), instead of
 /// polling until the timeout.
-#[cfg(any(feature = "rds", feature = "elasticache"))]
-pub(crate) fn accept(
+pub fn accept(
     operation: &str,
     what: &str,
     status: Option<&str>,
@@ -165,7 +130,7 @@ pub(crate) fn accept(
     }
 }
 
-#[cfg(all(test, any(feature = "rds", feature = "elasticache")))]
+#[cfg(test)]
 mod acceptor_tests {
     #[test]
     fn a_failure_state_fails_at_once_naming_it() {

@@ -3,7 +3,7 @@
 use strata_core::Props;
 
 /// The list of strings in a prop.
-pub(crate) fn strs(props: &Props, k: &str) -> Vec<String> {
+pub fn strs(props: &Props, k: &str) -> Vec<String> {
     props
         .get(k)
         .and_then(strata_core::Value::as_list)
@@ -12,13 +12,13 @@ pub(crate) fn strs(props: &Props, k: &str) -> Vec<String> {
 }
 
 /// A string prop.
-pub(crate) fn str_of(props: &Props, k: &str) -> Option<String> {
+pub fn str_of(props: &Props, k: &str) -> Option<String> {
     props.get(k).and_then(|v| v.as_str().map(str::to_string))
 }
 
 /// The stores' common check: do the subnets a subnet-group input names span
 /// at least two AZs? `None` when the AZs are not known at plan time.
-pub(crate) fn subnet_group_azs(stack: &strata_core::Stack, group: &strata_core::Input) -> Option<std::collections::BTreeSet<String>> {
+pub fn subnet_group_azs(stack: &strata_core::Stack, group: &strata_core::Input) -> Option<std::collections::BTreeSet<String>> {
     let (gid, _) = group.source()?;
     let g = stack.resource(gid)?;
     let strata_core::Input::List(subnets) = g.inputs.get("subnet_ids")? else { return None };
@@ -26,7 +26,7 @@ pub(crate) fn subnet_group_azs(stack: &strata_core::Stack, group: &strata_core::
 }
 
 /// The AZs of subnets declared in the stack; `None` when one is not known at plan time.
-pub(crate) fn subnet_azs(stack: &strata_core::Stack, subnets: &[strata_core::Input]) -> Option<std::collections::BTreeSet<String>> {
+pub fn subnet_azs(stack: &strata_core::Stack, subnets: &[strata_core::Input]) -> Option<std::collections::BTreeSet<String>> {
     let mut azs = std::collections::BTreeSet::new();
     for s in subnets {
         let (sid, _) = s.source()?;
@@ -38,7 +38,7 @@ pub(crate) fn subnet_azs(stack: &strata_core::Stack, subnets: &[strata_core::Inp
 
 /// The checks every subnet group shares (RDS, ElastiCache): an explicit name
 /// follows `rules` and is not `default`; at least two subnets, in two AZs.
-pub(crate) fn validate_subnet_group(
+pub fn validate_subnet_group(
     decl: &strata_core::ResourceDecl,
     stack: &strata_core::Stack,
     rules: crate::naming::IdRules,

@@ -20,13 +20,13 @@ use tokio::sync::OnceCell;
 type Cell = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
 #[derive(Default)]
-pub(crate) struct SharedLists {
+pub struct SharedLists {
     inner: Mutex<(u64, HashMap<String, Cell>)>,
 }
 
 impl SharedLists {
     /// The answer for `key` in `scope`'s pass, fetched once.
-    pub(crate) async fn get<T, F, Fut>(&self, scope: &DiscoverScope, key: String, fetch: F) -> Result<Arc<T>, ProviderError>
+    pub async fn get<T, F, Fut>(&self, scope: &DiscoverScope, key: String, fetch: F) -> Result<Arc<T>, ProviderError>
     where
         T: Send + Sync + 'static,
         F: FnOnce() -> Fut,

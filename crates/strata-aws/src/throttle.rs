@@ -170,7 +170,7 @@ async fn buffered(response: HttpResponse) -> Result<(HttpResponse, Vec<u8>), Con
 /// Lets the SDK retry EC2's eventual-consistency `NotFound` answers (marked by
 /// the connector, which knows the operation) with its usual back-off.
 #[derive(Debug)]
-pub(crate) struct Ec2EventualConsistency;
+pub struct Ec2EventualConsistency;
 
 impl ClassifyRetry for Ec2EventualConsistency {
     fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {

@@ -117,7 +117,7 @@ async fn connect(url: &str, unlimited: bool, record: bool) -> Result<Aws, String
 }
 
 fn engine(aws: &Aws) -> Engine {
-    Engine::new(aws.registry()).with_config(EngineConfig { parallelism: 16, ..EngineConfig::default() })
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { parallelism: 16, ..EngineConfig::default() })
 }
 
 /// What `apply --yes` does: take the stack lock, plan, apply if anything

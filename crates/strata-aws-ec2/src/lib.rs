@@ -1,0 +1,119 @@
+//! EC2: VPCs, subnets, gateways, routes, security groups, NACLs, the
+//! `Network` component, instances, AMI lookups, Elastic IPs and key pairs.
+//!
+//! Every resource is tagged in its create call (`TagSpecifications`) and found
+//! again with one paginated `Describe*` per kind filtered by `tag:strata:stack`.
+
+strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_ec2, "ec2", |c, _p| c.retry_classifier(strata_aws::Ec2EventualConsistency));
+
+mod common;
+mod eip;
+mod instance;
+mod key_pair;
+mod internet_gateway;
+mod nat_gateway;
+mod network;
+mod network_acl;
+mod route_table;
+mod security_group;
+mod subnet;
+mod vpc;
+
+use std::sync::Arc;
+
+use strata_core::LookupQuery;
+use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
+
+pub use eip::{ElasticIp, ElasticIpHandle};
+pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
+pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
+pub use key_pair::{KeyPair, KeyPairHandle};
+pub use nat_gateway::{NatGateway, NatGatewayHandle};
+pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
+pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
+pub use route_table::{Route, RouteTable, RouteTableHandle};
+pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
+pub use subnet::{Subnet, SubnetHandle};
+pub use vpc::{Vpc, VpcHandle};
+
+/// Register every EC2 provider.
+pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
+    let a = || aws.clone();
+    r.register(Arc::new(vpc::VpcProvider { aws: a() }));
+    r.register(Arc::new(subnet::SubnetProvider { aws: a() }));
+    r.register(Arc::new(internet_gateway::IgwProvider { aws: a() }));
+    r.register(Arc::new(eip::EipProvider { aws: a() }));
+    r.register(Arc::new(nat_gateway::NatProvider { aws: a() }));
+    r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
+    r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
+    r.register(Arc::new(security_group::RuleProvider { aws: a() }));
+    r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));
+    r.register(Arc::new(instance::InstanceProvider { aws: a() }));
+    r.register(Arc::new(instance::AmiProvider { aws: a() }));
+    r.register(Arc::new(key_pair::KeyPairProvider { aws: a() }));
+}
+
+/// The trait's default lookup (by id, by stack reference), callable from an override.
+pub(crate) async fn default_lookup(
+    p: &dyn Provider,
+    region: &str,
+    query: &LookupQuery,
+) -> Result<Vec<Observed>, ProviderError> {
+    match query {
+        LookupQuery::ById(id) => Ok(p.read(region, id).await?.into_iter().collect()),
+        LookupQuery::StackRef { stack, resource } => {
+            let scope = DiscoverScope::new(stack.clone(), region);
+            let found = p.discover(&scope).await?;
+            Ok(found
+                .into_iter()
+                // Ownership is confirmed by tag, not trusted to the provider's filter.
+                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
+                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
+                .collect())
+        }
+        LookupQuery::ByFilters(_) => Err(ProviderError::new(
+            strata_engine::ErrorClass::Invalid,
+            "lookup",
+            format!("{} does not support lookups by filters", p.kind()),
+        )),
+    }
+}
+
+pub(crate) use strata_aws::handle;
+
+#[cfg(test)]
+mod timeout_tests {
+    use strata_aws::ratelimit::RateLimiter;
+    use strata_aws::{Aws, AwsSettings};
+    use strata_aws::Timeouts;
+    use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn a_silent_endpoint_fails_the_call_after_the_read_timeout() {
+        // Accepts connections, reads the request, never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for conn in listener.incoming().flatten() {
+                held.push(conn);
+            }
+        });
+        let settings = AwsSettings {
+            region: Some("eu-central-1".into()),
+            endpoint_url: Some(format!("http://{addr}")),
+            static_credentials: Some(("test".into(), "test".into())),
+            rate_limiter: RateLimiter::new(|_, _| None),
+            max_attempts: Some(1),
+            timeouts: Some(Timeouts { read: Duration::from_millis(500), ..Timeouts::default() }),
+            ..AwsSettings::default()
+        };
+        let aws = Aws::connect(settings).await.unwrap();
+        let start = Instant::now();
+        let r = crate::client(&aws, "eu-central-1").describe_vpcs().send().await;
+        let elapsed = start.elapsed();
+        let e = strata_aws::error::from_sdk("DescribeVpcs", r.unwrap_err());
+        assert!(elapsed < Duration::from_secs(10), "the call hung for {elapsed:?}");
+        assert_eq!(e.class, strata_engine::ErrorClass::Transient, "{e}");
+    }
+}

@@ -1,0 +1,134 @@
+//! ElastiCache: `aws:elasticache:CacheSubnetGroup`, Redis
+//! `aws:elasticache:ReplicationGroup` and Memcached `aws:elasticache:CacheCluster`.
+//!
+//! ElastiCache's describe calls carry no tags: each kind is listed in one
+//! paginated call, and the tags of each listed item are read to confirm
+//! ownership (AWS's `default` subnet group and the member clusters of
+//! replication groups are skipped without a read).
+//!
+//! A deleted replication group or cache cluster stays `deleting` for minutes
+//! (forever on moto); a delete returns once ElastiCache reports `deleting`, and
+//! what depends on it (its subnet group) retries "in use" until it is gone.
+
+strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_elasticache, "elasticache");
+
+mod cache_cluster;
+mod replication_group;
+mod subnet_group;
+
+use std::sync::Arc;
+
+use aws_sdk_elasticache::types::Tag;
+use strata_core::{Props, Tags};
+use strata_engine::{Observed, OpContext, ProviderError, Registry};
+
+use strata_aws::error::err;
+use strata_aws::Aws;
+
+pub use cache_cluster::{CacheCluster, CacheClusterHandle};
+pub use replication_group::{ReplicationGroup, ReplicationGroupHandle};
+pub use subnet_group::{CacheSubnetGroup, CacheSubnetGroupHandle};
+
+pub fn register(aws: &Aws, r: &mut Registry) {
+    r.register(Arc::new(subnet_group::SubnetGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(replication_group::ReplicationGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(cache_cluster::CacheClusterProvider { aws: aws.clone() }));
+}
+
+pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
+    strata_aws::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Every cache cluster of the scope's region: one paginated list per
+/// discovery pass, shared by the Memcached and replication-group kinds.
+pub(crate) async fn all_cache_clusters(
+    aws: &strata_aws::Aws,
+    scope: &strata_engine::DiscoverScope,
+) -> Result<std::sync::Arc<Vec<aws_sdk_elasticache::types::CacheCluster>>, strata_engine::ProviderError> {
+    let key = format!("elasticache:DescribeCacheClusters:{}", scope.region);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            crate::client(aws, &scope.region)
+                .describe_cache_clusters()
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await
+                .map_err(strata_aws::error::err("DescribeCacheClusters"))
+        })
+        .await
+}
+
+/// Tags of one ElastiCache resource by ARN.
+pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+    let out = crate::client(aws, region)
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = strata_aws::unless_gone(out)? else { return Ok(Tags::new()) };
+    Ok(out.tag_list().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect())
+}
+
+/// Add and remove tags on the resource whose ARN is `outputs.arn`.
+pub(crate) async fn set_tags(aws: &Aws, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+    let c = crate::client(aws, &cx.region);
+    let arn = actual.outputs.get("arn").and_then(|v| v.as_str()).unwrap_or(&actual.id).to_string();
+    if !remove.is_empty() {
+        c.remove_tags_from_resource()
+            .resource_name(&arn)
+            .set_tag_keys(Some(remove.to_vec()))
+            .send()
+            .await
+            .map_err(err("RemoveTagsFromResource"))?;
+    }
+    if !add.is_empty() {
+        let t = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        c.add_tags_to_resource().resource_name(&arn).set_tags(Some(t)).send().await.map_err(err("AddTagsToResource"))?;
+    }
+    Ok(())
+}
+
+/// Bring the tags of `actual` to the desired ones.
+pub(crate) async fn sync_tags(aws: &Aws, cx: &OpContext, actual: &Observed, desired: &Props) -> Result<(), ProviderError> {
+    let want = strata_aws::desired_tags(desired);
+    let remove: Vec<String> =
+        actual.tags().keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+    set_tags(aws, cx, actual, &want, &remove).await
+}
+
+/// Known engine versions by engine.
+pub(crate) fn version_problem(engine: &str, version: &str) -> Option<String> {
+    let known: &[&str] = match engine {
+        "redis" => &["6.0", "6.2", "7.0", "7.1"],
+        "valkey" => &["7.2", "8.0"],
+        "memcached" => &["1.6.6", "1.6.12", "1.6.17", "1.6.22"],
+        _ => return Some(format!("unknown engine {engine:?}; strata manages redis, valkey and memcached")),
+    };
+    if known.iter().any(|k| version == *k || version.strip_prefix(k).is_some_and(|r| r.starts_with('.'))) {
+        None
+    } else {
+        Some(format!("unknown {engine} version {version:?}; known: {}", known.join(", ")))
+    }
+}
+
+/// ElastiCache node types look like `cache.m6g.large`.
+pub(crate) fn node_type_problem(t: &str) -> Option<String> {
+    (!(t.starts_with("cache.") && t.split('.').count() == 3))
+        .then(|| format!("{t:?} is not a node type such as cache.m6g.large"))
+}
+
+/// The desired fields worth comparing: unset ones (`Null`, except the derived
+/// id) take AWS's defaults, and `unreported` ones AWS did not report are skipped.
+pub(crate) fn comparable(desired: &Props, actual: &Observed, unreported: &[&str], derived_id: &str) -> Props {
+    let mut want = desired.clone();
+    want.retain(|k, v| {
+        let missing = unreported.contains(&k.as_str()) && matches!(actual.props.get(k), None | Some(strata_core::Value::Null));
+        let unset = *v == strata_core::Value::Null && k != derived_id;
+        !(missing || unset)
+    });
+    want
+}

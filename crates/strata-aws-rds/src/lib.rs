@@ -1,0 +1,81 @@
+//! RDS: `aws:rds:DbSubnetGroup`, `aws:rds:DbParameterGroup` and
+//! `aws:rds:DbInstance` (MySQL and PostgreSQL, read replicas).
+//!
+//! DB instances carry their tags in `DescribeDBInstances`, so one paginated call
+//! finds every instance of a stack. Subnet and parameter groups do not: they are
+//! listed in one call each and their tags read per group (skipping AWS's
+//! `default*` groups) to confirm ownership.
+
+strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_rds, "rds");
+
+mod instance;
+mod parameter_group;
+mod subnet_group;
+
+use std::sync::Arc;
+
+use aws_sdk_rds::types::Tag;
+use strata_core::{Props, Tags};
+use strata_engine::{Observed, OpContext, ProviderError, Registry};
+
+use strata_aws::error::err;
+use strata_aws::Aws;
+
+pub use instance::{DbEngine, DbInstance, DbInstanceHandle};
+pub use parameter_group::{DbParameterGroup, DbParameterGroupHandle};
+pub use subnet_group::{DbSubnetGroup, DbSubnetGroupHandle};
+
+pub fn register(aws: &Aws, r: &mut Registry) {
+    r.register(Arc::new(subnet_group::SubnetGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(parameter_group::ParameterGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(instance::InstanceProvider { aws: aws.clone() }));
+}
+
+pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
+    strata_aws::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+pub(crate) fn tags_from(list: &[Tag]) -> Tags {
+    list.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+}
+
+/// Tags of one RDS resource by ARN.
+pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+    let out = crate::client(aws, region)
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(err("ListTagsForResource"));
+    // Deleted since it was listed: no tags, so not this stack's.
+    let Some(out) = strata_aws::unless_gone(out)? else { return Ok(Tags::new()) };
+    Ok(tags_from(out.tag_list()))
+}
+
+/// Add and remove tags on the resource whose ARN is `outputs.arn`.
+pub(crate) async fn set_tags(aws: &Aws, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+    let c = crate::client(aws, &cx.region);
+    let arn = actual.outputs.get("arn").and_then(|v| v.as_str()).unwrap_or(&actual.id).to_string();
+    if !remove.is_empty() {
+        c.remove_tags_from_resource()
+            .resource_name(&arn)
+            .set_tag_keys(Some(remove.to_vec()))
+            .send()
+            .await
+            .map_err(err("RemoveTagsFromResource"))?;
+    }
+    if !add.is_empty() {
+        let t = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        c.add_tags_to_resource().resource_name(&arn).set_tags(Some(t)).send().await.map_err(err("AddTagsToResource"))?;
+    }
+    Ok(())
+}
+
+/// Bring the tags of `actual` to the desired ones.
+pub(crate) async fn sync_tags(aws: &Aws, cx: &OpContext, actual: &Observed, desired: &Props) -> Result<(), ProviderError> {
+    let want = strata_aws::desired_tags(desired);
+    let remove: Vec<String> =
+        actual.tags().keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+    set_tags(aws, cx, actual, &want, &remove).await
+}
+

@@ -1,0 +1,158 @@
+//! The stack lock on S3: one object per stack, `locks/<stack>.json`, written
+//! with `If-None-Match: *`, so that of two runs starting at once exactly one
+//! creates it. The bucket is `STRATA_LOCK_BUCKET` if set, else
+//! `strata-locks-<account>-<region>`, created private and encrypted on first
+//! use (like CDK's bootstrap bucket). It holds only lock records.
+
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use strata_engine::lock::{LockBackend, LockInfo};
+use strata_engine::{ErrorClass, ProviderError};
+
+use strata_aws::error::{err, from_sdk};
+use strata_aws::Aws;
+
+/// Stack locks in an S3 bucket.
+#[derive(Clone)]
+pub struct S3Locks {
+    aws: Aws,
+    region: String,
+    bucket: String,
+}
+
+impl std::fmt::Debug for S3Locks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "S3Locks(s3://{}/locks/)", self.bucket)
+    }
+}
+
+fn key(stack: &str) -> String {
+    format!("locks/{stack}.json")
+}
+
+impl S3Locks {
+    /// The lock store of the account and region, its bucket created if missing.
+    pub async fn open(aws: &Aws, region: &str) -> Result<S3Locks, ProviderError> {
+        let bucket = match std::env::var("STRATA_LOCK_BUCKET") {
+            Ok(b) if !b.is_empty() => b,
+            _ => {
+                let who = crate::sts_client(aws, region).get_caller_identity().send().await.map_err(err("GetCallerIdentity"))?;
+                format!("strata-locks-{}-{region}", who.account().unwrap_or("unknown"))
+            }
+        };
+        let locks = S3Locks { aws: aws.clone(), region: region.to_string(), bucket };
+        locks.ensure_bucket().await?;
+        Ok(locks)
+    }
+
+    /// Where the locks are.
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    async fn ensure_bucket(&self) -> Result<(), ProviderError> {
+        let c = crate::client(&self.aws, &self.region);
+        match c.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let e = from_sdk("HeadBucket", e);
+                if e.class != ErrorClass::NotFound && e.code.as_deref() != Some("NotFound") {
+                    return Err(e);
+                }
+            }
+        }
+        let mut create = c.create_bucket().bucket(&self.bucket);
+        if self.region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(self.region.as_str()))
+                    .build(),
+            );
+        }
+        if let Err(e) = create.send().await {
+            let e = from_sdk("CreateBucket", e);
+            // Another run created it first.
+            if !matches!(e.code.as_deref(), Some("BucketAlreadyOwnedByYou")) {
+                return Err(e);
+            }
+        }
+        let block = aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        c.put_public_access_block()
+            .bucket(&self.bucket)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map_err(err("PutPublicAccessBlock"))?;
+        Ok(())
+    }
+
+    async fn holder(&self, stack: &str) -> Result<Option<LockInfo>, ProviderError> {
+        let c = crate::client(&self.aws, &self.region);
+        let got = match c.get_object().bucket(&self.bucket).key(key(stack)).send().await {
+            Ok(o) => o,
+            Err(e) => {
+                let e = from_sdk("GetObject", e);
+                return if e.class == ErrorClass::NotFound || e.code.as_deref() == Some("NoSuchKey") { Ok(None) } else { Err(e) };
+            }
+        };
+        let body = got
+            .body
+            .collect()
+            .await
+            .map_err(|e| ProviderError::new(ErrorClass::Transient, "GetObject", e.to_string()))?
+            .into_bytes();
+        serde_json::from_slice(&body).map(Some).map_err(|e| {
+            ProviderError::new(ErrorClass::Fatal, "GetObject", format!("s3://{}/{} is not a lock record: {e}", self.bucket, key(stack)))
+        })
+    }
+}
+
+#[async_trait]
+impl LockBackend for S3Locks {
+    async fn try_acquire(&self, stack: &str, info: &LockInfo) -> Result<Option<LockInfo>, ProviderError> {
+        let body = serde_json::to_vec(info).map_err(|e| ProviderError::new(ErrorClass::Fatal, "PutObject", e.to_string()))?;
+        let put = crate::client(&self.aws, &self.region)
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key(stack))
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(None),
+            Err(e) => {
+                let e = from_sdk("PutObject", e);
+                // 412: the object exists (someone holds the lock); 409: a
+                // concurrent conditional write is in progress.
+                if matches!(e.code.as_deref(), Some("PreconditionFailed" | "ConditionalRequestConflict")) {
+                    match self.holder(stack).await? {
+                        Some(h) => Ok(Some(h)),
+                        // Released in between: try again.
+                        None => Box::pin(self.try_acquire(stack, info)).await,
+                    }
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn release(&self, stack: &str, info: &LockInfo) -> Result<(), ProviderError> {
+        if self.holder(stack).await?.is_some_and(|h| h.id == info.id) {
+            self.force_unlock(stack).await?;
+        }
+        Ok(())
+    }
+
+    async fn force_unlock(&self, stack: &str) -> Result<(), ProviderError> {
+        let r = crate::client(&self.aws, &self.region).delete_object().bucket(&self.bucket).key(key(stack)).send().await;
+        strata_aws::gone_ok(r.map(|_| ()).map_err(err("DeleteObject")))
+    }
+}
