@@ -27,16 +27,33 @@ use strata_aws::Aws;
 
 pub use cache_cluster::{CacheCluster, CacheClusterHandle};
 pub use replication_group::{ReplicationGroup, ReplicationGroupHandle};
-pub use subnet_group::{CacheSubnetGroup, CacheSubnetGroupHandle};
+pub use subnet_group::{CacheSubnetGroup, CacheSubnetGroupHandle, CacheSubnetGroupOutputs, CacheSubnetGroupValues};
 
 pub fn register(aws: &Aws, r: &mut Registry) {
-    r.register(Arc::new(subnet_group::SubnetGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
     r.register(Arc::new(replication_group::ReplicationGroupProvider { aws: aws.clone() }));
     r.register(Arc::new(cache_cluster::CacheClusterProvider { aws: aws.clone() }));
 }
 
 pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
-    strata_aws::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tag_list(&strata_aws::desired_tags(props))
+}
+
+pub(crate) fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// ElastiCache tags by ARN, for the kinds on the resource kernel.
+pub(crate) struct CacheTags;
+
+#[async_trait::async_trait]
+impl strata_aws::kernel::Tagging for CacheTags {
+    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+        tags_of(aws, region, arn).await
+    }
+    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        write_tags(aws, region, arn, add, remove).await
+    }
 }
 
 /// Every cache cluster of the scope's region: one paginated list per
@@ -75,19 +92,23 @@ pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, 
 
 /// Add and remove tags on the resource whose ARN is `outputs.arn`.
 pub(crate) async fn set_tags(aws: &Aws, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-    let c = crate::client(aws, &cx.region);
     let arn = actual.outputs.get("arn").and_then(|v| v.as_str()).unwrap_or(&actual.id).to_string();
+    write_tags(aws, &cx.region, &arn, add, remove).await
+}
+
+/// Add and remove tags on the resource `arn`.
+async fn write_tags(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+    let c = crate::client(aws, region);
     if !remove.is_empty() {
         c.remove_tags_from_resource()
-            .resource_name(&arn)
+            .resource_name(arn)
             .set_tag_keys(Some(remove.to_vec()))
             .send()
             .await
             .map_err(err("RemoveTagsFromResource"))?;
     }
     if !add.is_empty() {
-        let t = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        c.add_tags_to_resource().resource_name(&arn).set_tags(Some(t)).send().await.map_err(err("AddTagsToResource"))?;
+        c.add_tags_to_resource().resource_name(arn).set_tags(Some(tag_list(add))).send().await.map_err(err("AddTagsToResource"))?;
     }
     Ok(())
 }

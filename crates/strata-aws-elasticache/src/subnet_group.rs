@@ -1,80 +1,53 @@
 //! `aws:elasticache:CacheSubnetGroup`: the subnets cache nodes may live in.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, Provider, ProviderError};
-
-use super::{sdk_tags, tags_of};
-use strata_aws::props::{str_of, strs};
+use aws_sdk_elasticache::types::CacheSubnetGroup as Item;
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::naming::{derived_id, CACHE_SUBNET_GROUP};
 use strata_aws::Aws;
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Value};
+use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
-/// A cache subnet group. Multi-AZ replication groups need subnets in two AZs.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::{Subnet, Vpc};
-/// use strata_aws_elasticache::CacheSubnetGroup;
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
-/// let b = stack.add("cache-b", Subnet::new(vpc.id(), "10.0.31.0/24", "eu-central-1b"));
-/// let c = stack.add("cache-c", Subnet::new(vpc.id(), "10.0.32.0/24", "eu-central-1c"));
-/// let group = stack.add("cache-subnets", CacheSubnetGroup::new([b.id(), c.id()]));
-/// let _ = group.group_name();
-/// ```
-#[derive(Clone, Debug)]
-pub struct CacheSubnetGroup {
-    name: Option<String>,
-    description: String,
-    subnets: Vec<Input>,
-    tags: BTreeMap<String, Input>,
+use crate::CacheTags;
+
+strata_aws::kind_fields! {
+    /// A cache subnet group. Multi-AZ replication groups need subnets in two AZs.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::{Subnet, Vpc};
+    /// use strata_aws_elasticache::CacheSubnetGroup;
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
+    /// let b = stack.add("cache-b", Subnet::new(vpc.id(), "10.0.31.0/24", "eu-central-1b"));
+    /// let c = stack.add("cache-c", Subnet::new(vpc.id(), "10.0.32.0/24", "eu-central-1c"));
+    /// let group = stack.add("cache-subnets", CacheSubnetGroup::new([b.id(), c.id()]));
+    /// let _ = group.group_name();
+    /// ```
+    pub struct CacheSubnetGroup: "aws:elasticache:CacheSubnetGroup";
+    values CacheSubnetGroupValues;
+    handle CacheSubnetGroupHandle / CacheSubnetGroupOutputs { group_name, arn, vpc_id };
+    fields {
+        /// An explicit name; default: derived from stack and logical name.
+        name: str [replace];
+        /// The group's description.
+        description: str [update] = "Managed by strata";
+        /// The subnets, in at least two AZs.
+        subnet_ids: strs [update required];
+    }
 }
 
 impl CacheSubnetGroup {
+    /// A subnet group of these subnets.
     pub fn new<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(subnets: I) -> Self {
-        CacheSubnetGroup {
-            name: None,
-            description: "Managed by strata".into(),
-            subnets: subnets.into_iter().map(|s| s.into().into_input()).collect(),
-            tags: BTreeMap::new(),
-        }
-    }
-    /// An explicit name; default: derived from stack and logical name.
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    pub fn description(mut self, d: &str) -> Self {
-        self.description = d.into();
-        self
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+        Self::empty().subnet_ids(subnets)
     }
 }
 
-strata_aws::handle!(
-    /// Outputs of a [`CacheSubnetGroup`].
-    CacheSubnetGroupHandle { group_name: "name", arn: "arn", vpc_id: "vpc_id" }
-);
-
-impl Resource for CacheSubnetGroup {
-    const KIND: &'static str = "aws:elasticache:CacheSubnetGroup";
-    type Handle = CacheSubnetGroupHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("name".to_string(), Input::from(self.name)),
-            ("description".to_string(), Input::from(self.description)),
-            ("subnet_ids".to_string(), Input::List(self.subnets)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
-    }
-}
+type V = CacheSubnetGroupValues;
 
 /// Delete a cache subnet group; "in use" is a dependency violation the engine
 /// retries, "not found" is success.
@@ -83,69 +56,45 @@ pub(crate) async fn delete_group(c: &aws_sdk_elasticache::Client, name: &str) ->
     strata_aws::gone_ok(r.map(|_| ()).map_err(err("DeleteCacheSubnetGroup")))
 }
 
-pub(crate) struct SubnetGroupProvider {
-    pub(crate) aws: Aws,
-}
-
-fn observe(region: &str, g: &aws_sdk_elasticache::types::CacheSubnetGroup, tags: Tags) -> Observed {
-    let name = g.cache_subnet_group_name().unwrap_or_default();
-    let mut subnets: Vec<Value> = g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(Value::str).collect();
-    subnets.sort();
-    let mut o = Observed::new(CacheSubnetGroup::KIND, name, region);
-    o.refs = subnets.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
-    o.props = Props::from([
-        ("name".into(), Value::str(name)),
-        ("description".into(), Value::str(g.cache_subnet_group_description().unwrap_or_default())),
-        ("subnet_ids".into(), Value::List(subnets)),
-        ("tags".into(), Value::from_tags(&tags)),
-    ]);
-    o.outputs = Props::from([
-        ("id".into(), Value::str(name)),
-        ("name".into(), Value::str(name)),
-        ("arn".into(), Value::str(g.arn().unwrap_or_default())),
-        ("vpc_id".into(), Value::str(g.vpc_id().unwrap_or_default())),
-    ]);
-    o
-}
+/// The kind behind [`CacheSubnetGroup`].
+pub(crate) struct SubnetGroups;
 
 #[async_trait]
-impl Provider for SubnetGroupProvider {
-    fn kind(&self) -> &'static str {
-        CacheSubnetGroup::KIND
+impl Kind for SubnetGroups {
+    type Builder = CacheSubnetGroup;
+    type Item = Item;
+    type Tags = CacheTags;
+
+    const DERIVED: &'static [&'static str] = &[V::name];
+
+    fn id(g: &Item) -> Option<&str> {
+        g.cache_subnet_group_name()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name"]
+    fn tag_target(g: &Item) -> Option<String> {
+        g.arn().map(str::to_string)
     }
 
-    fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
-        strata_aws::props::validate_subnet_group(decl, stack, CACHE_SUBNET_GROUP, "ElastiCache", out);
-    }
-
-    fn normalize(&self, props: &mut Props) {
-        if let Some(Value::List(l)) = props.get_mut("subnet_ids") {
-            l.sort();
+    fn observe(g: &Item) -> Seen<CacheSubnetGroup> {
+        let subnets: Vec<String> = g.subnets().iter().filter_map(|s| s.subnet_identifier()).map(str::to_string).collect();
+        Seen {
+            values: V {
+                name: g.cache_subnet_group_name().map(str::to_string),
+                description: g.cache_subnet_group_description().map(str::to_string),
+                subnet_ids: Some(subnets.clone()),
+                ..V::default()
+            },
+            outputs: CacheSubnetGroupOutputs {
+                group_name: g.cache_subnet_group_name().map(str::to_string),
+                arn: g.arn().map(str::to_string),
+                vpc_id: g.vpc_id().map(str::to_string),
+            },
+            refs: subnets,
         }
     }
 
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["name"])
-    }
-
-    fn estimate(&self, _op: Op) -> Duration {
-        Duration::from_secs(3)
-    }
-
-    fn default_timeout(&self, op: Op) -> Duration {
-        // A delete waits (retrying "in use") until the cache nodes in it are gone.
-        match op {
-            Op::Delete => Duration::from_secs(40 * 60),
-            _ => Duration::from_secs(5 * 60),
-        }
-    }
-
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let groups = crate::client(&self.aws, &scope.region)
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
+        let groups = crate::client(aws, &scope.region)
             .describe_cache_subnet_groups()
             .into_paginator()
             .items()
@@ -153,79 +102,72 @@ impl Provider for SubnetGroupProvider {
             .collect::<Result<Vec<_>, _>>()
             .await
             .map_err(err("DescribeCacheSubnetGroups"))?;
-        let mut out = Vec::new();
-        for g in &groups {
-            if g.cache_subnet_group_name().is_none_or(|n| n.starts_with("default")) {
-                continue;
-            }
-            let t = tags_of(&self.aws, &scope.region, g.arn().unwrap_or_default()).await?;
-            if t.get(tags::STACK) == Some(&scope.stack) {
-                out.push(observe(&scope.region, g, t));
-            }
-        }
-        Ok(out)
+        // AWS's `default` group is never a stack's: no tag read for it.
+        Ok(groups.into_iter().filter(|g| g.cache_subnet_group_name().is_some_and(|n| !n.starts_with("default"))).collect())
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        let r = crate::client(&self.aws, region).describe_cache_subnet_groups().cache_subnet_group_name(id).send().await;
-        let out = match r {
-            Ok(o) => o,
-            Err(e) => return strata_aws::not_found_none(strata_aws::error::from_sdk("DescribeCacheSubnetGroups", e)),
-        };
-        let Some(g) = out.cache_subnet_groups().first() else { return Ok(None) };
-        let t = tags_of(&self.aws, region, g.arn().unwrap_or_default()).await?;
-        Ok(Some(observe(region, g, t)))
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let out = crate::client(aws, region)
+            .describe_cache_subnet_groups()
+            .cache_subnet_group_name(id)
+            .send()
+            .await
+            .map_err(err("DescribeCacheSubnetGroups"))?;
+        Ok(out.cache_subnet_groups().first().cloned())
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let name = str_of(desired, "name").unwrap_or_else(|| derived_id(CACHE_SUBNET_GROUP, &cx.stack, &cx.name, ""));
-        let out = crate::client(&self.aws, &cx.region)
+    async fn create(&self, aws: &Aws, want: &Want<'_, CacheSubnetGroup>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let name = v.name.clone().unwrap_or_else(|| derived_id(CACHE_SUBNET_GROUP, &cx.stack, &cx.name, ""));
+        let out = crate::client(aws, &cx.region)
             .create_cache_subnet_group()
             .cache_subnet_group_name(&name)
-            .cache_subnet_group_description(str_of(desired, "description").unwrap_or_default())
-            .set_subnet_ids(Some(strs(desired, "subnet_ids")))
-            .set_tags(Some(sdk_tags(desired)))
+            .cache_subnet_group_description(v.description.clone().unwrap_or_default())
+            .set_subnet_ids(v.subnet_ids.clone())
+            .set_tags(Some(crate::tag_list(&v.tags)))
             .send()
             .await
             .map_err(err("CreateCacheSubnetGroup"))?;
-        let g = out.cache_subnet_group().cloned().unwrap_or_else(|| aws_sdk_elasticache::types::CacheSubnetGroup::builder().build());
-        let mut o = observe(&cx.region, &g, strata_aws::desired_tags(desired));
-        o.id = name.clone();
-        o.props = desired.clone();
-        o.props.insert("name".into(), Value::Str(name.clone()));
-        o.outputs.insert("id".into(), Value::Str(name.clone()));
-        o.outputs.insert("name".into(), Value::Str(name));
-        Ok(o)
+        Ok(match out.cache_subnet_group() {
+            Some(g) if g.cache_subnet_group_name().is_some() => Created::Item(g.clone()),
+            _ => Created::Id(name),
+        })
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        if diff.changed("tags").is_some() {
-            super::sync_tags(&self.aws, cx, actual, desired).await?;
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, CacheSubnetGroup>, _diff: &Diff) -> Result<(), ProviderError> {
+        crate::client(aws, &want.cx.region)
+            .modify_cache_subnet_group()
+            .cache_subnet_group_name(&actual.id)
+            .cache_subnet_group_description(want.values.description.clone().unwrap_or_default())
+            .set_subnet_ids(want.values.subnet_ids.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err("ModifyCacheSubnetGroup"))
+    }
+
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        // Still used by a cluster being deleted: a dependency violation, which
+        // the engine retries until the delete timeout.
+        delete_group(&crate::client(aws, &cx.region), &actual.id).await
+    }
+
+    fn validate(decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
+        strata_aws::props::validate_subnet_group(decl, stack, CACHE_SUBNET_GROUP, "ElastiCache", out);
+    }
+
+    fn normalize(props: &mut Props) {
+        if let Some(Value::List(l)) = props.get_mut(V::subnet_ids) {
+            l.sort();
         }
-        if diff.changed("subnet_ids").is_some() || diff.changed("description").is_some() {
-            crate::client(&self.aws, &cx.region)
-                .modify_cache_subnet_group()
-                .cache_subnet_group_name(&actual.id)
-                .cache_subnet_group_description(str_of(desired, "description").unwrap_or_default())
-                .set_subnet_ids(Some(strs(desired, "subnet_ids")))
-                .send()
-                .await
-                .map_err(err("ModifyCacheSubnetGroup"))?;
+    }
+
+    fn default_timeout(op: Op) -> Duration {
+        // A delete waits (retrying "in use") until the cache nodes in it are gone.
+        match op {
+            Op::Delete => Duration::from_secs(40 * 60),
+            _ => Duration::from_secs(5 * 60),
         }
-        let mut o = actual.clone();
-        o.props = desired.clone();
-        o.props.insert("name".into(), Value::str(&actual.id));
-        Ok(o)
-    }
-
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        // Still used by an instance being deleted: classified as a dependency
-        // violation, which the engine retries until the delete timeout.
-        delete_group(&crate::client(&self.aws, &cx.region), &actual.id).await
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }
 

@@ -23,16 +23,33 @@ use strata_aws::Aws;
 
 pub use instance::{DbEngine, DbInstance, DbInstanceHandle};
 pub use parameter_group::{DbParameterGroup, DbParameterGroupHandle};
-pub use subnet_group::{DbSubnetGroup, DbSubnetGroupHandle};
+pub use subnet_group::{DbSubnetGroup, DbSubnetGroupHandle, DbSubnetGroupOutputs, DbSubnetGroupValues};
 
 pub fn register(aws: &Aws, r: &mut Registry) {
-    r.register(Arc::new(subnet_group::SubnetGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
     r.register(Arc::new(parameter_group::ParameterGroupProvider { aws: aws.clone() }));
     r.register(Arc::new(instance::InstanceProvider { aws: aws.clone() }));
 }
 
 pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
-    strata_aws::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tag_list(&strata_aws::desired_tags(props))
+}
+
+pub(crate) fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// RDS tags by ARN, for the kinds on the resource kernel.
+pub(crate) struct RdsTags;
+
+#[async_trait::async_trait]
+impl strata_aws::kernel::Tagging for RdsTags {
+    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+        tags_of(aws, region, arn).await
+    }
+    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        write_tags(aws, region, arn, add, remove).await
+    }
 }
 
 pub(crate) fn tags_from(list: &[Tag]) -> Tags {
@@ -54,19 +71,23 @@ pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, 
 
 /// Add and remove tags on the resource whose ARN is `outputs.arn`.
 pub(crate) async fn set_tags(aws: &Aws, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-    let c = crate::client(aws, &cx.region);
     let arn = actual.outputs.get("arn").and_then(|v| v.as_str()).unwrap_or(&actual.id).to_string();
+    write_tags(aws, &cx.region, &arn, add, remove).await
+}
+
+/// Add and remove tags on the resource `arn`.
+async fn write_tags(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+    let c = crate::client(aws, region);
     if !remove.is_empty() {
         c.remove_tags_from_resource()
-            .resource_name(&arn)
+            .resource_name(arn)
             .set_tag_keys(Some(remove.to_vec()))
             .send()
             .await
             .map_err(err("RemoveTagsFromResource"))?;
     }
     if !add.is_empty() {
-        let t = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        c.add_tags_to_resource().resource_name(&arn).set_tags(Some(t)).send().await.map_err(err("AddTagsToResource"))?;
+        c.add_tags_to_resource().resource_name(arn).set_tags(Some(tag_list(add))).send().await.map_err(err("AddTagsToResource"))?;
     }
     Ok(())
 }
