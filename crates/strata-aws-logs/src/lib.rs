@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! CloudWatch Logs for strata: `aws:logs:LogGroup`.
 //!
 //! The first service written on the resource kernel ([`strata_aws::kernel`]):

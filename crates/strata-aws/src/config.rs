@@ -18,7 +18,9 @@ use crate::counter::ApiCallCounter;
 /// instance roles, SSO...).
 #[derive(Clone, Debug, Default)]
 pub struct AwsSettings {
+    /// The default region of the run.
     pub region: Option<String>,
+    /// The AWS profile to load.
     pub profile: Option<String>,
     /// Send every call here (an emulator).
     pub endpoint_url: Option<String>,
@@ -89,8 +91,10 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 #[derive(Debug, thiserror::Error)]
 pub enum AwsError {
     #[error("no AWS region: pass --region, set AWS_REGION, or set `region` in your AWS profile")]
+    /// No region in the settings, the environment or the profile.
     NoRegion,
     #[error("no AWS credentials found: set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run `aws sso login` (details: {0})")]
+    /// No credentials could be found (the detail says where it looked).
     NoCredentials(String),
 }
 

@@ -56,6 +56,7 @@ pub struct ApiCallCounter {
 }
 
 impl ApiCallCounter {
+    /// A counter at zero.
     pub fn new() -> Self {
         Self::default()
     }

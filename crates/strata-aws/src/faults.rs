@@ -262,6 +262,7 @@ pub struct FaultStats {
 }
 
 impl FaultStats {
+    /// Every fault injected, of every kind.
     pub fn total(&self) -> u64 {
         self.injected.values().sum()
     }

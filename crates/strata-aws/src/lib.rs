@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! AWS resources for strata: typed builders and the providers behind them, on
 //! the official AWS SDK for Rust.
 //!

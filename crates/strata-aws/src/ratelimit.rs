@@ -15,7 +15,9 @@ pub use strata_engine::ratelimit::TokenBucket;
 /// The limits for one action family.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Limit {
+    /// Tokens at most (the calls that may go at once).
     pub burst: u32,
+    /// Tokens added per second.
     pub per_second: f64,
 }
 
@@ -66,6 +68,7 @@ impl Default for RateLimiter {
 }
 
 impl RateLimiter {
+    /// Buckets shaped by `classify` (for tests: `RateLimiter::new(|_, _| None)` limits nothing).
     pub fn new(classify: Classifier) -> Self {
         RateLimiter { classify, buckets: Arc::default() }
     }

@@ -12,20 +12,27 @@ use std::sync::{Arc, Mutex};
 pub struct Exchange {
     /// Service (as the rate limiter names it: `ec2`, `rds`...) and operation.
     pub service: String,
+    /// The operation (`CreateVpc`).
     pub operation: String,
+    /// The client's region.
     pub region: String,
+    /// The HTTP method.
     pub method: String,
+    /// The request URI.
     pub uri: String,
     /// Request headers, signature included.
     pub headers: Vec<(String, String)>,
+    /// The request body.
     pub body: Vec<u8>,
     /// Status and body of the answer (0 and empty when the request failed in
     /// transport, or while it is in flight).
     pub status: u16,
+    /// The answer's body.
     pub response: Vec<u8>,
     /// When the request left, in seconds since the recording began, and how
     /// long the call took.
     pub started_s: f64,
+    /// How long the call took, in seconds.
     pub seconds: f64,
 }
 

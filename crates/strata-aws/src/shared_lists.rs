@@ -19,6 +19,7 @@ use tokio::sync::OnceCell;
 
 type Cell = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
 
+/// The shared answers of the current pass, by key.
 #[derive(Default)]
 pub struct SharedLists {
     inner: Mutex<(u64, HashMap<String, Cell>)>,
