@@ -286,6 +286,16 @@ pub(crate) async fn discover(
                 (kind, region, Err(err))
             }
         };
+        // A listed resource without an id cannot be addressed (nor told apart
+        // from another): the kind's discovery fails instead of matching it.
+        let r = r.and_then(|list| match list.iter().any(|o| o.id.is_empty()) {
+            true => Err(ProviderError::new(
+                crate::provider::ErrorClass::Fatal,
+                "discover",
+                format!("a listed {kind} has no id, so strata cannot address it"),
+            )),
+            false => Ok(list),
+        });
         match r {
             Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
             Err(source) if !declared.contains(kind) && kind != UNATTRIBUTED => warnings.push(Diagnostic::new(

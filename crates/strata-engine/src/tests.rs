@@ -672,3 +672,79 @@ fn the_idempotency_token_is_pinned_to_a_canonical_encoding() {
     assert_ne!(crate::apply::idempotency_token("shop", "web", &other), token);
     assert_ne!(crate::apply::idempotency_token("shop", "api", &desired), token);
 }
+
+/// A provider whose cloud answers without ids: a listed resource with an
+/// empty id, and a create whose answer has none.
+struct NoIds;
+
+#[async_trait::async_trait]
+impl crate::Provider for NoIds {
+    fn kind(&self) -> &'static str {
+        Thing::KIND
+    }
+    async fn discover(&self, scope: &crate::DiscoverScope) -> Result<Vec<crate::Observed>, crate::ProviderError> {
+        let mut o = crate::Observed::new(Thing::KIND, "", &scope.region);
+        let tags = strata_core::Tags::from([
+            (strata_core::tags::STACK.to_string(), scope.stack.clone()),
+            (strata_core::tags::RESOURCE.to_string(), "listed".to_string()),
+        ]);
+        o.props.insert("tags".into(), Value::from_tags(&tags));
+        Ok(if scope.stack == "listed" { vec![o] } else { Vec::new() })
+    }
+    async fn read(&self, _: &str, _: &str) -> Result<Option<crate::Observed>, crate::ProviderError> {
+        Ok(None)
+    }
+    async fn create(&self, cx: &crate::OpContext, _: &strata_core::Props) -> Result<crate::Observed, crate::ProviderError> {
+        Ok(crate::Observed::new(Thing::KIND, "", &cx.region))
+    }
+    async fn update(
+        &self,
+        _: &crate::OpContext,
+        a: &crate::Observed,
+        _: &strata_core::Props,
+        _: &crate::Diff,
+    ) -> Result<crate::Observed, crate::ProviderError> {
+        Ok(a.clone())
+    }
+    async fn delete(&self, _: &crate::OpContext, _: &crate::Observed) -> Result<(), crate::ProviderError> {
+        Ok(())
+    }
+    async fn set_tags(
+        &self,
+        _: &crate::OpContext,
+        _: &crate::Observed,
+        _: &strata_core::Tags,
+        _: &[String],
+    ) -> Result<(), crate::ProviderError> {
+        Ok(())
+    }
+}
+
+fn no_ids_engine() -> Engine {
+    let mut r = crate::Registry::new();
+    r.register(std::sync::Arc::new(NoIds));
+    Engine::new(r)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_listed_resource_without_an_id_fails_the_plan_naming_the_kind() {
+    let mut s = Stack::new("listed", "mem-1");
+    s.add("listed", Thing::new());
+    let err = no_ids_engine().plan(&s).await.unwrap_err().to_string();
+    assert!(err.contains("has no id") && err.contains(Thing::KIND), "{err}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_create_answered_without_an_id_fails_that_resource_and_skips_its_dependents() {
+    let mut s = Stack::new("fresh", "mem-1");
+    let a = s.add("a", Thing::new());
+    s.add("b", Thing::new().set("parent", a.id()));
+    let e = no_ids_engine();
+    let plan = e.plan(&s).await.unwrap();
+    let report = e.apply(&s, plan).await;
+    assert!(!report.is_success());
+    let a = report.outcome("a").unwrap();
+    assert_eq!(a.status, Status::Failed, "{report:?}");
+    assert!(a.detail.as_deref().is_some_and(|d| d.contains("answered without an id")), "{a:?}");
+    assert_eq!(report.outcome("b").unwrap().status, Status::Skipped);
+}

@@ -712,7 +712,16 @@ async fn create_once(
             return p.update(cx, &found, desired, &diff).await;
         }
     }
-    p.create(cx, desired).await
+    let made = p.create(cx, desired).await?;
+    if made.id.is_empty() {
+        // Never let an empty id flow into dependents (or into the next plan).
+        return Err(ProviderError::new(
+            crate::provider::ErrorClass::Fatal,
+            "create",
+            format!("the create of `{}` ({}) answered without an id", cx.name, p.kind()),
+        ));
+    }
+    Ok(made)
 }
 
 async fn run_job(
