@@ -26,16 +26,49 @@ pub(crate) fn tag_spec(kind: ResourceType, props: &Props) -> TagSpecification {
     b.build()
 }
 
+/// Tags as one `TagSpecification` for a create call.
+pub(crate) fn tags_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
+    let mut b = TagSpecification::builder().resource_type(kind);
+    for (k, v) in tags {
+        b = b.tags(Tag::builder().key(k).value(v).build());
+    }
+    b.build()
+}
+
+/// The tags an EC2 answer carries.
+pub(crate) fn tags_of_list(list: &[Tag]) -> Tags {
+    list.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+}
+
+/// EC2 tags by resource id, for the kinds on the resource kernel (their
+/// describe answers carry the tags; `read` is for the others).
+pub(crate) struct Ec2Tags;
+
+#[async_trait::async_trait]
+impl strata_aws::kernel::Tagging for Ec2Tags {
+    async fn read(aws: &strata_aws::Aws, region: &str, id: &str) -> Result<Tags, ProviderError> {
+        let out = crate::client(aws, region)
+            .describe_tags()
+            .filters(Filter::builder().name("resource-id").values(id).build())
+            .send()
+            .await
+            .map_err(err("DescribeTags"))?;
+        Ok(out.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect())
+    }
+
+    async fn write(aws: &strata_aws::Aws, region: &str, id: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        let add = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        let remove = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
+        set_tags(&crate::client(aws, region), id, add, remove).await
+    }
+}
+
 pub(crate) fn props_tags(props: &Props) -> Tags {
     props.get("tags").map(Value::as_tags).unwrap_or_default()
 }
 
 pub(crate) fn tags_value(list: &[Tag]) -> Value {
-    let t: Tags = list
-        .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
-        .collect();
-    Value::from_tags(&t)
+    Value::from_tags(&tags_of_list(list))
 }
 
 pub(crate) fn s(props: &Props, field: &str) -> Option<String> {

@@ -3,191 +3,174 @@
 //! address: associations cannot carry tags). Its physical id is the
 //! allocation id.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{DomainType, ResourceType};
-use strata_core::{Arg, Input, Props, Resource, Tags, Value};
-use strata_engine::{wait_until, Diff, DiscoverScope, Observed, Op, OpContext, Provider, ProviderError};
-
-use super::common::*;
+use aws_sdk_ec2::types::{Address as Item, DomainType, ResourceType};
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
+use strata_core::Tags;
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-/// An Elastic IP address.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::ElasticIp;
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let eip = stack.add("nat-ip", ElasticIp::new());
-/// let (_alloc, _ip) = (eip.allocation_id(), eip.public_ip());
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct ElasticIp {
-    instance_id: Option<Input>,
-    tags: BTreeMap<String, Input>,
+use super::common::{stack_filter, tags_of_list, tags_spec, Ec2Tags};
+
+strata_aws::kind_fields! {
+    /// An Elastic IP address.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::ElasticIp;
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let eip = stack.add("nat-ip", ElasticIp::new());
+    /// let (_alloc, _ip) = (eip.allocation_id(), eip.public_ip());
+    /// ```
+    pub struct ElasticIp: "aws:ec2:ElasticIp";
+    values ElasticIpValues;
+    handle ElasticIpHandle / ElasticIpOutputs { allocation_id, public_ip, association_id };
+    fields {
+        /// The instance the address is associated with (a bastion's fixed IP).
+        instance_id: str [update cleared];
+    }
 }
 
 impl ElasticIp {
+    /// An address, not associated.
     pub fn new() -> Self {
-        Self::default()
+        Self::empty()
     }
+
     /// Associate the address with an instance (a bastion's fixed IP).
-    pub fn instance(mut self, instance_id: impl Into<Arg<String>>) -> Self {
-        self.instance_id = Some(instance_id.into().into_input());
-        self
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+    pub fn instance(self, instance_id: impl Into<strata_core::Arg<String>>) -> Self {
+        self.instance_id(instance_id)
     }
 }
 
-super::handle!(
-    /// Outputs of an [`ElasticIp`].
-    ElasticIpHandle { id: "id", allocation_id: "allocation_id", public_ip: "public_ip" }
-);
-
-impl Resource for ElasticIp {
-    const KIND: &'static str = "aws:ec2:ElasticIp";
-    type Handle = ElasticIpHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("instance_id".to_string(), self.instance_id.unwrap_or(Input::Known(Value::Null))),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
+impl Default for ElasticIp {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
-pub(crate) struct EipProvider {
-    pub(crate) aws: Aws,
+type V = ElasticIpValues;
+
+/// The kind behind [`ElasticIp`].
+pub(crate) struct ElasticIps;
+
+/// Emulators answer "" for an unassociated address.
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_string)
 }
 
-fn observe(region: &str, a: &aws_sdk_ec2::types::Address) -> Observed {
-    let id = a.allocation_id().unwrap_or_default();
-    // Emulators answer "" for an unassociated address.
-    let instance = a.instance_id().filter(|i| !i.is_empty()).map(Value::str).unwrap_or(Value::Null);
-    let mut o = observed(
-        ElasticIp::KIND,
-        id,
-        region,
-        Props::from([("instance_id".into(), instance.clone()), ("tags".into(), tags_value(a.tags()))]),
-    );
-    if let Some(i) = instance.as_str() {
-        o.refs.push(i.to_string());
-    }
-    let assoc = a.association_id().filter(|i| !i.is_empty());
-    o.outputs.insert("association_id".into(), assoc.map(Value::str).unwrap_or(Value::Null));
-    o.outputs.insert("allocation_id".into(), Value::str(id));
-    o.outputs.insert("public_ip".into(), Value::str(a.public_ip().unwrap_or_default()));
-    o
+async fn associate(aws: &Aws, region: &str, allocation: &str, instance: &str) -> Result<(), ProviderError> {
+    crate::client(aws, region)
+        .associate_address()
+        .allocation_id(allocation)
+        .instance_id(instance)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err("AssociateAddress"))
 }
 
-impl EipProvider {
-    async fn associate(&self, region: &str, allocation: &str, instance: &str) -> Result<(), ProviderError> {
-        crate::client(&self.aws, region)
-            .associate_address()
-            .allocation_id(allocation)
-            .instance_id(instance)
-            .send()
-            .await
-            .map_err(err("AssociateAddress"))?;
-        Ok(())
-    }
-
-    async fn disassociate(&self, region: &str, actual: &Observed) -> Result<(), ProviderError> {
-        let Some(assoc) = actual.outputs.get("association_id").and_then(|v| v.as_str().map(str::to_string)) else {
-            return Ok(());
-        };
-        let r = crate::client(&self.aws, region).disassociate_address().association_id(assoc).send().await;
-        match r.map(|_| ()).map_err(err("DisassociateAddress")) {
-            Err(e) if e.code.as_deref() == Some("InvalidAssociationID.NotFound") => Ok(()),
-            other => gone_ok(other),
-        }
+async fn disassociate(aws: &Aws, region: &str, actual: &Observed) -> Result<(), ProviderError> {
+    let Some(assoc) = actual.outputs.get("association_id").and_then(|v| v.as_str().map(str::to_string)) else {
+        return Ok(());
+    };
+    match crate::client(aws, region).disassociate_address().association_id(assoc).send().await {
+        Ok(_) => Ok(()),
+        Err(e) => match strata_aws::error::from_sdk("DisassociateAddress", e) {
+            e if e.class == ErrorClass::NotFound => Ok(()),
+            e => Err(e),
+        },
     }
 }
 
 #[async_trait]
-impl Provider for EipProvider {
-    fn kind(&self) -> &'static str {
-        ElasticIp::KIND
+impl Kind for ElasticIps {
+    type Builder = ElasticIp;
+    type Item = Item;
+    type Tags = Ec2Tags;
+
+    fn id(a: &Item) -> Option<&str> {
+        a.allocation_id()
     }
 
-    fn estimate(&self, _op: Op) -> Duration {
-        Duration::from_secs(2)
+    fn carried_tags(a: &Item) -> Option<Tags> {
+        Some(tags_of_list(a.tags()))
     }
 
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
+    fn observe(a: &Item) -> Seen<ElasticIp> {
+        let instance = non_empty(a.instance_id());
+        Seen {
+            values: V { instance_id: instance.clone(), ..V::default() },
+            outputs: ElasticIpOutputs {
+                allocation_id: a.allocation_id().map(str::to_string),
+                public_ip: a.public_ip().map(str::to_string),
+                association_id: non_empty(a.association_id()),
+            },
+            refs: instance.into_iter().collect(),
+        }
+    }
+
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // DescribeAddresses is not paginated: one call returns every address.
-        let out = crate::client(&self.aws, &scope.region)
+        let out = crate::client(aws, &scope.region)
             .describe_addresses()
             .filters(stack_filter(scope))
             .send()
             .await
             .map_err(err("DescribeAddresses"))?;
-        Ok(out.addresses().iter().map(|a| observe(&scope.region, a)).collect())
+        Ok(out.addresses().to_vec())
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match crate::client(&self.aws, region).describe_addresses().allocation_ids(id).send().await {
-            Ok(o) => Ok(o.addresses().first().map(|a| observe(region, a))),
-            Err(e) => not_found_none(strata_aws::error::from_sdk("DescribeAddresses", e)),
-        }
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let out = crate::client(aws, region).describe_addresses().allocation_ids(id).send().await.map_err(err("DescribeAddresses"))?;
+        Ok(out.addresses().first().cloned())
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let out = crate::client(&self.aws, &cx.region)
+    async fn create(&self, aws: &Aws, want: &Want<'_, ElasticIp>) -> Result<Created<Item>, ProviderError> {
+        let cx = want.cx;
+        let out = crate::client(aws, &cx.region)
             .allocate_address()
             .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ResourceType::ElasticIp, desired))
+            .tag_specifications(tags_spec(ResourceType::ElasticIp, &want.values.tags))
             .send()
             .await
             .map_err(err("AllocateAddress"))?;
         let id = out.allocation_id().ok_or_else(|| strata_aws::lacks("AllocateAddress", "AllocationId", &cx.name))?;
-        if let Some(instance) = s(desired, "instance_id") {
-            self.associate(&cx.region, id, &instance).await?;
+        if let Some(instance) = &want.values.instance_id {
+            associate(aws, &cx.region, id, instance).await?;
         }
-        // An address just allocated may not be visible yet (eventual consistency).
-        let what = format!("address {id} to become visible");
-        let mut o = wait_until(&what, cx.timeout, cx.poll, || self.read(&cx.region, id)).await?;
-        o.props = desired.clone();
-        Ok(o)
+        // Read back: an address just allocated may not be visible yet.
+        Ok(Created::Id(id.to_string()))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        if diff.changed("tags").is_some() {
-            update_tags(&crate::client(&self.aws, &cx.region), &actual.id, actual, desired).await?;
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, ElasticIp>, _diff: &Diff) -> Result<(), ProviderError> {
+        let region = &want.cx.region;
+        disassociate(aws, region, actual).await?;
+        match &want.values.instance_id {
+            Some(instance) => associate(aws, region, &actual.id, instance).await,
+            None => Ok(()),
         }
-        if diff.changed("instance_id").is_some() {
-            self.disassociate(&cx.region, actual).await?;
-            if let Some(instance) = s(desired, "instance_id") {
-                self.associate(&cx.region, &actual.id, &instance).await?;
-            }
-        }
-        let mut o = self.read(&cx.region, &actual.id).await?.unwrap_or_else(|| actual.clone());
-        o.props = desired.clone();
-        Ok(o)
     }
 
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        if s(&actual.props, "instance_id").is_some() {
-            self.disassociate(&cx.region, actual).await?;
-        }
-        let r = crate::client(&self.aws, &cx.region).release_address().allocation_id(&actual.id).send().await;
-        match r.map(|_| ()).map_err(err("ReleaseAddress")) {
-            // Still associated (a NAT gateway being deleted): wait like a dependency.
-            Err(mut e) if e.code.as_deref() == Some("InvalidIPAddress.InUse") => {
-                e.class = strata_engine::ErrorClass::DependencyViolation;
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        disassociate(aws, &cx.region, actual).await?;
+        match crate::client(aws, &cx.region).release_address().allocation_id(&actual.id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let mut e = strata_aws::error::from_sdk("ReleaseAddress", e);
+                // Still associated (a NAT gateway being deleted): wait like a dependency.
+                if e.code.as_deref() == Some("InvalidIPAddress.InUse") {
+                    e.class = ErrorClass::DependencyViolation;
+                }
                 Err(e)
             }
-            Err(e) if e.code.as_deref() == Some("InvalidAllocationID.NotFound") => Ok(()),
-            other => gone_ok(other),
         }
     }
 
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        provider_set_tags(&crate::client(&self.aws, &cx.region), actual, add, remove).await
+    fn estimate(_op: Op) -> Duration {
+        Duration::from_secs(2)
     }
 }

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use strata_core::LookupQuery;
 use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
 
-pub use eip::{ElasticIp, ElasticIpHandle};
+pub use eip::{ElasticIp, ElasticIpHandle, ElasticIpOutputs, ElasticIpValues};
 pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
 pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
 pub use key_pair::{KeyPair, KeyPairHandle};
@@ -42,7 +42,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(vpc::VpcProvider { aws: a() }));
     r.register(Arc::new(subnet::SubnetProvider { aws: a() }));
     r.register(Arc::new(internet_gateway::IgwProvider { aws: a() }));
-    r.register(Arc::new(eip::EipProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, eip::ElasticIps)));
     r.register(Arc::new(nat_gateway::NatProvider { aws: a() }));
     r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
     r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));

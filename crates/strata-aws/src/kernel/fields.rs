@@ -58,6 +58,23 @@ impl FieldValue for Secret<String> {
     }
 }
 
+/// Two flag names are the same (for [`crate::kind_fields!`], in const context).
+#[doc(hidden)]
+pub const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// How many of `fields` replace the resource when they change.
 pub const fn count_replace(fields: &[Field]) -> usize {
     let (mut i, mut n) = (0, 0);
@@ -108,7 +125,9 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 ///
 /// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
 /// of strings or outputs), `secret` (a string, masked everywhere). Flags:
-/// `replace` or `update`, and `required`. `= value` sets a default.
+/// `replace` or `update`; `required`; `cleared` (unset means none, and is
+/// compared: removing the setter from the program clears the field, where an
+/// unset field is otherwise left as the cloud has it). `= value` sets a default.
 ///
 /// It generates: the builder struct with one `#[must_use]` setter per field
 /// (its doc line from the declaration) and `tag`; `Resource` (the inputs);
@@ -141,6 +160,10 @@ macro_rules! kind_fields {
             fn empty() -> Self {
                 #[allow(unused_mut)]
                 let mut inputs = $crate::kernel::initial_inputs();
+                $( if $crate::__flag!(cleared; $($flag)+) {
+                    // Unset means none: compared, so that removing it from the program clears it.
+                    inputs.insert(stringify!($f).to_string(), $crate::__private::Input::Known($crate::__private::Value::Null));
+                } )*
                 $( $( inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, $def)); )? )*
                 $name { inputs }
             }
@@ -311,13 +334,18 @@ macro_rules! __field_secret {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __flag {
-    // Only the known flags match: a misspelt one is a compile error.
-    (replace; ) => { false };
-    (replace; replace $($rest:ident)*) => { true };
-    (replace; update $($rest:ident)*) => { $crate::__flag!(replace; $($rest)*) };
-    (replace; required $($rest:ident)*) => { $crate::__flag!(replace; $($rest)*) };
-    (required; ) => { false };
-    (required; required $($rest:ident)*) => { true };
-    (required; update $($rest:ident)*) => { $crate::__flag!(required; $($rest)*) };
-    (required; replace $($rest:ident)*) => { $crate::__flag!(required; $($rest)*) };
+    ($want:ident; $($flag:ident)*) => {{
+        $( $crate::__known_flag!($flag); )*
+        false $( || $crate::kernel::same(stringify!($want), stringify!($flag)) )*
+    }};
+}
+
+/// Only the known flags expand: a misspelt one is a compile error.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __known_flag {
+    (replace) => {};
+    (update) => {};
+    (required) => {};
+    (cleared) => {};
 }

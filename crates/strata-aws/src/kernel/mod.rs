@@ -32,7 +32,7 @@ use strata_engine::{
     wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError,
 };
 
-pub use fields::{count_replace, replace_names, FieldValue};
+pub use fields::{count_replace, replace_names, same, FieldValue};
 
 use crate::Aws;
 
@@ -242,7 +242,7 @@ impl<K: Kind> KindProvider<K> {
         K::normalize(&mut o.props);
         o.outputs = seen.outputs.into_props();
         o.outputs.insert("id".into(), Value::str(id));
-        if let Some(t) = K::tag_target(item) {
+        if let Some(t) = K::tag_target(item).filter(|t| t != id) {
             o.outputs.entry("arn".into()).or_insert(Value::Str(t));
         }
         o.refs = seen.refs;
