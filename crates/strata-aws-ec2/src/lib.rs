@@ -26,7 +26,7 @@ use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
 
 pub use eip::{ElasticIp, ElasticIpHandle, ElasticIpOutputs, ElasticIpValues};
 pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
-pub use internet_gateway::{InternetGateway, InternetGatewayHandle};
+pub use internet_gateway::{InternetGateway, InternetGatewayHandle, InternetGatewayOutputs, InternetGatewayValues};
 pub use key_pair::{KeyPair, KeyPairHandle};
 pub use nat_gateway::{NatGateway, NatGatewayHandle};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
@@ -41,7 +41,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     let a = || aws.clone();
     r.register(Arc::new(vpc::VpcProvider { aws: a() }));
     r.register(Arc::new(subnet::SubnetProvider { aws: a() }));
-    r.register(Arc::new(internet_gateway::IgwProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, internet_gateway::InternetGateways)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, eip::ElasticIps)));
     r.register(Arc::new(nat_gateway::NatProvider { aws: a() }));
     r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
