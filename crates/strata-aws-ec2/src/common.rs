@@ -57,9 +57,7 @@ impl strata_aws::kernel::Tagging for Ec2Tags {
     }
 
     async fn write(aws: &strata_aws::Aws, region: &str, id: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let add = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        let remove = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
-        set_tags(&crate::client(aws, region), id, add, remove).await
+        write_tags(&crate::client(aws, region), id, add, remove).await
     }
 }
 
@@ -98,16 +96,14 @@ pub(crate) async fn update_tags(
     actual: &Observed,
     desired: &Props,
 ) -> Result<(), ProviderError> {
-    let want = props_tags(desired);
-    let mut have = actual.tags();
-    have.retain(|k, _| !k.starts_with("aws:"));
-    let add: Vec<Tag> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    let remove: Vec<Tag> =
-        have.keys().filter(|k| !want.contains_key(*k)).map(|k| Tag::builder().key(k).build()).collect();
+    let (add, remove) = strata_aws::tag_changes(&actual.tags(), &props_tags(desired));
+    write_tags(client, id, &add, &remove).await
+}
+
+/// Add (or overwrite) and remove tags on one EC2 resource.
+pub(crate) async fn write_tags(client: &aws_sdk_ec2::Client, id: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+    let add = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    let remove = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
     set_tags(client, id, add, remove).await
 }
 
@@ -133,9 +129,7 @@ pub(crate) async fn provider_set_tags(
     add: &Tags,
     remove: &[String],
 ) -> Result<(), ProviderError> {
-    let add = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-    let remove = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
-    set_tags(client, &actual.id, add, remove).await
+    write_tags(client, &actual.id, add, remove).await
 }
 
 pub(crate) use strata_aws::{gone_ok, not_found_none};

@@ -178,12 +178,8 @@ pub(crate) async fn sync_tags(
     have: &Tags,
     want: &Tags,
 ) -> Result<(), ProviderError> {
-    let add: Vec<Tag> = want
-        .iter()
-        .filter(|(k, v)| have.get(*k) != Some(*v))
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    let remove: Vec<String> = have.keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+    let (add, remove) = strata_aws::tag_changes(have, want);
+    let add: Vec<Tag> = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
     if !add.is_empty() {
         client.add_tags().resource_arns(arn).set_tags(Some(add)).send().await.map_err(err("AddTags"))?;
     }

@@ -94,9 +94,7 @@ async fn write_tags(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[St
 
 /// Bring the tags of `actual` to the desired ones.
 pub(crate) async fn sync_tags(aws: &Aws, cx: &OpContext, actual: &Observed, desired: &Props) -> Result<(), ProviderError> {
-    let want = strata_aws::desired_tags(desired);
-    let remove: Vec<String> =
-        actual.tags().keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
-    set_tags(aws, cx, actual, &want, &remove).await
+    let (add, remove) = strata_aws::tag_changes(&actual.tags(), &strata_aws::desired_tags(desired));
+    set_tags(aws, cx, actual, &add, &remove).await
 }
 

@@ -46,6 +46,14 @@ pub fn desired_tags(props: &Props) -> Tags {
     props.get("tags").map(Value::as_tags).unwrap_or_default()
 }
 
+/// The tag calls that bring `have` to `want`: the tags to add or overwrite,
+/// and the keys to remove (AWS's own `aws:*` tags are never removed).
+pub fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
+    let add = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let remove = have.keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+    (add, remove)
+}
+
 /// A read that found nothing: `NotFound` becomes `Ok(None)`.
 pub fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
     if e.class == ErrorClass::NotFound {

@@ -23,7 +23,6 @@
 mod fields;
 
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -219,13 +218,12 @@ pub const TAG_READS_AT_ONCE: usize = 8;
 pub struct KindProvider<K: Kind> {
     aws: Aws,
     kind: K,
-    _k: PhantomData<fn() -> K>,
 }
 
 impl<K: Kind> KindProvider<K> {
     /// The provider of `kind` on this connection.
     pub fn new(aws: &Aws, kind: K) -> Self {
-        KindProvider { aws: aws.clone(), kind, _k: PhantomData }
+        KindProvider { aws: aws.clone(), kind }
     }
 
     /// The observed form of an item with its tags.
@@ -238,8 +236,8 @@ impl<K: Kind> KindProvider<K> {
         let mut values = seen.values;
         *values.tags_mut() = tags;
         let mut o = Observed::new(kind, id, region);
+        // (The engine normalizes observed props before it compares them.)
         o.props = values.into_props();
-        K::normalize(&mut o.props);
         o.outputs = seen.outputs.into_props();
         o.outputs.insert("id".into(), Value::str(id));
         if let Some(t) = K::tag_target(item).filter(|t| t != id) {
@@ -400,10 +398,7 @@ impl<K: Kind> Provider for KindProvider<K> {
 
     async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
         if diff.changed("tags").is_some() {
-            let want = crate::desired_tags(desired);
-            let have = actual.tags();
-            let add: Tags = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-            let remove: Vec<String> = have.keys().filter(|k| !want.contains_key(*k) && !k.starts_with("aws:")).cloned().collect();
+            let (add, remove) = crate::tag_changes(&actual.tags(), &crate::desired_tags(desired));
             if !add.is_empty() || !remove.is_empty() {
                 K::Tags::write(&self.aws, &cx.region, &Self::target_of(actual), &add, &remove).await?;
             }
