@@ -127,10 +127,49 @@ async fn instance_lifecycle(emulator: Emulator) {
     assert_eq!(ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
 }
 
+/// A key pair's material is never read back: its digest is kept in a state
+/// tag, compared, and a different key replaces the pair; the tag is not among
+/// the pair's own tags.
+async fn key_pair_digest(emulator: Emulator) {
+    let url = emulator.url();
+    let name = unique_stack("keys");
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
+    let engine = Engine::new(strata::aws::registry(&aws));
+    let ec2 = ec2_client(&url, REGION).await;
+    let stack = |key: &str| {
+        let mut s = Stack::new(&name, REGION);
+        s.add("ops-key", KeyPair::import(format!("{name}-ops"), key).tag("team", "ops"));
+        s
+    };
+    let one = stack(PUBLIC_KEY);
+    converge(&engine, &one).await;
+    let pairs = ec2.describe_key_pairs().key_names(format!("{name}-ops")).send().await.unwrap();
+    let tags = pairs.key_pairs()[0].tags();
+    let digest = tags.iter().find(|t| t.key() == Some(strata::tags::PUBLIC_KEY_SHA256)).and_then(|t| t.value());
+    assert_eq!(digest.map(str::len), Some(64), "{tags:?}");
+    assert!(tags.iter().any(|t| t.key() == Some("team")));
+    assert!(!engine.plan(&one).await.unwrap().has_changes(), "the digest matches: no changes");
+
+    let other = stack("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0xotherkey ops@example");
+    let plan = engine.plan(&other).await.unwrap();
+    let step = plan.step("ops-key").unwrap();
+    assert_eq!(step.action, strata::Action::Replace, "{}", plan.render_text());
+    assert_eq!(step.reason.as_deref(), Some("public_key_sha256 cannot change in place"));
+
+    let plan = engine.plan_destroy(&one).await.unwrap();
+    assert!(engine.apply(&one, plan).await.is_success());
+    assert_eq!(ec2_leftovers(&ec2, &name).await, Vec::<String>::new());
+}
+
 mod localstack {
     #[tokio::test(flavor = "multi_thread")]
     async fn instance_lifecycle() {
         super::instance_lifecycle(strata_aws_testkit::Emulator::LocalStack).await
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn key_pair_digest() {
+        super::key_pair_digest(strata_aws_testkit::Emulator::LocalStack).await
     }
 }
 
@@ -138,5 +177,10 @@ mod moto {
     #[tokio::test(flavor = "multi_thread")]
     async fn instance_lifecycle() {
         super::instance_lifecycle(strata_aws_testkit::Emulator::Moto).await
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn key_pair_digest() {
+        super::key_pair_digest(strata_aws_testkit::Emulator::Moto).await
     }
 }

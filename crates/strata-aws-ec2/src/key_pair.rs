@@ -2,183 +2,126 @@
 //! material, so its SHA-256 is kept in the `strata:public-key-sha256` tag and
 //! compared instead; a different key replaces the pair.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use aws_sdk_ec2::primitives::Blob;
-use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{KeyPairInfo as Item, ResourceType};
 use sha2::{Digest, Sha256};
-use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, OpContext, Provider, ProviderError};
-
-use super::common::*;
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
+use strata_core::{Arg, Diagnostic, ResourceDecl, Stack, Tags};
+use strata_engine::{DiscoverScope, Observed, OpContext, ProviderError};
 
-const KEY_TAG: &str = strata_core::tags::PUBLIC_KEY_SHA256;
+use super::common::{stack_filter, tags_of_list, tags_spec, Ec2Tags};
 
-/// An imported key pair.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::KeyPair;
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let key = stack.add("ops", KeyPair::import("ops-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0x ops@example"));
-/// let _ = key.key_name();
-/// ```
-#[derive(Clone, Debug)]
-pub struct KeyPair {
-    name: Input,
-    public_key: String,
-    tags: BTreeMap<String, Input>,
+strata_aws::kind_fields! {
+    /// An imported key pair.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::KeyPair;
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let key = stack.add("ops", KeyPair::import("ops-key", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ0x ops@example"));
+    /// let _ = key.key_name();
+    /// ```
+    pub struct KeyPair: "aws:ec2:KeyPair";
+    values KeyPairValues;
+    handle KeyPairHandle / KeyPairOutputs { key_name };
+    fields {
+        /// The pair's name.
+        key_name: str [replace required];
+        /// The OpenSSH public key.
+        public_key: str [writeonly required private];
+        /// The key's SHA-256 (hex), what is compared.
+        public_key_sha256: str [replace private];
+    }
 }
 
 impl KeyPair {
+    /// Import this OpenSSH public key under this name.
     pub fn import(name: impl Into<Arg<String>>, public_key: impl Into<String>) -> Self {
-        KeyPair { name: name.into().into_input(), public_key: public_key.into(), tags: BTreeMap::new() }
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+        let key = public_key.into();
+        Self::empty().key_name(name).public_key_sha256(sha256(&key)).public_key(key)
     }
 }
-
-super::handle!(
-    /// Outputs of a [`KeyPair`].
-    KeyPairHandle { id: "id", key_name: "key_name" }
-);
 
 fn sha256(s: &str) -> String {
     Sha256::digest(s.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Resource for KeyPair {
-    const KIND: &'static str = "aws:ec2:KeyPair";
-    type Handle = KeyPairHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("key_name".to_string(), self.name),
-            ("public_key_sha256".to_string(), Input::from(sha256(&self.public_key))),
-            ("public_key".to_string(), Input::from(self.public_key)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
-    }
-}
+type V = KeyPairValues;
 
-pub(crate) struct KeyPairProvider {
-    pub(crate) aws: Aws,
-}
-
-fn observe(region: &str, k: &aws_sdk_ec2::types::KeyPairInfo) -> Observed {
-    let id = k.key_pair_id().unwrap_or_default();
-    let mut tags = tags_value(k.tags()).as_tags();
-    let sha = tags.remove(KEY_TAG);
-    let props = Props::from([
-        ("key_name".into(), Value::str(k.key_name().unwrap_or_default())),
-        ("public_key_sha256".into(), sha.map(Value::Str).unwrap_or(Value::Null)),
-        ("tags".into(), Value::from_tags(&tags)),
-    ]);
-    let mut o = observed(KeyPair::KIND, id, region, props);
-    o.outputs.insert("key_name".into(), Value::str(k.key_name().unwrap_or_default()));
-    o
-}
+/// The kind behind [`KeyPair`].
+pub(crate) struct KeyPairs;
 
 #[async_trait]
-impl Provider for KeyPairProvider {
-    fn kind(&self) -> &'static str {
-        KeyPair::KIND
+impl Kind for KeyPairs {
+    type Builder = KeyPair;
+    type Item = Item;
+    type Tags = Ec2Tags;
+
+    const TAG_FIELDS: &'static [(&'static str, &'static str)] = &[(strata_core::tags::PUBLIC_KEY_SHA256, V::public_key_sha256)];
+
+    fn id(k: &Item) -> Option<&str> {
+        k.key_pair_id()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["key_name", "public_key_sha256"]
+    fn carried_tags(k: &Item) -> Option<Tags> {
+        Some(tags_of_list(k.tags()))
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        require(decl, "key_name", out);
-        if let Some(k) = decl.known("public_key").and_then(|v| v.as_str().map(str::to_string)) {
-            let ok = ["ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]
-                .iter()
-                .any(|p| k.starts_with(p));
-            if !ok {
-                out.push(Diagnostic::field(&decl.name, "public_key", "is not an OpenSSH public key (ssh-rsa, ssh-ed25519 or ecdsa-sha2-*)"));
-            }
+    fn observe(k: &Item) -> Seen<KeyPair> {
+        let name = k.key_name().map(str::to_string);
+        Seen { values: V { key_name: name.clone(), ..V::default() }, outputs: KeyPairOutputs { key_name: name }, refs: Vec::new() }
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        let Some(k) = decl.known(V::public_key).and_then(|v| v.as_str().map(str::to_string)) else { return };
+        let ok = ["ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]
+            .iter()
+            .any(|p| k.starts_with(p));
+        if !ok {
+            out.push(Diagnostic::field(&decl.name, V::public_key, "is not an OpenSSH public key (ssh-rsa, ssh-ed25519 or ecdsa-sha2-*)"));
         }
     }
 
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
-        want.remove("public_key");
-        strata_engine::default_diff(&want, &actual.props, self.replace_fields())
-    }
-
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // DescribeKeyPairs is not paginated.
-        let out = crate::client(&self.aws, &scope.region)
+        let out = crate::client(aws, &scope.region)
             .describe_key_pairs()
             .filters(stack_filter(scope))
             .send()
             .await
             .map_err(err("DescribeKeyPairs"))?;
-        Ok(out.key_pairs().iter().map(|k| observe(&scope.region, k)).collect())
+        Ok(out.key_pairs().to_vec())
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match crate::client(&self.aws, region).describe_key_pairs().key_pair_ids(id).send().await {
-            Ok(o) => Ok(o.key_pairs().first().map(|k| observe(region, k))),
-            Err(e) => not_found_none(strata_aws::error::from_sdk("DescribeKeyPairs", e)),
-        }
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let out = crate::client(aws, region).describe_key_pairs().key_pair_ids(id).send().await.map_err(err("DescribeKeyPairs"))?;
+        Ok(out.key_pairs().first().cloned())
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let name = s(desired, "key_name").ok_or_else(|| missing("ImportKeyPair", "key_name"))?;
-        let key = s(desired, "public_key").ok_or_else(|| missing("ImportKeyPair", "public_key"))?;
-        let mut spec = TagSpecification::builder().resource_type(ResourceType::KeyPair);
-        let mut tags = props_tags(desired);
-        tags.insert(KEY_TAG.into(), sha256(&key));
-        for (k, v) in &tags {
-            spec = spec.tags(Tag::builder().key(k).value(v).build());
-        }
-        let out = crate::client(&self.aws, &cx.region)
+    async fn create(&self, aws: &Aws, want: &Want<'_, KeyPair>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let lacks = |f| strata_aws::lacks("ImportKeyPair", f, &cx.name);
+        let name = v.key_name.as_deref().ok_or_else(|| lacks(V::key_name))?;
+        let key = v.public_key.as_deref().ok_or_else(|| lacks(V::public_key))?;
+        let out = crate::client(aws, &cx.region)
             .import_key_pair()
-            .key_name(&name)
+            .key_name(name)
             .public_key_material(Blob::new(key.trim().as_bytes()))
-            .tag_specifications(spec.build())
+            .tag_specifications(tags_spec(ResourceType::KeyPair, &v.tags))
             .send()
             .await
             .map_err(err("ImportKeyPair"))?;
-        let id = out.key_pair_id().ok_or_else(|| strata_aws::lacks("ImportKeyPair", "KeyPairId", &cx.name))?;
-        let mut o = observed(KeyPair::KIND, id, &cx.region, desired.clone());
-        o.outputs.insert("key_name".into(), Value::Str(name));
-        Ok(o)
+        let id = out.key_pair_id().ok_or_else(|| lacks("KeyPairId"))?;
+        // The answer is the item: no read-back call.
+        Ok(Created::Item(Item::builder().key_pair_id(id).key_name(name).build()))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, _diff: &Diff) -> Result<Observed, ProviderError> {
-        let mut want = desired.clone();
-        let mut t = props_tags(desired);
-        if let Some(sha) = s(desired, "public_key_sha256") {
-            t.insert(KEY_TAG.into(), sha);
-        }
-        want.insert("tags".into(), Value::from_tags(&t));
-        let mut have = actual.clone();
-        let mut ht = actual.tags();
-        if let Some(sha) = s(&actual.props, "public_key_sha256") {
-            ht.insert(KEY_TAG.into(), sha);
-        }
-        have.props.insert("tags".into(), Value::from_tags(&ht));
-        update_tags(&crate::client(&self.aws, &cx.region), &actual.id, &have, &want).await?;
-        let mut o = actual.clone();
-        o.props = desired.clone();
-        Ok(o)
-    }
-
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
         // By name: emulators ignore KeyPairId on delete.
-        let name = s(&actual.props, "key_name").unwrap_or_default();
-        let r = crate::client(&self.aws, &cx.region).delete_key_pair().key_name(name).send().await;
-        gone_ok(r.map(|_| ()).map_err(err("DeleteKeyPair")))
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        provider_set_tags(&crate::client(&self.aws, &cx.region), actual, add, remove).await
+        let name = actual.props.get(V::key_name).and_then(|v| v.as_str()).ok_or_else(|| strata_aws::lacks("DeleteKeyPair", V::key_name, &cx.name))?;
+        crate::client(aws, &cx.region).delete_key_pair().key_name(name).send().await.map(|_| ()).map_err(err("DeleteKeyPair"))
     }
 }

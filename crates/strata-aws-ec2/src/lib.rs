@@ -27,7 +27,7 @@ use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
 pub use eip::{ElasticIp, ElasticIpHandle, ElasticIpOutputs, ElasticIpValues};
 pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
 pub use internet_gateway::{InternetGateway, InternetGatewayHandle, InternetGatewayOutputs, InternetGatewayValues};
-pub use key_pair::{KeyPair, KeyPairHandle};
+pub use key_pair::{KeyPair, KeyPairHandle, KeyPairOutputs, KeyPairValues};
 pub use nat_gateway::{NatGateway, NatGatewayHandle};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
@@ -50,7 +50,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));
     r.register(Arc::new(instance::InstanceProvider { aws: a() }));
     r.register(Arc::new(instance::AmiProvider { aws: a() }));
-    r.register(Arc::new(key_pair::KeyPairProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, key_pair::KeyPairs)));
 }
 
 /// The trait's default lookup (by id, by stack reference), callable from an override.

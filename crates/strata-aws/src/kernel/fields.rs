@@ -127,7 +127,9 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 /// of strings or outputs), `secret` (a string, masked everywhere). Flags:
 /// `replace` or `update`; `required`; `cleared` (unset means none, and is
 /// compared: removing the setter from the program clears the field, where an
-/// unset field is otherwise left as the cloud has it). `= value` sets a default.
+/// unset field is otherwise left as the cloud has it); `writeonly` (sent on
+/// create, never read back, not compared); `private` (no public setter: the
+/// kind's constructor sets it). `= value` sets a default.
 ///
 /// It generates: the builder struct with one `#[must_use]` setter per field
 /// (its doc line from the declaration) and `tag`; `Resource` (the inputs);
@@ -167,14 +169,7 @@ macro_rules! kind_fields {
                 $( $( inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, $def)); )? )*
                 $name { inputs }
             }
-            $(
-                $(#[doc = $doc])*
-                #[must_use]
-                pub fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {
-                    self.inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, v));
-                    self
-                }
-            )*
+            $( $crate::__setter!([$($flag)+] $(#[doc = $doc])* $f $ty); )*
             /// A tag on the resource, besides the stack's default tags and its state tags.
             #[must_use]
             pub fn tag(
@@ -204,6 +199,7 @@ macro_rules! kind_fields {
                     replace: $crate::__flag!(replace; $($flag)+),
                     required: $crate::__flag!(required; $($flag)+),
                     secret: $crate::__field_secret!($ty),
+                    writeonly: $crate::__flag!(writeonly; $($flag)+),
                 }, )*
             ];
             const REPLACE: &'static [&'static str] =
@@ -348,4 +344,30 @@ macro_rules! __known_flag {
     (update) => {};
     (required) => {};
     (cleared) => {};
+    (writeonly) => {};
+    (private) => {};
+}
+
+/// A field's setter: public, or private to the module with the `private` flag.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __setter {
+    ([private $($rest:ident)*] $(#[$m:meta])* $f:ident $ty:ident) => {
+        $(#[$m])*
+        fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {
+            self.inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, v));
+            self
+        }
+    };
+    ([$first:ident $($rest:ident)*] $(#[$m:meta])* $f:ident $ty:ident) => {
+        $crate::__setter!([$($rest)*] $(#[$m])* $f $ty);
+    };
+    ([] $(#[$m:meta])* $f:ident $ty:ident) => {
+        $(#[$m])*
+        #[must_use]
+        pub fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {
+            self.inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, v));
+            self
+        }
+    };
 }
