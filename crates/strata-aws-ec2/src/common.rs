@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use strata_core::{tags, Diagnostic, Input, Props, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{DiscoverScope, Observed, OpContext, ProviderError};
+use strata_engine::{DiscoverScope, Observed, ProviderError};
 
 use strata_aws::error::err;
 
@@ -139,10 +139,6 @@ pub(crate) fn observed(kind: &'static str, id: &str, region: &str, props: Props)
     o.outputs.insert("id".into(), Value::str(id));
     o.props = props;
     o
-}
-
-pub(crate) fn log_op(cx: &OpContext, what: &str) {
-    tracing::debug!(resource = %cx.name, region = %cx.region, "{what}");
 }
 
 // ---------- validation helpers ----------

@@ -235,7 +235,7 @@ impl Provider for AmiProvider {
 
     async fn lookup(&self, region: &str, query: &LookupQuery) -> Result<Vec<Observed>, ProviderError> {
         let LookupQuery::ByFilters(f) = query else {
-            return super::default_lookup(self, region, query).await;
+            return strata_engine::default_lookup(self, region, query).await;
         };
         let mut req = crate::client(&self.aws, region).describe_images();
         for (k, v) in f {

@@ -21,29 +21,28 @@ mod vpc;
 
 use std::sync::Arc;
 
-use strata_core::LookupQuery;
-use strata_engine::{DiscoverScope, Observed, Provider, ProviderError, Registry};
+use strata_engine::Registry;
 
 pub use eip::{ElasticIp, ElasticIpHandle, ElasticIpOutputs, ElasticIpValues};
 pub use instance::{Ami, AmiHandle, Instance, InstanceHandle};
 pub use internet_gateway::{InternetGateway, InternetGatewayHandle, InternetGatewayOutputs, InternetGatewayValues};
 pub use key_pair::{KeyPair, KeyPairHandle, KeyPairOutputs, KeyPairValues};
-pub use nat_gateway::{NatGateway, NatGatewayHandle};
+pub use nat_gateway::{NatGateway, NatGatewayHandle, NatGatewayOutputs, NatGatewayValues};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
 pub use route_table::{Route, RouteTable, RouteTableHandle};
 pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
-pub use subnet::{Subnet, SubnetHandle};
-pub use vpc::{Vpc, VpcHandle};
+pub use subnet::{Subnet, SubnetHandle, SubnetOutputs, SubnetValues};
+pub use vpc::{Vpc, VpcHandle, VpcOutputs, VpcValues};
 
 /// Register every EC2 provider.
 pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     let a = || aws.clone();
-    r.register(Arc::new(vpc::VpcProvider { aws: a() }));
-    r.register(Arc::new(subnet::SubnetProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, vpc::Vpcs)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet::Subnets)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, internet_gateway::InternetGateways)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, eip::ElasticIps)));
-    r.register(Arc::new(nat_gateway::NatProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, nat_gateway::NatGateways)));
     r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
     r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
     r.register(Arc::new(security_group::RuleProvider { aws: a() }));
@@ -51,32 +50,6 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(instance::InstanceProvider { aws: a() }));
     r.register(Arc::new(instance::AmiProvider { aws: a() }));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, key_pair::KeyPairs)));
-}
-
-/// The trait's default lookup (by id, by stack reference), callable from an override.
-pub(crate) async fn default_lookup(
-    p: &dyn Provider,
-    region: &str,
-    query: &LookupQuery,
-) -> Result<Vec<Observed>, ProviderError> {
-    match query {
-        LookupQuery::ById(id) => Ok(p.read(region, id).await?.into_iter().collect()),
-        LookupQuery::StackRef { stack, resource } => {
-            let scope = DiscoverScope::new(stack.clone(), region);
-            let found = p.discover(&scope).await?;
-            Ok(found
-                .into_iter()
-                // Ownership is confirmed by tag, not trusted to the provider's filter.
-                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
-                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
-                .collect())
-        }
-        LookupQuery::ByFilters(_) => Err(ProviderError::new(
-            strata_engine::ErrorClass::Invalid,
-            "lookup",
-            format!("{} does not support lookups by filters", p.kind()),
-        )),
-    }
 }
 
 pub(crate) use strata_aws::handle;

@@ -164,6 +164,30 @@ pub fn default_diff(desired: &Props, actual: &Props, replace_fields: &[&str]) ->
     Diff { changes }
 }
 
+/// The default [`Provider::lookup`], callable from an override: by id (a
+/// read), by stack reference (a discovery of that stack, confirmed by tag);
+/// lookups by filters are refused.
+pub async fn default_lookup<P: Provider + ?Sized>(p: &P, region: &str, query: &LookupQuery) -> Result<Vec<Observed>, ProviderError> {
+    match query {
+        LookupQuery::ById(id) => Ok(p.read(region, id).await?.into_iter().collect()),
+        LookupQuery::StackRef { stack, resource } => {
+            let scope = DiscoverScope::new(stack.clone(), region);
+            let found = p.discover(&scope).await?;
+            Ok(found
+                .into_iter()
+                // Ownership is confirmed by tag, not trusted to the provider's filter.
+                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
+                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
+                .collect())
+        }
+        LookupQuery::ByFilters(_) => Err(ProviderError::new(
+            ErrorClass::Invalid,
+            "lookup",
+            format!("{} does not support lookups by filters", p.kind()),
+        )),
+    }
+}
+
 /// [`default_diff`], except that `derived` fields left unset by the program
 /// (a name the provider derives on create) are not compared.
 pub fn diff_with_derived(desired: &Props, actual: &Props, replace_fields: &[&str], derived: &[&str]) -> Diff {
@@ -427,26 +451,10 @@ pub trait Provider: Send + Sync + 'static {
     /// One resource by physical id, tagged or not (lookups and adoption).
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError>;
 
-    /// A read-only lookup. The default handles ids and stack references.
+    /// A read-only lookup. The default ([`default_lookup`]) handles ids and
+    /// stack references.
     async fn lookup(&self, region: &str, query: &LookupQuery) -> Result<Vec<Observed>, ProviderError> {
-        match query {
-            LookupQuery::ById(id) => Ok(self.read(region, id).await?.into_iter().collect()),
-            LookupQuery::StackRef { stack, resource } => {
-                let scope = DiscoverScope::new(stack.clone(), region);
-                let found = self.discover(&scope).await?;
-                Ok(found
-                .into_iter()
-                // Ownership is confirmed by tag, not trusted to the provider's filter.
-                .filter(|o| o.stack().as_deref() == Some(stack.as_str()))
-                .filter(|o| o.logical_name().as_deref() == Some(resource.as_str()))
-                .collect())
-            }
-            LookupQuery::ByFilters(_) => Err(ProviderError::new(
-                ErrorClass::Invalid,
-                "lookup",
-                format!("{} does not support lookups by filters", self.kind()),
-            )),
-        }
+        default_lookup(self, region, query).await
     }
 
     /// Create the resource with its tags, wait until it is usable, return it.

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_core::{tags, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_core::{tags, Diagnostic, Input, LookupQuery, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{
     wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError,
 };
@@ -215,8 +215,31 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// for the look-alike warning of a planned create. It must be the id.
     const IDENTITY: Option<&'static str> = None;
 
+    /// What makes an item a look-alike when it is not [`Kind::IDENTITY`]
+    /// (`"CIDR"`): named in the warning; see [`Kind::lookalikes`].
+    const LOOKALIKE: &'static str = "identity";
+
+    /// The items (tagged or not) that look like the desired one when
+    /// [`Kind::IDENTITY`] is not set; the kernel keeps those without the
+    /// stack tag. Default: none.
+    async fn lookalikes(&self, _aws: &Aws, _region: &str, _want: &<Self::Builder as Declared>::Values) -> Result<Vec<Self::Item>, ProviderError> {
+        Ok(Vec::new())
+    }
+
     /// The kind's own checks, after the kernel's required-field checks.
     fn validate(_decl: &ResourceDecl, _stack: &Stack, _out: &mut Vec<Diagnostic>) {}
+
+    /// Checks across every declaration of the kind (overlaps, collisions).
+    fn validate_all(_decls: &[&ResourceDecl], _stack: &Stack, _out: &mut Vec<Diagnostic>) {}
+
+    /// Warnings shown with the plan (insecure but legal settings).
+    fn warnings(_decl: &ResourceDecl, _stack: &Stack, _out: &mut Vec<Diagnostic>) {}
+
+    /// The items a lookup's filters match (the service's own filter names);
+    /// `None` (the default): the kind has no lookups by filters.
+    async fn find(&self, _aws: &Aws, _region: &str, _filters: &[(String, Vec<String>)]) -> Result<Option<Vec<Self::Item>>, ProviderError> {
+        Ok(None)
+    }
 
     /// Canonical form of desired or observed props before comparison.
     fn normalize(_props: &mut Props) {}
@@ -392,6 +415,29 @@ impl<K: Kind> Provider for KindProvider<K> {
         K::validate(decl, stack, out);
     }
 
+    fn validate_all(&self, decls: &[&ResourceDecl], stack: &Stack, out: &mut Vec<Diagnostic>) {
+        K::validate_all(decls, stack, out);
+    }
+
+    fn warnings(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
+        K::warnings(decl, stack, out);
+    }
+
+    async fn lookup(&self, region: &str, query: &LookupQuery) -> Result<Vec<Observed>, ProviderError> {
+        let LookupQuery::ByFilters(filters) = query else { return strata_engine::default_lookup(self, region, query).await };
+        let Some(items) = self.kind.find(&self.aws, region, filters).await? else {
+            return strata_engine::default_lookup(self, region, query).await;
+        };
+        let mut found = Vec::new();
+        for item in items.iter().filter(|i| K::life(i) == Life::Live) {
+            // Looked up, not owned: whatever its tags say.
+            if let Some(t) = self.tags_of(region, item).await? {
+                found.push(Self::observed(region, item, t)?);
+            }
+        }
+        Ok(found)
+    }
+
     fn normalize(&self, props: &mut Props) {
         K::normalize(props);
     }
@@ -413,15 +459,25 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     fn lookalike_identity(&self) -> &'static str {
-        K::IDENTITY.unwrap_or("identity")
+        K::IDENTITY.unwrap_or(K::LOOKALIKE)
     }
 
     async fn untagged_lookalikes(&self, region: &str, desired: &Props) -> Result<Vec<String>, ProviderError> {
-        let Some(field) = K::IDENTITY else { return Ok(Vec::new()) };
-        let Some(id) = desired.get(field).and_then(Value::as_str) else { return Ok(Vec::new()) };
-        let Some(item) = self.get(region, id).await? else { return Ok(Vec::new()) };
-        let owned = self.tags_of(region, &item).await?.is_some_and(|t| t.contains_key(tags::STACK));
-        Ok(if owned { Vec::new() } else { vec![id.to_string()] })
+        let items = match K::IDENTITY {
+            Some(field) => match desired.get(field).and_then(Value::as_str) {
+                Some(id) => self.get(region, id).await?.into_iter().collect(),
+                None => Vec::new(),
+            },
+            None => self.kind.lookalikes(&self.aws, region, &<K::Builder as Declared>::Values::from_props(desired)).await?,
+        };
+        let mut found = Vec::new();
+        for item in &items {
+            let owned = self.tags_of(region, item).await?.is_some_and(|t| t.contains_key(tags::STACK));
+            if let (false, Some(id)) = (owned, K::id(item)) {
+                found.push(id.to_string());
+            }
+        }
+        Ok(found)
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
