@@ -42,139 +42,48 @@ pub use strata_engine::{Action, Engine, EngineConfig, EngineError, Plan, Report,
 pub mod aws {
     pub use strata_aws::*;
 
-    /// EC2 and VPC (feature `ec2`).
-    #[cfg(feature = "ec2")]
-    pub mod ec2 {
-        pub use strata_aws_ec2::*;
+    /// One line a service: its cargo feature, its module here, its crate
+    /// (re-exported as the module, registered by [`registry`]), its name.
+    macro_rules! services {
+        ($( $feature:literal $module:ident = $krate:ident, $name:literal; )*) => {
+            $(
+                #[doc = concat!($name, " (feature `", $feature, "`).")]
+                #[cfg(feature = $feature)]
+                pub mod $module {
+                    pub use $krate::*;
+                }
+            )*
+
+            /// Every provider of the enabled services.
+            pub fn registry(aws: &Aws) -> crate::engine::Registry {
+                #[allow(unused_mut)]
+                let mut r = crate::engine::Registry::new();
+                $(
+                    #[cfg(feature = $feature)]
+                    $krate::register(aws, &mut r);
+                )*
+                r
+            }
+        };
     }
 
-    /// Elastic Load Balancing v2 (feature `elbv2`).
-    #[cfg(feature = "elbv2")]
-    pub mod elbv2 {
-        pub use strata_aws_elbv2::*;
-    }
-
-    /// ACM (feature `acm`).
-    #[cfg(feature = "acm")]
-    pub mod acm {
-        pub use strata_aws_acm::*;
-    }
-
-    /// Secrets Manager (feature `secretsmanager`).
-    #[cfg(feature = "secretsmanager")]
-    pub mod secretsmanager {
-        pub use strata_aws_secretsmanager::*;
-    }
-
-    /// KMS (feature `kms`).
-    #[cfg(feature = "kms")]
-    pub mod kms {
-        pub use strata_aws_kms::*;
-    }
-
-    /// RDS (feature `rds`).
-    #[cfg(feature = "rds")]
-    pub mod rds {
-        pub use strata_aws_rds::*;
-    }
-
-    /// ElastiCache (feature `elasticache`).
-    #[cfg(feature = "elasticache")]
-    pub mod elasticache {
-        pub use strata_aws_elasticache::*;
-    }
-
-    /// OpenSearch Service (feature `opensearch`).
-    #[cfg(feature = "opensearch")]
-    pub mod opensearch {
-        pub use strata_aws_opensearch::*;
-    }
-
-    /// S3 (feature `s3`).
-    #[cfg(feature = "s3")]
-    pub mod s3 {
-        pub use strata_aws_s3::*;
-    }
-
-    /// SNS (feature `sns`).
-    #[cfg(feature = "sns")]
-    pub mod sns {
-        pub use strata_aws_sns::*;
-    }
-
-    /// CloudWatch (feature `cloudwatch`).
-    #[cfg(feature = "cloudwatch")]
-    pub mod cloudwatch {
-        pub use strata_aws_cloudwatch::*;
-    }
-
-    /// Route 53 (feature `route53`).
-    #[cfg(feature = "route53")]
-    pub mod route53 {
-        pub use strata_aws_route53::*;
-    }
-
-    /// WAFv2 (feature `wafv2`).
-    #[cfg(feature = "wafv2")]
-    pub mod wafv2 {
-        pub use strata_aws_wafv2::*;
-    }
-
-    /// AWS Backup (feature `backup`).
-    #[cfg(feature = "backup")]
-    pub mod backup {
-        pub use strata_aws_backup::*;
-    }
-
-    /// CloudFront (feature `cloudfront`).
-    #[cfg(feature = "cloudfront")]
-    pub mod cloudfront {
-        pub use strata_aws_cloudfront::*;
-    }
-
-    /// CloudWatch Logs (feature `logs`).
-    #[cfg(feature = "logs")]
-    pub mod logs {
-        pub use strata_aws_logs::*;
-    }
-
-    /// Every provider of the enabled services (one line per service crate).
-    pub fn registry(aws: &Aws) -> crate::engine::Registry {
-        #[allow(unused_mut)]
-        let mut r = crate::engine::Registry::new();
-        #[cfg(feature = "ec2")]
-        strata_aws_ec2::register(aws, &mut r);
-        #[cfg(feature = "elbv2")]
-        strata_aws_elbv2::register(aws, &mut r);
-        #[cfg(feature = "acm")]
-        strata_aws_acm::register(aws, &mut r);
-        #[cfg(feature = "secretsmanager")]
-        strata_aws_secretsmanager::register(aws, &mut r);
-        #[cfg(feature = "kms")]
-        strata_aws_kms::register(aws, &mut r);
-        #[cfg(feature = "rds")]
-        strata_aws_rds::register(aws, &mut r);
-        #[cfg(feature = "elasticache")]
-        strata_aws_elasticache::register(aws, &mut r);
-        #[cfg(feature = "opensearch")]
-        strata_aws_opensearch::register(aws, &mut r);
-        #[cfg(feature = "s3")]
-        strata_aws_s3::register(aws, &mut r);
-        #[cfg(feature = "sns")]
-        strata_aws_sns::register(aws, &mut r);
-        #[cfg(feature = "cloudwatch")]
-        strata_aws_cloudwatch::register(aws, &mut r);
-        #[cfg(feature = "route53")]
-        strata_aws_route53::register(aws, &mut r);
-        #[cfg(feature = "wafv2")]
-        strata_aws_wafv2::register(aws, &mut r);
-        #[cfg(feature = "backup")]
-        strata_aws_backup::register(aws, &mut r);
-        #[cfg(feature = "cloudfront")]
-        strata_aws_cloudfront::register(aws, &mut r);
-        #[cfg(feature = "logs")]
-        strata_aws_logs::register(aws, &mut r);
-        r
+    services! {
+        "ec2" ec2 = strata_aws_ec2, "EC2 and VPC";
+        "elbv2" elbv2 = strata_aws_elbv2, "Elastic Load Balancing v2";
+        "acm" acm = strata_aws_acm, "ACM";
+        "secretsmanager" secretsmanager = strata_aws_secretsmanager, "Secrets Manager";
+        "kms" kms = strata_aws_kms, "KMS";
+        "rds" rds = strata_aws_rds, "RDS";
+        "elasticache" elasticache = strata_aws_elasticache, "ElastiCache";
+        "opensearch" opensearch = strata_aws_opensearch, "OpenSearch Service";
+        "s3" s3 = strata_aws_s3, "S3";
+        "sns" sns = strata_aws_sns, "SNS";
+        "cloudwatch" cloudwatch = strata_aws_cloudwatch, "CloudWatch";
+        "route53" route53 = strata_aws_route53, "Route 53";
+        "wafv2" wafv2 = strata_aws_wafv2, "WAFv2";
+        "backup" backup = strata_aws_backup, "AWS Backup";
+        "cloudfront" cloudfront = strata_aws_cloudfront, "CloudFront";
+        "logs" logs = strata_aws_logs, "CloudWatch Logs";
     }
 }
 
