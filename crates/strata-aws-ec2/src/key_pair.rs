@@ -41,12 +41,9 @@ impl KeyPair {
     /// Import this OpenSSH public key under this name.
     pub fn import(name: impl Into<Arg<String>>, public_key: impl Into<String>) -> Self {
         let key = public_key.into();
-        Self::empty().key_name(name).public_key_sha256(sha256(&key)).public_key(key)
+        let sha: String = Sha256::digest(key.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        Self::empty().key_name(name).public_key_sha256(sha).public_key(key)
     }
-}
-
-fn sha256(s: &str) -> String {
-    Sha256::digest(s.trim().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 type V = KeyPairValues;
@@ -76,24 +73,16 @@ impl Kind for KeyPairs {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        let Some(k) = decl.known(V::public_key).and_then(|v| v.as_str().map(str::to_string)) else { return };
-        let ok = ["ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "]
-            .iter()
-            .any(|p| k.starts_with(p));
-        if !ok {
+        let Some(key) = decl.known(V::public_key).and_then(|v| v.as_str().map(str::to_string)) else { return };
+        if !["ssh-rsa ", "ssh-ed25519 ", "ecdsa-sha2-nistp256 ", "ecdsa-sha2-nistp384 ", "ecdsa-sha2-nistp521 "].iter().any(|p| key.starts_with(p)) {
             out.push(Diagnostic::field(&decl.name, V::public_key, "is not an OpenSSH public key (ssh-rsa, ssh-ed25519 or ecdsa-sha2-*)"));
         }
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // DescribeKeyPairs is not paginated.
-        let out = crate::client(aws, &scope.region)
-            .describe_key_pairs()
-            .filters(stack_filter(scope))
-            .send()
-            .await
-            .map_err(err("DescribeKeyPairs"))?;
-        Ok(out.key_pairs().to_vec())
+        let out = crate::client(aws, &scope.region).describe_key_pairs().filters(stack_filter(scope)).send().await;
+        Ok(out.map_err(err("DescribeKeyPairs"))?.key_pairs().to_vec())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

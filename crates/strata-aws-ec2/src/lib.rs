@@ -30,7 +30,7 @@ pub use key_pair::{KeyPair, KeyPairHandle, KeyPairOutputs, KeyPairValues};
 pub use nat_gateway::{NatGateway, NatGatewayHandle, NatGatewayOutputs, NatGatewayValues};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
-pub use route_table::{Route, RouteTable, RouteTableHandle};
+pub use route_table::{Route, RouteTable, RouteTableHandle, RouteTableOutputs, RouteTableValues};
 pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
 pub use subnet::{Subnet, SubnetHandle, SubnetOutputs, SubnetValues};
 pub use vpc::{Vpc, VpcHandle, VpcOutputs, VpcValues};
@@ -43,7 +43,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, internet_gateway::InternetGateways)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, eip::ElasticIps)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, nat_gateway::NatGateways)));
-    r.register(Arc::new(route_table::RouteTableProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, route_table::RouteTables)));
     r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
     r.register(Arc::new(security_group::RuleProvider { aws: a() }));
     r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));

@@ -6,13 +6,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::ResourceType;
-use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, OpContext, Provider, ProviderError};
-
-use super::common::*;
+use aws_sdk_ec2::types::{ResourceType, RouteTable as Item};
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
+use strata_core::{Arg, Diagnostic, Input, Props, ResourceDecl, Stack, Tags, Value};
+use strata_engine::{Diff, DiscoverScope, Observed, OpContext, ProviderError};
+
+use super::common::{entry, gone_ok, map_str, parse_cidr, sort_list, stack_filter, tags_of_list, tags_spec, Ec2Tags};
 
 /// Target kinds a route can name.
 const TARGETS: [&str; 3] = ["gateway_id", "nat_gateway_id", "transit_gateway_id"];
@@ -46,242 +47,168 @@ impl Route {
     }
 }
 
-/// A route table.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::{InternetGateway, Route, RouteTable, Subnet, Vpc};
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
-/// let igw = stack.add("igw", InternetGateway::new().vpc_id(vpc.id()));
-/// let public = stack.add("public-a", Subnet::new(vpc.id(), "10.0.1.0/24", "eu-central-1a").public());
-/// stack.add("public-rt", RouteTable::new(vpc.id())
-///     .route(Route::to_gateway("0.0.0.0/0", igw.id()))
-///     .associate(public.id()));
-/// ```
-#[derive(Clone, Debug)]
-pub struct RouteTable {
-    vpc_id: Input,
-    routes: Vec<Input>,
-    subnets: Vec<Input>,
-    tags: BTreeMap<String, Input>,
+strata_aws::kind_fields! {
+    /// A route table.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::{InternetGateway, Route, RouteTable, Subnet, Vpc};
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
+    /// let igw = stack.add("igw", InternetGateway::new().vpc_id(vpc.id()));
+    /// let public = stack.add("public-a", Subnet::new(vpc.id(), "10.0.1.0/24", "eu-central-1a").public());
+    /// stack.add("public-rt", RouteTable::new(vpc.id())
+    ///     .route(Route::to_gateway("0.0.0.0/0", igw.id()))
+    ///     .associate(public.id()));
+    /// ```
+    pub struct RouteTable: "aws:ec2:RouteTable";
+    values RouteTableValues;
+    handle RouteTableHandle / RouteTableOutputs { association_ids: map };
+    fields {
+        /// The VPC.
+        vpc_id: str [replace required];
+        /// The routes: `destination` and one target.
+        routes: list [update private];
+        /// The associated subnets.
+        subnet_ids: strs [update private];
+    }
 }
 
 impl RouteTable {
+    /// A table with no routes of its own, associated with no subnet.
     pub fn new(vpc_id: impl Into<Arg<String>>) -> Self {
-        RouteTable { vpc_id: vpc_id.into().into_input(), routes: Vec::new(), subnets: Vec::new(), tags: BTreeMap::new() }
+        Self::empty().vpc_id(vpc_id).routes(Vec::new()).subnet_ids(Vec::<String>::new())
     }
-    pub fn route(mut self, route: Route) -> Self {
-        self.routes.push(route.into_input());
-        self
+    /// Add a route.
+    pub fn route(self, route: Route) -> Self {
+        self.push(V::routes, route.into_input())
     }
     /// Associate a subnet with this table.
-    pub fn associate(mut self, subnet_id: impl Into<Arg<String>>) -> Self {
-        self.subnets.push(subnet_id.into().into_input());
-        self
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+    pub fn associate(self, subnet_id: impl Into<Arg<String>>) -> Self {
+        self.push(V::subnet_ids, subnet_id.into().into_input())
     }
 }
 
-super::handle!(
-    /// Outputs of a [`RouteTable`].
-    RouteTableHandle { id: "id" }
-);
+type V = RouteTableValues;
 
-impl Resource for RouteTable {
-    const KIND: &'static str = "aws:ec2:RouteTable";
-    type Handle = RouteTableHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("vpc_id".to_string(), self.vpc_id),
-            ("routes".to_string(), Input::List(self.routes)),
-            ("subnet_ids".to_string(), Input::List(self.subnets)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
-    }
-}
-
-pub(crate) struct RouteTableProvider {
-    pub(crate) aws: Aws,
-}
-
-fn observe(region: &str, t: &aws_sdk_ec2::types::RouteTable) -> Observed {
-    let id = t.route_table_id().unwrap_or_default();
-    let vpc = t.vpc_id().unwrap_or_default();
-    let mut routes = Vec::new();
-    for r in t.routes() {
-        let from_us = r.origin().map(|o| o.as_str() == "CreateRoute").unwrap_or(true);
-        let Some(dest) = r.destination_cidr_block() else { continue };
-        let target = if let Some(g) = r.gateway_id().filter(|g| *g != "local") {
-            ("gateway_id", g)
-        } else if let Some(n) = r.nat_gateway_id() {
-            ("nat_gateway_id", n)
-        } else if let Some(t) = r.transit_gateway_id() {
-            ("transit_gateway_id", t)
-        } else {
-            continue;
-        };
-        if from_us {
-            routes.push(entry(&[("destination", Value::str(dest)), (target.0, Value::str(target.1))]));
-        }
-    }
-    let mut subnets = Vec::new();
-    let mut assoc_ids = BTreeMap::new();
-    for a in t.associations() {
-        if a.main().unwrap_or(false) {
-            continue;
-        }
-        if let (Some(sub), Some(aid)) = (a.subnet_id(), a.route_table_association_id()) {
-            subnets.push(Value::str(sub));
-            assoc_ids.insert(sub.to_string(), Value::str(aid));
-        }
-    }
-    let props = Props::from([
-        ("vpc_id".into(), Value::str(vpc)),
-        ("routes".into(), Value::List(routes)),
-        ("subnet_ids".into(), Value::List(subnets)),
-        ("tags".into(), tags_value(t.tags())),
-    ]);
-    let mut o = observed(RouteTable::KIND, id, region, props);
-    o.outputs.insert("association_ids".into(), Value::Map(assoc_ids));
-    refs_from_props(&mut o);
-    o
-}
-
-fn refs_from_props(o: &mut Observed) {
-    let mut refs = BTreeSet::new();
-    refs.extend(s(&o.props, "vpc_id"));
-    refs.extend(str_list(&o.props, "subnet_ids"));
-    if let Some(Value::List(routes)) = o.props.get("routes") {
-        for r in routes {
-            if let Some(m) = r.as_map() {
-                refs.extend(TARGETS.iter().filter_map(|t| map_str(m, t)));
-            }
-        }
-    }
-    o.refs = refs.into_iter().collect();
-}
+/// The kind behind [`RouteTable`].
+pub(crate) struct RouteTables;
 
 /// destination -> (target kind, target id)
-fn routes_of(props: &Props) -> BTreeMap<String, (String, String)> {
+fn routes_of(routes: &[Value]) -> BTreeMap<String, (String, String)> {
     let mut out = BTreeMap::new();
-    if let Some(Value::List(routes)) = props.get("routes") {
-        for r in routes {
-            let Some(m) = r.as_map() else { continue };
-            let Some(dest) = map_str(m, "destination") else { continue };
-            if let Some((k, v)) = TARGETS.iter().find_map(|t| map_str(m, t).map(|v| (t.to_string(), v))) {
-                out.insert(dest, (k, v));
-            }
+    for m in routes.iter().filter_map(Value::as_map) {
+        let Some(dest) = map_str(m, "destination") else { continue };
+        if let Some(target) = TARGETS.iter().find_map(|t| map_str(m, t).map(|v| (t.to_string(), v))) {
+            out.insert(dest, target);
         }
     }
     out
 }
 
-impl RouteTableProvider {
-    async fn put_route(
-        &self,
-        region: &str,
-        table: &str,
-        dest: &str,
-        target: &(String, String),
-        replace: bool,
-    ) -> Result<(), ProviderError> {
-        let c = crate::client(&self.aws, region);
-        if replace {
-            let mut req = c.replace_route().route_table_id(table).destination_cidr_block(dest);
-            req = match target.0.as_str() {
-                "nat_gateway_id" => req.nat_gateway_id(&target.1),
-                "transit_gateway_id" => req.transit_gateway_id(&target.1),
-                _ => req.gateway_id(&target.1),
+async fn put_route(aws: &Aws, region: &str, table: &str, dest: &str, (kind, id): &(String, String), replace: bool) -> Result<(), ProviderError> {
+    let c = crate::client(aws, region);
+    macro_rules! send {
+        ($req:expr, $op:literal) => {{
+            let req = $req.route_table_id(table).destination_cidr_block(dest);
+            let req = match kind.as_str() {
+                "nat_gateway_id" => req.nat_gateway_id(id),
+                "transit_gateway_id" => req.transit_gateway_id(id),
+                _ => req.gateway_id(id),
             };
-            req.send().await.map_err(err("ReplaceRoute"))?;
-        } else {
-            let mut req = c.create_route().route_table_id(table).destination_cidr_block(dest);
-            req = match target.0.as_str() {
-                "nat_gateway_id" => req.nat_gateway_id(&target.1),
-                "transit_gateway_id" => req.transit_gateway_id(&target.1),
-                _ => req.gateway_id(&target.1),
-            };
-            req.send().await.map_err(err("CreateRoute"))?;
-        }
-        Ok(())
+            req.send().await.map(|_| ()).map_err(err($op))
+        }};
     }
+    if replace { send!(c.replace_route(), "ReplaceRoute") } else { send!(c.create_route(), "CreateRoute") }
+}
 
-    async fn sync(&self, region: &str, table: &str, before: &Props, after: &Props, assoc_ids: &BTreeMap<String, Value>) -> Result<(), ProviderError> {
-        let c = crate::client(&self.aws, region);
-        let (old, new) = (routes_of(before), routes_of(after));
-        for dest in old.keys().filter(|d| !new.contains_key(*d)) {
-            let r = c.delete_route().route_table_id(table).destination_cidr_block(dest).send().await;
-            gone_ok(r.map(|_| ()).map_err(err("DeleteRoute")))?;
-        }
-        for (dest, target) in &new {
-            match old.get(dest) {
-                Some(t) if t == target => {}
-                Some(_) => self.put_route(region, table, dest, target, true).await?,
-                None => self.put_route(region, table, dest, target, false).await?,
-            }
-        }
-        let (old_s, new_s): (BTreeSet<String>, BTreeSet<String>) =
-            (str_list(before, "subnet_ids").into_iter().collect(), str_list(after, "subnet_ids").into_iter().collect());
-        for sub in old_s.difference(&new_s) {
-            if let Some(aid) = assoc_ids.get(sub).and_then(|v| v.as_str()) {
-                let r = c.disassociate_route_table().association_id(aid).send().await;
-                gone_ok(r.map(|_| ()).map_err(err("DisassociateRouteTable")))?;
-            }
-        }
-        for sub in new_s.difference(&old_s) {
-            c.associate_route_table().route_table_id(table).subnet_id(sub).send().await.map_err(err("AssociateRouteTable"))?;
-        }
-        Ok(())
+/// Bring routes and associations from `before` to `after`.
+async fn sync(aws: &Aws, region: &str, table: &str, before: &V, after: &V, assoc_ids: &BTreeMap<String, Value>) -> Result<(), ProviderError> {
+    let c = crate::client(aws, region);
+    let (old, new) = (routes_of(before.routes.as_deref().unwrap_or_default()), routes_of(after.routes.as_deref().unwrap_or_default()));
+    for dest in old.keys().filter(|d| !new.contains_key(*d)) {
+        gone_ok(c.delete_route().route_table_id(table).destination_cidr_block(dest).send().await.map(|_| ()).map_err(err("DeleteRoute")))?;
     }
+    for (dest, target) in &new {
+        match old.get(dest) {
+            Some(t) if t == target => {}
+            had => put_route(aws, region, table, dest, target, had.is_some()).await?,
+        }
+    }
+    let set = |v: &V| v.subnet_ids.iter().flatten().cloned().collect::<BTreeSet<String>>();
+    let (old_s, new_s) = (set(before), set(after));
+    for aid in old_s.difference(&new_s).filter_map(|sub| assoc_ids.get(sub).and_then(Value::as_str)) {
+        gone_ok(c.disassociate_route_table().association_id(aid).send().await.map(|_| ()).map_err(err("DisassociateRouteTable")))?;
+    }
+    for sub in new_s.difference(&old_s) {
+        c.associate_route_table().route_table_id(table).subnet_id(sub).send().await.map_err(err("AssociateRouteTable"))?;
+    }
+    Ok(())
+}
 
-    async fn describe(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match crate::client(&self.aws, region).describe_route_tables().route_table_ids(id).send().await {
-            Ok(o) => Ok(o.route_tables().first().map(|t| observe(region, t))),
-            Err(e) => not_found_none(strata_aws::error::from_sdk("DescribeRouteTables", e)),
-        }
-    }
+fn association_ids(actual: &Observed) -> BTreeMap<String, Value> {
+    actual.outputs.get(RouteTableOutputs::association_ids).and_then(Value::as_map).cloned().unwrap_or_default()
 }
 
 #[async_trait]
-impl Provider for RouteTableProvider {
-    fn kind(&self) -> &'static str {
-        RouteTable::KIND
+impl Kind for RouteTables {
+    type Builder = RouteTable;
+    type Item = Item;
+    type Tags = Ec2Tags;
+
+    fn id(t: &Item) -> Option<&str> {
+        t.route_table_id()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc_id"]
+    fn carried_tags(t: &Item) -> Option<Tags> {
+        Some(tags_of_list(t.tags()))
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        require(decl, "vpc_id", out);
-        if let Some(Input::List(routes)) = decl.inputs.get("routes") {
-            let mut seen = BTreeSet::new();
-            for r in routes {
-                let Some(dest) = r.known().and_then(|v| v.as_map().and_then(|m| map_str(m, "destination"))) else {
-                    if let Input::Map(m) = r {
-                        if let Some(d) = m.get("destination").and_then(Input::known) {
-                            let d = d.as_str().unwrap_or_default().to_string();
-                            check_dest(decl, &d, &mut seen, out);
-                        }
-                    }
-                    continue;
-                };
+    fn observe(t: &Item) -> Seen<RouteTable> {
+        let mut routes = Vec::new();
+        for r in t.routes().iter().filter(|r| r.origin().is_none_or(|o| o.as_str() == "CreateRoute")) {
+            let Some(dest) = r.destination_cidr_block() else { continue };
+            let target = r.gateway_id().filter(|g| *g != "local").map(|g| ("gateway_id", g))
+                .or_else(|| r.nat_gateway_id().map(|n| ("nat_gateway_id", n)))
+                .or_else(|| r.transit_gateway_id().map(|t| ("transit_gateway_id", t)));
+            if let Some((kind, id)) = target {
+                routes.push(entry(&[("destination", Value::str(dest)), (kind, Value::str(id))]));
+            }
+        }
+        let mut assoc = BTreeMap::new();
+        for a in t.associations().iter().filter(|a| !a.main().unwrap_or(false)) {
+            if let (Some(sub), Some(aid)) = (a.subnet_id(), a.route_table_association_id()) {
+                assoc.insert(sub.to_string(), Value::str(aid));
+            }
+        }
+        let mut refs: BTreeSet<String> = t.vpc_id().map(str::to_string).into_iter().collect();
+        refs.extend(assoc.keys().cloned());
+        refs.extend(routes_of(&routes).into_values().map(|(_, id)| id));
+        let values = V { vpc_id: t.vpc_id().map(str::to_string), routes: Some(routes), subnet_ids: Some(assoc.keys().cloned().collect()), ..V::default() };
+        Seen { values, outputs: RouteTableOutputs { association_ids: Some(assoc) }, refs: refs.into_iter().collect() }
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        let Some(Input::List(routes)) = decl.inputs.get(V::routes) else { return };
+        let mut seen = BTreeSet::new();
+        for r in routes {
+            let dest = match r {
+                Input::Map(m) => m.get("destination").and_then(Input::known).and_then(|d| d.as_str().map(str::to_string)),
+                other => other.known().and_then(|v| v.as_map().and_then(|m| map_str(m, "destination"))),
+            };
+            if let Some(dest) = dest {
                 check_dest(decl, &dest, &mut seen, out);
             }
         }
     }
 
-    fn normalize(&self, props: &mut Props) {
-        sort_list(props, "routes");
-        sort_list(props, "subnet_ids");
+    fn normalize(props: &mut Props) {
+        sort_list(props, V::routes);
+        sort_list(props, V::subnet_ids);
     }
 
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let found = crate::client(&self.aws, &scope.region)
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
+        crate::client(aws, &scope.region)
             .describe_route_tables()
             .filters(stack_filter(scope))
             .into_paginator()
@@ -289,70 +216,48 @@ impl Provider for RouteTableProvider {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(err("DescribeRouteTables"))?;
-        Ok(found.iter().map(|t| observe(&scope.region, t)).collect())
+            .map_err(err("DescribeRouteTables"))
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        self.describe(region, id).await
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let out = crate::client(aws, region).describe_route_tables().route_table_ids(id).send().await.map_err(err("DescribeRouteTables"))?;
+        Ok(out.route_tables().first().cloned())
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let out = crate::client(&self.aws, &cx.region)
+    async fn create(&self, aws: &Aws, want: &Want<'_, RouteTable>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let out = crate::client(aws, &cx.region)
             .create_route_table()
-            .vpc_id(s(desired, "vpc_id").ok_or_else(|| missing("CreateRouteTable", "vpc_id"))?)
-            .tag_specifications(tag_spec(ResourceType::RouteTable, desired))
+            .set_vpc_id(v.vpc_id.clone())
+            .tag_specifications(tags_spec(ResourceType::RouteTable, &v.tags))
             .send()
             .await
             .map_err(err("CreateRouteTable"))?;
-        let id = out.route_table().and_then(|t| t.route_table_id()).ok_or_else(|| strata_aws::lacks("CreateRouteTable", "RouteTableId", &cx.name))?.to_string();
-        self.sync(&cx.region, &id, &Props::new(), desired, &BTreeMap::new()).await?;
-        let mut o = observed(RouteTable::KIND, &id, &cx.region, desired.clone());
-        // Association ids are needed to disassociate later; read them back.
-        if let Some(fresh) = self.describe(&cx.region, &id).await? {
-            o.outputs = fresh.outputs;
-        }
-        refs_from_props(&mut o);
-        Ok(o)
+        let id = out.route_table().and_then(|t| t.route_table_id()).ok_or_else(|| strata_aws::lacks("CreateRouteTable", "RouteTableId", &cx.name))?;
+        sync(aws, &cx.region, id, &V::default(), v, &BTreeMap::new()).await?;
+        // Read back: the association ids are needed to disassociate later.
+        Ok(Created::Id(id.to_string()))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        if diff.changed("tags").is_some() {
-            update_tags(&crate::client(&self.aws, &cx.region), &actual.id, actual, desired).await?;
-        }
-        let assoc = actual.outputs.get("association_ids").and_then(Value::as_map).cloned().unwrap_or_default();
-        self.sync(&cx.region, &actual.id, &actual.props, desired, &assoc).await?;
-        let mut o = actual.clone();
-        if let Some(fresh) = self.describe(&cx.region, &actual.id).await? {
-            o.outputs = fresh.outputs;
-        }
-        o.props = desired.clone();
-        refs_from_props(&mut o);
-        Ok(o)
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, RouteTable>, _diff: &Diff) -> Result<(), ProviderError> {
+        let before = <V as strata_aws::kernel::Values>::from_props(&actual.props);
+        sync(aws, &want.cx.region, &actual.id, &before, &want.values, &association_ids(actual)).await
     }
 
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        if let Some(Value::Map(assoc)) = actual.outputs.get("association_ids") {
-            for aid in assoc.values().filter_map(Value::as_str) {
-                let r = c.disassociate_route_table().association_id(aid).send().await;
-                gone_ok(r.map(|_| ()).map_err(err("DisassociateRouteTable")))?;
-            }
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let c = crate::client(aws, &cx.region);
+        for aid in association_ids(actual).values().filter_map(Value::as_str) {
+            gone_ok(c.disassociate_route_table().association_id(aid).send().await.map(|_| ()).map_err(err("DisassociateRouteTable")))?;
         }
-        let r = c.delete_route_table().route_table_id(&actual.id).send().await;
-        gone_ok(r.map(|_| ()).map_err(err("DeleteRouteTable")))
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        provider_set_tags(&crate::client(&self.aws, &cx.region), actual, add, remove).await
+        c.delete_route_table().route_table_id(&actual.id).send().await.map(|_| ()).map_err(err("DeleteRouteTable"))
     }
 }
 
 fn check_dest(decl: &ResourceDecl, dest: &str, seen: &mut BTreeSet<String>, out: &mut Vec<Diagnostic>) {
     if parse_cidr(dest).is_none() {
-        out.push(Diagnostic::field(&decl.name, "routes", format!("destination {dest:?} is not an IPv4 CIDR")));
+        out.push(Diagnostic::field(&decl.name, V::routes, format!("destination {dest:?} is not an IPv4 CIDR")));
     }
     if !seen.insert(dest.to_string()) {
-        out.push(Diagnostic::field(&decl.name, "routes", format!("two routes for destination {dest}")));
+        out.push(Diagnostic::field(&decl.name, V::routes, format!("two routes for destination {dest}")));
     }
 }

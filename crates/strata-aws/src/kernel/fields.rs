@@ -49,6 +49,15 @@ impl FieldValue for Vec<String> {
     }
 }
 
+impl FieldValue for Vec<Value> {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).and_then(Value::as_list).map(<[Value]>::to_vec)
+    }
+    fn value(self) -> Value {
+        Value::List(self)
+    }
+}
+
 impl FieldValue for Secret<String> {
     fn read(props: &Props, field: &str) -> Option<Self> {
         String::read(props, field).map(Secret::new)
@@ -124,7 +133,10 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 /// ```
 ///
 /// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
-/// of strings or outputs), `secret` (a string, masked everywhere). Flags:
+/// of strings or outputs), `list` (a list of structured items, appended with
+/// the builder's private `push`), `secret` (a string, masked everywhere).
+/// Outputs are strings, or `name: map` (a map the kind keeps for itself, with
+/// no accessor on the handle). Flags:
 /// `replace` or `update`; `required`; `cleared` (unset means none, and is
 /// compared: removing the setter from the program clears the field, where an
 /// unset field is otherwise left as the cloud has it); `writeonly` (sent on
@@ -144,7 +156,7 @@ macro_rules! kind_fields {
         $(#[$meta:meta])*
         pub struct $name:ident : $kind:literal ;
         values $values:ident ;
-        handle $handle:ident / $outputs:ident { $($out:ident),* $(,)? } ;
+        handle $handle:ident / $outputs:ident { $($out:ident $(: $oty:ident)?),* $(,)? } ;
         fields {
             $( $(#[doc = $doc:literal])* $f:ident : $ty:ident [$($flag:ident)+] $(= $def:expr)? ; )*
         }
@@ -170,6 +182,13 @@ macro_rules! kind_fields {
                 $name { inputs }
             }
             $( $crate::__setter!([$($flag)+] $(#[doc = $doc])* $f $ty); )*
+            /// Append one item to a list field (set to empty by the constructor).
+            fn push(mut self, field: &str, item: $crate::__private::Input) -> Self {
+                if let Some($crate::__private::Input::List(l)) = self.inputs.get_mut(field) {
+                    l.push(item);
+                }
+                self
+            }
             /// A tag on the resource, besides the stack's default tags and its state tags.
             #[must_use]
             pub fn tag(
@@ -261,18 +280,19 @@ macro_rules! kind_fields {
             pub fn id(&self) -> $crate::__private::Output<::std::string::String> {
                 self.0.output("id")
             }
-            $(
-                #[doc = concat!("The `", stringify!($out), "` output.")]
-                pub fn $out(&self) -> $crate::__private::Output<::std::string::String> {
-                    self.0.output(stringify!($out))
-                }
-            )*
+            $( $crate::__output_accessor!($out $($oty)?); )*
         }
 
         #[doc = concat!("The outputs of a [`", stringify!($name), "`] besides `id`, typed.")]
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $outputs {
-            $( #[doc = concat!("The `", stringify!($out), "` output.")] pub $out: Option<String>, )*
+            $( #[doc = concat!("The `", stringify!($out), "` output.")] pub $out: Option<$crate::__output_type!($($oty)?)>, )*
+        }
+
+        #[allow(non_upper_case_globals, dead_code)]
+        impl $outputs {
+            $( #[doc = concat!("The name of the `", stringify!($out), "` output.")]
+               pub const $out: &'static str = stringify!($out); )*
         }
 
         impl $crate::kernel::Outputs for $outputs {
@@ -280,7 +300,7 @@ macro_rules! kind_fields {
                 #[allow(unused_mut)]
                 let mut p = $crate::__private::Props::new();
                 $( if let Some(v) = self.$out {
-                    p.insert(stringify!($out).to_string(), $crate::__private::Value::Str(v));
+                    p.insert(stringify!($out).to_string(), $crate::__output_value!(v $($oty)?));
                 } )*
                 p
             }
@@ -296,6 +316,7 @@ macro_rules! __field_arg {
     (int) => { i64 };
     (bool) => { bool };
     (strs) => { impl IntoIterator<Item = impl Into<$crate::__private::Arg<::std::string::String>>> };
+    (list) => { ::std::vec::Vec<$crate::__private::Input> };
 }
 
 #[doc(hidden)]
@@ -308,6 +329,7 @@ macro_rules! __field_input {
     (strs, $v:expr) => {
         $crate::__private::Input::List($v.into_iter().map(|s| ::std::convert::Into::<$crate::__private::Arg<::std::string::String>>::into(s).into_input()).collect())
     };
+    (list, $v:expr) => { $crate::__private::Input::List($v) };
 }
 
 #[doc(hidden)]
@@ -318,6 +340,35 @@ macro_rules! __field_type {
     (int) => { i64 };
     (bool) => { bool };
     (strs) => { ::std::vec::Vec<::std::string::String> };
+    (list) => { ::std::vec::Vec<$crate::__private::Value> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __output_type {
+    () => { ::std::string::String };
+    (map) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Value> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __output_value {
+    ($v:ident) => { $crate::__private::Value::Str($v) };
+    ($v:ident map) => { $crate::__private::Value::Map($v) };
+}
+
+/// A string output has an accessor on the handle; a map output is the
+/// kind's own (it is read back from the observed outputs).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __output_accessor {
+    ($out:ident) => {
+        #[doc = concat!("The `", stringify!($out), "` output.")]
+        pub fn $out(&self) -> $crate::__private::Output<::std::string::String> {
+            self.0.output(stringify!($out))
+        }
+    };
+    ($out:ident map) => {};
 }
 
 #[doc(hidden)]
