@@ -29,7 +29,7 @@ pub use internet_gateway::{InternetGateway, InternetGatewayHandle, InternetGatew
 pub use key_pair::{KeyPair, KeyPairHandle, KeyPairOutputs, KeyPairValues};
 pub use nat_gateway::{NatGateway, NatGatewayHandle, NatGatewayOutputs, NatGatewayValues};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
-pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle};
+pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle, NetworkAclOutputs, NetworkAclValues};
 pub use route_table::{Route, RouteTable, RouteTableHandle, RouteTableOutputs, RouteTableValues};
 pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
 pub use subnet::{Subnet, SubnetHandle, SubnetOutputs, SubnetValues};
@@ -46,7 +46,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, route_table::RouteTables)));
     r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
     r.register(Arc::new(security_group::RuleProvider { aws: a() }));
-    r.register(Arc::new(network_acl::NetworkAclProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, network_acl::NetworkAcls)));
     r.register(Arc::new(instance::InstanceProvider { aws: a() }));
     r.register(Arc::new(instance::AmiProvider { aws: a() }));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, key_pair::KeyPairs)));

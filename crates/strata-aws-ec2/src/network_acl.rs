@@ -7,13 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
-use aws_sdk_ec2::types::{Filter, PortRange, ResourceType, RuleAction};
-use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, Provider, ProviderError};
-
-use super::common::*;
+use aws_sdk_ec2::types::{Filter, NetworkAcl as Item, PortRange, ResourceType, RuleAction};
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Values, Want};
 use strata_aws::Aws;
+use strata_core::{Arg, Diagnostic, Input, Props, ResourceDecl, Stack, Tags, Value};
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
+
+use super::common::{entry, gone_ok, map_int, map_str, parse_cidr, sort_list, stack_filter, tags_of_list, tags_spec, Ec2Tags};
 
 /// One ACL entry.
 #[derive(Clone, Debug)]
@@ -65,281 +66,210 @@ impl AclEntry {
     }
 }
 
-/// A network ACL.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::{AclEntry, NetworkAcl, Subnet, Vpc};
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
-/// let db = stack.add("db-a", Subnet::new(vpc.id(), "10.0.5.0/24", "eu-central-1a"));
-/// stack.add("db-acl", NetworkAcl::new(vpc.id())
-///     .entry(AclEntry::allow_in(100, "10.0.0.0/16", 3306, 3306))
-///     .entry(AclEntry::allow_out(100, "10.0.0.0/16", 1024, 65535))
-///     .associate(db.id()));
-/// ```
-#[derive(Clone, Debug)]
-pub struct NetworkAcl {
-    vpc_id: Input,
-    entries: Vec<AclEntry>,
-    subnets: Vec<Input>,
-    tags: BTreeMap<String, Input>,
+strata_aws::kind_fields! {
+    /// A network ACL.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::{AclEntry, NetworkAcl, Subnet, Vpc};
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
+    /// let db = stack.add("db-a", Subnet::new(vpc.id(), "10.0.5.0/24", "eu-central-1a"));
+    /// stack.add("db-acl", NetworkAcl::new(vpc.id())
+    ///     .entry(AclEntry::allow_in(100, "10.0.0.0/16", 3306, 3306))
+    ///     .entry(AclEntry::allow_out(100, "10.0.0.0/16", 1024, 65535))
+    ///     .associate(db.id()));
+    /// ```
+    pub struct NetworkAcl: "aws:ec2:NetworkAcl";
+    values NetworkAclValues;
+    handle NetworkAclHandle / NetworkAclOutputs {};
+    fields {
+        /// The VPC.
+        vpc_id: str [replace required];
+        /// The entries (rule 32767, AWS's default deny, excluded).
+        entries: list [update private];
+        /// The subnets that use this ACL.
+        subnet_ids: strs [update private];
+    }
 }
 
 impl NetworkAcl {
+    /// An ACL with no entries of its own (everything denied), for no subnet.
     pub fn new(vpc_id: impl Into<Arg<String>>) -> Self {
-        NetworkAcl { vpc_id: vpc_id.into().into_input(), entries: Vec::new(), subnets: Vec::new(), tags: BTreeMap::new() }
+        Self::empty().vpc_id(vpc_id).entries(Vec::new()).subnet_ids(Vec::<String>::new())
     }
-    pub fn entry(mut self, e: AclEntry) -> Self {
-        self.entries.push(e);
-        self
+    /// Add an entry.
+    pub fn entry(self, e: AclEntry) -> Self {
+        self.push(V::entries, Input::Known(e.value()))
     }
-    pub fn associate(mut self, subnet_id: impl Into<Arg<String>>) -> Self {
-        self.subnets.push(subnet_id.into().into_input());
-        self
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+    /// Use this ACL for a subnet (moving it from the ACL it has).
+    pub fn associate(self, subnet_id: impl Into<Arg<String>>) -> Self {
+        self.push(V::subnet_ids, subnet_id.into().into_input())
     }
 }
 
-super::handle!(
-    /// Outputs of a [`NetworkAcl`].
-    NetworkAclHandle { id: "id" }
-);
+type V = NetworkAclValues;
 
-impl Resource for NetworkAcl {
-    const KIND: &'static str = "aws:ec2:NetworkAcl";
-    type Handle = NetworkAclHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("vpc_id".to_string(), self.vpc_id),
-            ("entries".to_string(), Input::Known(Value::List(self.entries.iter().map(AclEntry::value).collect()))),
-            ("subnet_ids".to_string(), Input::List(self.subnets)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
-    }
+/// The kind behind [`NetworkAcl`].
+pub(crate) struct NetworkAcls;
+
+type Entry = BTreeMap<String, Value>;
+
+fn entries(v: &V) -> impl Iterator<Item = &Entry> {
+    v.entries.iter().flatten().filter_map(Value::as_map)
 }
 
-pub(crate) struct NetworkAclProvider {
-    pub(crate) aws: Aws,
+fn rule(e: &Entry) -> (i32, bool) {
+    (map_int(e, "rule_number").and_then(|n| i32::try_from(n).ok()).unwrap_or(0), e.get("egress").and_then(Value::as_bool).unwrap_or(false))
 }
 
-fn observe(region: &str, a: &aws_sdk_ec2::types::NetworkAcl) -> Observed {
-    let id = a.network_acl_id().unwrap_or_default();
-    let vpc = a.vpc_id().unwrap_or_default();
-    let mut entries = Vec::new();
-    for e in a.entries() {
-        let n = i64::from(e.rule_number().unwrap_or(0));
-        if n >= 32767 {
-            continue;
-        }
-        let protocol = e.protocol().unwrap_or("-1").to_string();
-        let ports = protocol == "6" || protocol == "17";
-        let range = e.port_range();
-        entries.push(entry(&[
-            ("rule_number", Value::Int(n)),
-            ("egress", Value::Bool(e.egress().unwrap_or(false))),
-            ("protocol", Value::Str(protocol)),
-            ("action", Value::str(e.rule_action().map(|r| r.as_str()).unwrap_or("deny"))),
-            ("cidr", Value::str(e.cidr_block().unwrap_or_default())),
-            ("from_port", if ports { Value::Int(i64::from(range.and_then(|r| r.from()).unwrap_or(0))) } else { Value::Null }),
-            ("to_port", if ports { Value::Int(i64::from(range.and_then(|r| r.to()).unwrap_or(0))) } else { Value::Null }),
-        ]));
-    }
-    let subnets: Vec<Value> = a.associations().iter().filter_map(|x| x.subnet_id()).map(Value::str).collect();
-    let props = Props::from([
-        ("vpc_id".into(), Value::str(vpc)),
-        ("entries".into(), Value::List(entries)),
-        ("subnet_ids".into(), Value::List(subnets)),
-        ("tags".into(), tags_value(a.tags())),
-    ]);
-    let mut o = observed(NetworkAcl::KIND, id, region, props);
-    o.refs.push(vpc.to_string());
-    o.refs.extend(str_list(&o.props, "subnet_ids"));
-    o
-}
-
-fn entries(props: &Props) -> Vec<BTreeMap<String, Value>> {
-    props
-        .get("entries")
-        .and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(|v| v.as_map().cloned()).collect())
-        .unwrap_or_default()
-}
-
-impl NetworkAclProvider {
-    async fn put_entry(&self, c: &aws_sdk_ec2::Client, acl: &str, e: &BTreeMap<String, Value>, replace: bool) -> Result<(), ProviderError> {
-        let n = i32::try_from(map_int(e, "rule_number").unwrap_or(0)).unwrap_or(0);
-        let egress = e.get("egress").and_then(Value::as_bool).unwrap_or(false);
-        let protocol = map_str(e, "protocol").unwrap_or_else(|| "-1".into());
-        let action = if map_str(e, "action").as_deref() == Some("allow") { RuleAction::Allow } else { RuleAction::Deny };
-        let cidr = map_str(e, "cidr").unwrap_or_default();
-        let range = match (map_int(e, "from_port"), map_int(e, "to_port")) {
-            (Some(f), Some(t)) => Some(
-                PortRange::builder()
-                    .from(i32::try_from(f).unwrap_or(0))
-                    .to(i32::try_from(t).unwrap_or(0))
-                    .build(),
-            ),
-            _ => None,
+async fn put_entry(c: &aws_sdk_ec2::Client, acl: &str, e: &Entry, replace: bool) -> Result<(), ProviderError> {
+    let (n, egress) = rule(e);
+    let action = if map_str(e, "action").as_deref() == Some("allow") { RuleAction::Allow } else { RuleAction::Deny };
+    let port = |f| map_int(e, f).and_then(|p| i32::try_from(p).ok());
+    let range = port("from_port").zip(port("to_port")).map(|(f, t)| PortRange::builder().from(f).to(t).build());
+    macro_rules! send {
+        ($req:expr, $op:literal) => {
+            $req.network_acl_id(acl)
+                .rule_number(n)
+                .egress(egress)
+                .protocol(map_str(e, "protocol").unwrap_or_else(|| "-1".into()))
+                .rule_action(action)
+                .set_cidr_block(map_str(e, "cidr"))
+                .set_port_range(range)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err($op))
         };
-        if replace {
-            c.replace_network_acl_entry()
-                .network_acl_id(acl)
-                .rule_number(n)
-                .egress(egress)
-                .protocol(protocol)
-                .rule_action(action)
-                .cidr_block(cidr)
-                .set_port_range(range)
-                .send()
-                .await
-                .map_err(err("ReplaceNetworkAclEntry"))?;
-        } else {
-            c.create_network_acl_entry()
-                .network_acl_id(acl)
-                .rule_number(n)
-                .egress(egress)
-                .protocol(protocol)
-                .rule_action(action)
-                .cidr_block(cidr)
-                .set_port_range(range)
-                .send()
-                .await
-                .map_err(err("CreateNetworkAclEntry"))?;
-        }
-        Ok(())
     }
+    if replace { send!(c.replace_network_acl_entry(), "ReplaceNetworkAclEntry") } else { send!(c.create_network_acl_entry(), "CreateNetworkAclEntry") }
+}
 
-    /// Point each subnet's (only) NACL association at `acl`.
-    async fn move_subnets(&self, c: &aws_sdk_ec2::Client, subnets: &[String], acl: &str) -> Result<(), ProviderError> {
-        if subnets.is_empty() {
-            return Ok(());
-        }
-        let found = c
-            .describe_network_acls()
-            .filters(Filter::builder().name("association.subnet-id").set_values(Some(subnets.to_vec())).build())
-            .send()
-            .await
-            .map_err(err("DescribeNetworkAcls"))?;
-        for a in found.network_acls() {
-            for assoc in a.associations() {
-                let (Some(sub), Some(aid)) = (assoc.subnet_id(), assoc.network_acl_association_id()) else { continue };
-                if subnets.iter().any(|s| s == sub) && a.network_acl_id() != Some(acl) {
-                    c.replace_network_acl_association()
-                        .association_id(aid)
-                        .network_acl_id(acl)
-                        .send()
-                        .await
-                        .map_err(err("ReplaceNetworkAclAssociation"))?;
-                }
+/// Point each subnet's (only) NACL association at `acl`.
+async fn move_subnets(c: &aws_sdk_ec2::Client, subnets: &[String], acl: &str) -> Result<(), ProviderError> {
+    if subnets.is_empty() {
+        return Ok(());
+    }
+    let filter = Filter::builder().name("association.subnet-id").set_values(Some(subnets.to_vec())).build();
+    let found = c.describe_network_acls().filters(filter).send().await.map_err(err("DescribeNetworkAcls"))?;
+    for a in found.network_acls().iter().filter(|a| a.network_acl_id() != Some(acl)) {
+        for assoc in a.associations() {
+            let (Some(sub), Some(aid)) = (assoc.subnet_id(), assoc.network_acl_association_id()) else { continue };
+            if subnets.iter().any(|s| s == sub) {
+                let r = c.replace_network_acl_association().association_id(aid).network_acl_id(acl).send().await;
+                r.map_err(err("ReplaceNetworkAclAssociation"))?;
             }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    async fn default_acl(&self, c: &aws_sdk_ec2::Client, vpc: &str) -> Result<String, ProviderError> {
-        let found = c
-            .describe_network_acls()
-            .filters(Filter::builder().name("vpc-id").values(vpc).build())
-            .filters(Filter::builder().name("default").values("true").build())
-            .send()
-            .await
-            .map_err(err("DescribeNetworkAcls"))?;
-        found
-            .network_acls()
-            .first()
-            .and_then(|a| a.network_acl_id())
-            .map(str::to_string)
-            .ok_or_else(|| ProviderError::new(ErrorClass::NotFound, "DescribeNetworkAcls", format!("no default ACL in {vpc}")))
+/// Move subnets back to their VPC's default ACL.
+async fn release_subnets(c: &aws_sdk_ec2::Client, subnets: &[String], vpc: Option<&str>) -> Result<(), ProviderError> {
+    if subnets.is_empty() {
+        return Ok(());
     }
+    let vpc = vpc.ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "DescribeNetworkAcls", "the ACL's VPC is not known"))?;
+    let found = c
+        .describe_network_acls()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .filters(Filter::builder().name("default").values("true").build())
+        .send()
+        .await
+        .map_err(err("DescribeNetworkAcls"))?;
+    let default = found.network_acls().first().and_then(|a| a.network_acl_id());
+    let default = default.ok_or_else(|| ProviderError::new(ErrorClass::NotFound, "DescribeNetworkAcls", format!("no default ACL in {vpc}")))?;
+    move_subnets(c, subnets, default).await
+}
 
-    async fn sync(&self, c: &aws_sdk_ec2::Client, acl: &str, before: &Props, after: &Props) -> Result<(), ProviderError> {
-        let key = |e: &BTreeMap<String, Value>| (map_int(e, "rule_number"), e.get("egress").and_then(Value::as_bool));
-        let old: BTreeMap<_, _> = entries(before).into_iter().map(|e| (key(&e), e)).collect();
-        let new: BTreeMap<_, _> = entries(after).into_iter().map(|e| (key(&e), e)).collect();
-        for (k, e) in &old {
-            if !new.contains_key(k) {
-                let r = c
-                    .delete_network_acl_entry()
-                    .network_acl_id(acl)
-                    .rule_number(i32::try_from(map_int(e, "rule_number").unwrap_or(0)).unwrap_or(0))
-                    .egress(e.get("egress").and_then(Value::as_bool).unwrap_or(false))
-                    .send()
-                    .await;
-                gone_ok(r.map(|_| ()).map_err(err("DeleteNetworkAclEntry")))?;
-            }
-        }
-        for (k, e) in &new {
-            match old.get(k) {
-                Some(o) if o == e => {}
-                Some(_) => self.put_entry(c, acl, e, true).await?,
-                None => self.put_entry(c, acl, e, false).await?,
-            }
-        }
-        let (was, now): (BTreeSet<String>, BTreeSet<String>) =
-            (str_list(before, "subnet_ids").into_iter().collect(), str_list(after, "subnet_ids").into_iter().collect());
-        let added: Vec<String> = now.difference(&was).cloned().collect();
-        self.move_subnets(c, &added, acl).await?;
-        let removed: Vec<String> = was.difference(&now).cloned().collect();
-        if !removed.is_empty() {
-            let vpc = s(after, "vpc_id").or_else(|| s(before, "vpc_id")).unwrap_or_default();
-            let default = self.default_acl(c, &vpc).await?;
-            self.move_subnets(c, &removed, &default).await?;
-        }
-        Ok(())
+/// Bring entries and subnets from `before` to `after`.
+async fn sync(c: &aws_sdk_ec2::Client, acl: &str, before: &V, after: &V) -> Result<(), ProviderError> {
+    let (old, new): (BTreeMap<_, _>, BTreeMap<_, _>) = (entries(before).map(|e| (rule(e), e)).collect(), entries(after).map(|e| (rule(e), e)).collect());
+    for (n, egress) in old.keys().filter(|k| !new.contains_key(*k)) {
+        let r = c.delete_network_acl_entry().network_acl_id(acl).rule_number(*n).egress(*egress).send().await;
+        gone_ok(r.map(|_| ()).map_err(err("DeleteNetworkAclEntry")))?;
     }
+    for (k, e) in &new {
+        match old.get(k) {
+            Some(o) if o == e => {}
+            had => put_entry(c, acl, e, had.is_some()).await?,
+        }
+    }
+    let set = |v: &V| v.subnet_ids.iter().flatten().cloned().collect::<BTreeSet<String>>();
+    let (was, now) = (set(before), set(after));
+    move_subnets(c, &now.difference(&was).cloned().collect::<Vec<_>>(), acl).await?;
+    let vpc = after.vpc_id.as_deref().or(before.vpc_id.as_deref());
+    release_subnets(c, &was.difference(&now).cloned().collect::<Vec<_>>(), vpc).await
 }
 
 #[async_trait]
-impl Provider for NetworkAclProvider {
-    fn kind(&self) -> &'static str {
-        NetworkAcl::KIND
+impl Kind for NetworkAcls {
+    type Builder = NetworkAcl;
+    type Item = Item;
+    type Tags = Ec2Tags;
+
+    fn id(a: &Item) -> Option<&str> {
+        a.network_acl_id()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc_id"]
+    fn carried_tags(a: &Item) -> Option<Tags> {
+        Some(tags_of_list(a.tags()))
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        require(decl, "vpc_id", out);
-        let Some(Value::List(list)) = decl.known("entries") else { return };
+    fn observe(a: &Item) -> Seen<NetworkAcl> {
+        let mut entries = Vec::new();
+        for e in a.entries().iter().filter(|e| e.rule_number().unwrap_or(0) < 32767) {
+            let protocol = e.protocol().unwrap_or("-1").to_string();
+            let ports = protocol == "6" || protocol == "17";
+            let port = |p: Option<i32>| if ports { Value::Int(i64::from(p.unwrap_or(0))) } else { Value::Null };
+            entries.push(entry(&[
+                ("rule_number", Value::Int(i64::from(e.rule_number().unwrap_or(0)))),
+                ("egress", Value::Bool(e.egress().unwrap_or(false))),
+                ("protocol", Value::Str(protocol)),
+                ("action", Value::str(e.rule_action().map(|r| r.as_str()).unwrap_or("deny"))),
+                ("cidr", Value::str(e.cidr_block().unwrap_or_default())),
+                ("from_port", port(e.port_range().and_then(|r| r.from()))),
+                ("to_port", port(e.port_range().and_then(|r| r.to()))),
+            ]));
+        }
+        let subnets: Vec<String> = a.associations().iter().filter_map(|x| x.subnet_id()).map(str::to_string).collect();
+        let refs = a.vpc_id().map(str::to_string).into_iter().chain(subnets.iter().cloned()).collect();
+        let values = V { vpc_id: a.vpc_id().map(str::to_string), entries: Some(entries), subnet_ids: Some(subnets), ..V::default() };
+        Seen { values, outputs: NetworkAclOutputs {}, refs }
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        let Some(Value::List(list)) = decl.known(V::entries) else { return };
         let mut seen = BTreeSet::new();
+        let mut bad = |m: String| out.push(Diagnostic::field(&decl.name, V::entries, m));
         for e in list.iter().filter_map(Value::as_map) {
             let n = map_int(e, "rule_number").unwrap_or(0);
             let egress = e.get("egress").and_then(Value::as_bool).unwrap_or(false);
             if !(1..=32766).contains(&n) {
-                out.push(Diagnostic::field(&decl.name, "entries", format!("rule number {n} must be 1-32766")));
+                bad(format!("rule number {n} must be 1-32766"));
             }
             if !seen.insert((n, egress)) {
-                out.push(Diagnostic::field(
-                    &decl.name,
-                    "entries",
-                    format!("two {} entries with rule number {n}", if egress { "egress" } else { "ingress" }),
-                ));
+                bad(format!("two {} entries with rule number {n}", if egress { "egress" } else { "ingress" }));
             }
-            if let Some(c) = map_str(e, "cidr") {
-                if parse_cidr(&c).is_none() {
-                    out.push(Diagnostic::field(&decl.name, "entries", format!("rule {n}: {c:?} is not an IPv4 CIDR")));
-                }
+            if let Some(c) = map_str(e, "cidr").filter(|c| parse_cidr(c).is_none()) {
+                bad(format!("rule {n}: {c:?} is not an IPv4 CIDR"));
             }
             if let (Some(f), Some(t)) = (map_int(e, "from_port"), map_int(e, "to_port")) {
                 if !(0..=65535).contains(&f) || !(0..=65535).contains(&t) || f > t {
-                    out.push(Diagnostic::field(&decl.name, "entries", format!("rule {n}: ports {f}-{t} are not a range in 0-65535")));
+                    bad(format!("rule {n}: ports {f}-{t} are not a range in 0-65535"));
                 }
             }
         }
     }
 
-    fn normalize(&self, props: &mut Props) {
-        sort_list(props, "entries");
-        sort_list(props, "subnet_ids");
+    fn normalize(props: &mut Props) {
+        sort_list(props, V::entries);
+        sort_list(props, V::subnet_ids);
     }
 
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let found = crate::client(&self.aws, &scope.region)
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
+        crate::client(aws, &scope.region)
             .describe_network_acls()
             .filters(stack_filter(scope))
             .into_paginator()
@@ -347,58 +277,39 @@ impl Provider for NetworkAclProvider {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(err("DescribeNetworkAcls"))?;
-        Ok(found.iter().map(|a| observe(&scope.region, a)).collect())
+            .map_err(err("DescribeNetworkAcls"))
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match crate::client(&self.aws, region).describe_network_acls().network_acl_ids(id).send().await {
-            Ok(o) => Ok(o.network_acls().first().map(|a| observe(region, a))),
-            Err(e) => not_found_none(strata_aws::error::from_sdk("DescribeNetworkAcls", e)),
-        }
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let out = crate::client(aws, region).describe_network_acls().network_acl_ids(id).send().await.map_err(err("DescribeNetworkAcls"))?;
+        Ok(out.network_acls().first().cloned())
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
+    async fn create(&self, aws: &Aws, want: &Want<'_, NetworkAcl>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let c = crate::client(aws, &cx.region);
         let out = c
             .create_network_acl()
-            .vpc_id(s(desired, "vpc_id").ok_or_else(|| missing("CreateNetworkAcl", "vpc_id"))?)
-            .tag_specifications(tag_spec(ResourceType::NetworkAcl, desired))
+            .set_vpc_id(v.vpc_id.clone())
+            .tag_specifications(tags_spec(ResourceType::NetworkAcl, &v.tags))
             .send()
             .await
             .map_err(err("CreateNetworkAcl"))?;
-        let id = out.network_acl().and_then(|a| a.network_acl_id()).ok_or_else(|| strata_aws::lacks("CreateNetworkAcl", "NetworkAclId", &cx.name))?.to_string();
-        self.sync(&c, &id, &Props::new(), desired).await?;
-        let mut o = observed(NetworkAcl::KIND, &id, &cx.region, desired.clone());
-        o.refs.extend(s(desired, "vpc_id"));
-        o.refs.extend(str_list(desired, "subnet_ids"));
-        Ok(o)
+        let made = out.network_acl().ok_or_else(|| strata_aws::lacks("CreateNetworkAcl", "NetworkAcl", &cx.name))?;
+        let id = made.network_acl_id().ok_or_else(|| strata_aws::lacks("CreateNetworkAcl", "NetworkAclId", &cx.name))?;
+        sync(&c, id, &V::default(), v).await?;
+        // The answer (for its id and VPC): the kernel keeps the desired entries.
+        Ok(Created::Item(made.clone()))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        if diff.changed("tags").is_some() {
-            update_tags(&c, &actual.id, actual, desired).await?;
-        }
-        self.sync(&c, &actual.id, &actual.props, desired).await?;
-        let mut o = actual.clone();
-        o.props = desired.clone();
-        Ok(o)
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, NetworkAcl>, _diff: &Diff) -> Result<(), ProviderError> {
+        sync(&crate::client(aws, &want.cx.region), &actual.id, &V::from_props(&actual.props), &want.values).await
     }
 
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        let subnets = str_list(&actual.props, "subnet_ids");
-        if !subnets.is_empty() {
-            let vpc = s(&actual.props, "vpc_id").unwrap_or_default();
-            let default = self.default_acl(&c, &vpc).await?;
-            self.move_subnets(&c, &subnets, &default).await?;
-        }
-        let r = c.delete_network_acl().network_acl_id(&actual.id).send().await;
-        gone_ok(r.map(|_| ()).map_err(err("DeleteNetworkAcl")))
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        provider_set_tags(&crate::client(&self.aws, &cx.region), actual, add, remove).await
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let c = crate::client(aws, &cx.region);
+        let v = V::from_props(&actual.props);
+        release_subnets(&c, v.subnet_ids.as_deref().unwrap_or_default(), v.vpc_id.as_deref()).await?;
+        c.delete_network_acl().network_acl_id(&actual.id).send().await.map(|_| ()).map_err(err("DeleteNetworkAcl"))
     }
 }
