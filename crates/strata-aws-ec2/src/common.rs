@@ -17,15 +17,6 @@ pub(crate) fn filters(list: &[(String, Vec<String>)]) -> Vec<Filter> {
     list.iter().map(|(k, v)| Filter::builder().name(k).set_values(Some(v.clone())).build()).collect()
 }
 
-/// The desired tags as one `TagSpecification` for the create call.
-pub(crate) fn tag_spec(kind: ResourceType, props: &Props) -> TagSpecification {
-    let mut b = TagSpecification::builder().resource_type(kind);
-    for (k, v) in props_tags(props) {
-        b = b.tags(Tag::builder().key(k).value(v).build());
-    }
-    b.build()
-}
-
 /// Tags as one `TagSpecification` for a create call.
 pub(crate) fn tags_spec(kind: ResourceType, tags: &Tags) -> TagSpecification {
     let mut b = TagSpecification::builder().resource_type(kind);

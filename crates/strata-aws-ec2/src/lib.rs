@@ -31,7 +31,9 @@ pub use nat_gateway::{NatGateway, NatGatewayHandle, NatGatewayOutputs, NatGatewa
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle, NetworkAclOutputs, NetworkAclValues};
 pub use route_table::{Route, RouteTable, RouteTableHandle, RouteTableOutputs, RouteTableValues};
-pub use security_group::{Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupRule, SecurityGroupRuleHandle};
+pub use security_group::{
+    Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupOutputs, SecurityGroupRule, SecurityGroupRuleHandle, SecurityGroupValues,
+};
 pub use subnet::{Subnet, SubnetHandle, SubnetOutputs, SubnetValues};
 pub use vpc::{Vpc, VpcHandle, VpcOutputs, VpcValues};
 
@@ -44,7 +46,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, eip::ElasticIps)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, nat_gateway::NatGateways)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, route_table::RouteTables)));
-    r.register(Arc::new(security_group::SecurityGroupProvider { aws: a() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, security_group::SecurityGroups)));
     r.register(Arc::new(security_group::RuleProvider { aws: a() }));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, network_acl::NetworkAcls)));
     r.register(Arc::new(instance::InstanceProvider { aws: a() }));

@@ -96,7 +96,7 @@ strata_aws::kind_fields! {
 impl NetworkAcl {
     /// An ACL with no entries of its own (everything denied), for no subnet.
     pub fn new(vpc_id: impl Into<Arg<String>>) -> Self {
-        Self::empty().vpc_id(vpc_id).entries(Vec::new()).subnet_ids(Vec::<String>::new())
+        Self::empty().vpc_id(vpc_id).subnet_ids(Vec::<String>::new())
     }
     /// Add an entry.
     pub fn entry(self, e: AclEntry) -> Self {

@@ -77,7 +77,7 @@ strata_aws::kind_fields! {
 impl RouteTable {
     /// A table with no routes of its own, associated with no subnet.
     pub fn new(vpc_id: impl Into<Arg<String>>) -> Self {
-        Self::empty().vpc_id(vpc_id).routes(Vec::new()).subnet_ids(Vec::<String>::new())
+        Self::empty().vpc_id(vpc_id).subnet_ids(Vec::<String>::new())
     }
     /// Add a route.
     pub fn route(self, route: Route) -> Self {

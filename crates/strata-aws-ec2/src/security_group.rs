@@ -19,12 +19,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{IpPermission, IpRange, PrefixListId, ResourceType, UserIdGroupPair};
+use aws_sdk_ec2::types::SecurityGroup as Group;
+use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Values, Want};
+use strata_aws::Aws;
 use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, Provider, ProviderError};
 
 use super::common::*;
-use strata_aws::error::err;
-use strata_aws::Aws;
 
 const SOURCES: [&str; 3] = ["cidr", "source_security_group_id", "prefix_list_id"];
 
@@ -94,87 +96,62 @@ impl Rule {
     }
 }
 
-/// A security group with inline rules.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::{Rule, SecurityGroup, Vpc};
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
-/// let alb = stack.add("alb-sg", SecurityGroup::new(vpc.id())
-///     .description("load balancer")
-///     .ingress(Rule::tcp(443).cidr("0.0.0.0/0")));
-/// stack.add("web-sg", SecurityGroup::new(vpc.id())
-///     .ingress(Rule::tcp(80).group(alb.id()))
-///     .allow_all_egress());
-/// ```
-#[derive(Clone, Debug)]
-pub struct SecurityGroup {
-    vpc_id: Input,
-    name: Option<String>,
-    description: String,
-    ingress: Vec<Input>,
-    egress: Vec<Input>,
-    tags: BTreeMap<String, Input>,
+strata_aws::kind_fields! {
+    /// A security group with inline rules.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::{Rule, SecurityGroup, Vpc};
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
+    /// let alb = stack.add("alb-sg", SecurityGroup::new(vpc.id())
+    ///     .description("load balancer")
+    ///     .ingress(Rule::tcp(443).cidr("0.0.0.0/0")));
+    /// stack.add("web-sg", SecurityGroup::new(vpc.id())
+    ///     .ingress(Rule::tcp(80).group(alb.id()))
+    ///     .allow_all_egress());
+    /// ```
+    pub struct SecurityGroup: "aws:ec2:SecurityGroup";
+    values SecurityGroupValues;
+    handle SecurityGroupHandle / SecurityGroupOutputs { group_name };
+    fields {
+        /// The VPC.
+        vpc_id: str [replace required];
+        /// The group name (default: derived from stack and logical name).
+        group_name: str [replace private];
+        /// The group's description (1-255 ASCII characters).
+        description: str [replace] = "Managed by strata";
+        /// Inbound rules.
+        ingress: list [update private];
+        /// Outbound rules: exactly these (none unless declared).
+        egress: list [update private];
+    }
 }
 
 impl SecurityGroup {
+    /// A group in this VPC that admits nothing, either way.
     pub fn new(vpc_id: impl Into<Arg<String>>) -> Self {
-        SecurityGroup {
-            vpc_id: vpc_id.into().into_input(),
-            name: None,
-            description: "Managed by strata".into(),
-            ingress: Vec::new(),
-            egress: Vec::new(),
-            tags: BTreeMap::new(),
-        }
+        Self::empty().vpc_id(vpc_id)
     }
     /// The group name (default: derived from stack and logical name).
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
+    pub fn name(self, name: impl Into<String>) -> Self {
+        self.group_name(name.into())
     }
-    pub fn description(mut self, d: impl Into<String>) -> Self {
-        self.description = d.into();
-        self
+    /// Admit inbound traffic.
+    pub fn ingress(self, rule: Rule) -> Self {
+        self.push(V::ingress, rule.into_input())
     }
-    pub fn ingress(mut self, rule: Rule) -> Self {
-        self.ingress.push(rule.into_input());
-        self
-    }
-    pub fn egress(mut self, rule: Rule) -> Self {
-        self.egress.push(rule.into_input());
-        self
+    /// Allow outbound traffic.
+    pub fn egress(self, rule: Rule) -> Self {
+        self.push(V::egress, rule.into_input())
     }
     /// Allow all outbound traffic (AWS's default, which strata does not assume).
     pub fn allow_all_egress(self) -> Self {
         self.egress(Rule::all().cidr("0.0.0.0/0"))
     }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
-    }
 }
 
-super::handle!(
-    /// Outputs of a [`SecurityGroup`].
-    SecurityGroupHandle { id: "id", group_name: "group_name" }
-);
-
-impl Resource for SecurityGroup {
-    const KIND: &'static str = "aws:ec2:SecurityGroup";
-    type Handle = SecurityGroupHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("vpc_id".to_string(), self.vpc_id),
-            ("group_name".to_string(), Input::from(self.name)),
-            ("description".to_string(), Input::from(self.description)),
-            ("ingress".to_string(), Input::List(self.ingress)),
-            ("egress".to_string(), Input::List(self.egress)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
-    }
-}
+type V = SecurityGroupValues;
 
 /// `protocol` in AWS's canonical form.
 fn canonical_protocol(p: &str) -> String {
@@ -287,10 +264,6 @@ fn permission(rule: &Value, description: Option<&str>) -> Option<IpPermission> {
         return None;
     }
     Some(b.build())
-}
-
-fn rules(props: &Props, field: &str) -> Vec<Value> {
-    props.get(field).and_then(Value::as_list).map(<[Value]>::to_vec).unwrap_or_default()
 }
 
 async fn authorize(
@@ -409,35 +382,8 @@ pub(crate) fn derived_group_name(stack: &str, name: &str) -> String {
     s
 }
 
-pub(crate) struct SecurityGroupProvider {
-    pub(crate) aws: Aws,
-}
-
-fn observe_group(region: &str, g: &aws_sdk_ec2::types::SecurityGroup) -> Observed {
-    let id = g.group_id().unwrap_or_default();
-    let vpc = g.vpc_id().unwrap_or_default();
-    let props = Props::from([
-        ("vpc_id".into(), Value::str(vpc)),
-        ("group_name".into(), Value::str(g.group_name().unwrap_or_default())),
-        ("description".into(), Value::str(g.description().unwrap_or_default())),
-        ("ingress".into(), Value::List(flatten(g.ip_permissions(), |_, _| {}))),
-        ("egress".into(), Value::List(flatten(g.ip_permissions_egress(), |_, _| {}))),
-        ("tags".into(), tags_value(g.tags())),
-    ]);
-    let mut o = observed(SecurityGroup::KIND, id, region, props);
-    o.outputs.insert("group_name".into(), Value::str(g.group_name().unwrap_or_default()));
-    o.refs.push(vpc.to_string());
-    for field in ["ingress", "egress"] {
-        for r in rules(&o.props, field) {
-            if let Some(src) = r.as_map().and_then(|m| map_str(m, "source_security_group_id")) {
-                if src != id {
-                    o.refs.push(src);
-                }
-            }
-        }
-    }
-    o
-}
+/// The kind behind [`SecurityGroup`].
+pub(crate) struct SecurityGroups;
 
 /// The stack's security groups in the scope's region (one list per discovery
 /// pass, shared by the group and rule kinds).
@@ -461,133 +407,133 @@ async fn describe_groups(
         .await
 }
 
+/// The rules of `have` not in `want`.
+fn missing_from(have: &Option<Vec<Value>>, want: &Option<Vec<Value>>) -> Vec<Value> {
+    let want = want.as_deref().unwrap_or_default();
+    have.iter().flatten().filter(|r| !want.contains(r)).cloned().collect()
+}
+
 #[async_trait]
-impl Provider for SecurityGroupProvider {
-    fn kind(&self) -> &'static str {
-        SecurityGroup::KIND
+impl Kind for SecurityGroups {
+    type Builder = SecurityGroup;
+    type Item = Group;
+    type Tags = Ec2Tags;
+
+    // A derived name is whatever the create call chose.
+    const DERIVED: &'static [&'static str] = &[V::group_name];
+
+    fn id(g: &Group) -> Option<&str> {
+        g.group_id()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["vpc_id", "group_name", "description"]
+    fn carried_tags(g: &Group) -> Option<Tags> {
+        Some(tags_of_list(g.tags()))
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        require(decl, "vpc_id", out);
-        validate_rules(decl, "ingress", out);
-        validate_rules(decl, "egress", out);
-        if let Some(d) = decl.known("description").and_then(|v| v.as_str().map(str::to_string)) {
+    fn observe(g: &Group) -> Seen<SecurityGroup> {
+        let (ingress, egress) = (flatten(g.ip_permissions(), |_, _| {}), flatten(g.ip_permissions_egress(), |_, _| {}));
+        let mut refs: Vec<String> = g.vpc_id().map(str::to_string).into_iter().collect();
+        let sources = ingress.iter().chain(&egress).filter_map(|r| r.as_map().and_then(|m| map_str(m, "source_security_group_id")));
+        refs.extend(sources.filter(|src| Some(src.as_str()) != g.group_id()));
+        let values = V {
+            vpc_id: g.vpc_id().map(str::to_string),
+            group_name: g.group_name().map(str::to_string),
+            description: g.description().map(str::to_string),
+            ingress: Some(ingress),
+            egress: Some(egress),
+            ..V::default()
+        };
+        Seen { values, outputs: SecurityGroupOutputs { group_name: g.group_name().map(str::to_string) }, refs }
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        validate_rules(decl, V::ingress, out);
+        validate_rules(decl, V::egress, out);
+        if let Some(d) = decl.known(V::description).and_then(|v| v.as_str().map(str::to_string)) {
             if d.is_empty() || d.len() > 255 || !d.is_ascii() {
-                out.push(Diagnostic::field(&decl.name, "description", "must be 1-255 ASCII characters"));
+                out.push(Diagnostic::field(&decl.name, V::description, "must be 1-255 ASCII characters"));
             }
         }
-        if let Some(n) = decl.known("group_name").and_then(|v| v.as_str().map(str::to_string)) {
+        if let Some(n) = decl.known(V::group_name).and_then(|v| v.as_str().map(str::to_string)) {
             if n.is_empty() || n.len() > 255 || n.starts_with("sg-") {
-                out.push(Diagnostic::field(&decl.name, "group_name", "must be 1-255 characters and not start with sg-"));
+                out.push(Diagnostic::field(&decl.name, V::group_name, "must be 1-255 characters and not start with sg-"));
             }
         }
     }
 
-    fn warnings(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        let Some(Value::List(list)) = decl.known("ingress") else { return };
-        for r in list {
-            let Some(m) = r.as_map() else { continue };
+    fn warnings(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        let Some(Value::List(list)) = decl.known(V::ingress) else { return };
+        for m in list.iter().filter_map(Value::as_map) {
             let open = map_str(m, "cidr").as_deref() == Some("0.0.0.0/0");
             let (from, to) = (map_int(m, "from_port").unwrap_or(-1), map_int(m, "to_port").unwrap_or(-1));
             let web_only = (from == 80 && to == 80) || (from == 443 && to == 443);
             if open && !web_only {
-                out.push(Diagnostic::field(
-                    &decl.name,
-                    "ingress",
-                    format!("admits 0.0.0.0/0 on ports {from}-{to}; only 80 and 443 are usually meant to be public"),
-                ));
+                let msg = format!("admits 0.0.0.0/0 on ports {from}-{to}; only 80 and 443 are usually meant to be public");
+                out.push(Diagnostic::field(&decl.name, V::ingress, msg));
             }
         }
     }
 
-    fn normalize(&self, props: &mut Props) {
-        normalize_rules(props, "ingress");
-        normalize_rules(props, "egress");
+    fn normalize(props: &mut Props) {
+        normalize_rules(props, V::ingress);
+        normalize_rules(props, V::egress);
     }
 
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        // A derived name is whatever the create call chose.
-        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["group_name"])
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Group>, ProviderError> {
+        Ok(describe_groups(aws, scope).await?.to_vec())
     }
 
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        Ok(describe_groups(&self.aws, scope).await?.iter().map(|g| observe_group(&scope.region, g)).collect())
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Group>, ProviderError> {
+        let out = crate::client(aws, region).describe_security_groups().group_ids(id).send().await.map_err(err("DescribeSecurityGroups"))?;
+        Ok(out.security_groups().first().cloned())
     }
 
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match crate::client(&self.aws, region).describe_security_groups().group_ids(id).send().await {
-            Ok(o) => Ok(o.security_groups().first().map(|g| observe_group(region, g))),
-            Err(e) => not_found_none(strata_aws::error::from_sdk("DescribeSecurityGroups", e)),
-        }
-    }
-
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        let name = s(desired, "group_name").unwrap_or_else(|| derived_group_name(&cx.stack, &cx.name));
+    async fn create(&self, aws: &Aws, want: &Want<'_, SecurityGroup>) -> Result<Created<Group>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let c = crate::client(aws, &cx.region);
+        let name = v.group_name.clone().unwrap_or_else(|| derived_group_name(&cx.stack, &cx.name));
         let out = c
             .create_security_group()
             .group_name(&name)
-            .description(s(desired, "description").unwrap_or_else(|| "Managed by strata".into()))
-            .vpc_id(s(desired, "vpc_id").ok_or_else(|| missing("CreateSecurityGroup", "vpc_id"))?)
-            .tag_specifications(tag_spec(ResourceType::SecurityGroup, desired))
+            .set_description(v.description.clone())
+            .set_vpc_id(v.vpc_id.clone())
+            .tag_specifications(tags_spec(ResourceType::SecurityGroup, &v.tags))
             .send()
             .await
             .map_err(err("CreateSecurityGroup"))?;
-        let id = out.group_id().ok_or_else(|| strata_aws::lacks("CreateSecurityGroup", "GroupId", &cx.name))?.to_string();
-        let egress = rules(desired, "egress");
+        let id = out.group_id().ok_or_else(|| strata_aws::lacks("CreateSecurityGroup", "GroupId", &cx.name))?;
         let default_egress = entry(&[
             ("protocol", Value::str("-1")),
             ("from_port", Value::Int(-1)),
             ("to_port", Value::Int(-1)),
             ("cidr", Value::str("0.0.0.0/0")),
         ]);
+        let egress = v.egress.as_deref().unwrap_or_default();
         if !egress.contains(&default_egress) {
-            revoke(&c, &id, true, std::slice::from_ref(&default_egress)).await?;
+            revoke(&c, id, true, std::slice::from_ref(&default_egress)).await?;
         }
-        authorize(&c, &id, false, &rules(desired, "ingress"), None).await?;
-        let extra: Vec<Value> = egress.into_iter().filter(|r| *r != default_egress).collect();
-        authorize(&c, &id, true, &extra, None).await?;
-        let mut o = observed(SecurityGroup::KIND, &id, &cx.region, desired.clone());
-        o.props.insert("group_name".into(), Value::Str(name.clone()));
-        o.outputs.insert("group_name".into(), Value::Str(name));
-        Ok(o)
+        authorize(&c, id, false, v.ingress.as_deref().unwrap_or_default(), None).await?;
+        let extra: Vec<Value> = egress.iter().filter(|r| **r != default_egress).cloned().collect();
+        authorize(&c, id, true, &extra, None).await?;
+        // The answer and the name: the kernel keeps the desired rules.
+        Ok(Created::Item(Group::builder().group_id(id).group_name(name).set_vpc_id(v.vpc_id.clone()).build()))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        if diff.changed("tags").is_some() {
-            update_tags(&c, &actual.id, actual, desired).await?;
-        }
-        for (field, egress) in [("ingress", false), ("egress", true)] {
-            if diff.changed(field).is_none() {
-                continue;
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, SecurityGroup>, diff: &Diff) -> Result<(), ProviderError> {
+        let c = crate::client(aws, &want.cx.region);
+        let have = V::from_props(&actual.props);
+        for (field, egress, old, new) in [(V::ingress, false, &have.ingress, &want.values.ingress), (V::egress, true, &have.egress, &want.values.egress)] {
+            if diff.changed(field).is_some() {
+                revoke(&c, &actual.id, egress, &missing_from(old, new)).await?;
+                authorize(&c, &actual.id, egress, &missing_from(new, old), None).await?;
             }
-            let (have, want) = (rules(&actual.props, field), rules(desired, field));
-            let gone: Vec<Value> = have.iter().filter(|r| !want.contains(r)).cloned().collect();
-            let new: Vec<Value> = want.iter().filter(|r| !have.contains(r)).cloned().collect();
-            revoke(&c, &actual.id, egress, &gone).await?;
-            authorize(&c, &actual.id, egress, &new, None).await?;
         }
-        let mut o = actual.clone();
-        let name = actual.props.get("group_name").cloned();
-        o.props = desired.clone();
-        if let Some(n) = name {
-            o.props.insert("group_name".into(), n);
-        }
-        Ok(o)
+        Ok(())
     }
 
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        let r = crate::client(&self.aws, &cx.region).delete_security_group().group_id(&actual.id).send().await;
-        gone_ok(r.map(|_| ()).map_err(err("DeleteSecurityGroup")))
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        provider_set_tags(&crate::client(&self.aws, &cx.region), actual, add, remove).await
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let r = crate::client(aws, &cx.region).delete_security_group().group_id(&actual.id).send().await;
+        r.map(|_| ()).map_err(err("DeleteSecurityGroup"))
     }
 }
 

@@ -133,8 +133,9 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 /// ```
 ///
 /// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
-/// of strings or outputs), `list` (a list of structured items, appended with
-/// the builder's private `push`), `secret` (a string, masked everywhere).
+/// of strings or outputs), `list` (a list of structured items: no setter, it
+/// starts empty and the kind's builder methods append with the private
+/// `push`), `secret` (a string, masked everywhere).
 /// Outputs are strings, or `name: map` (a map the kind keeps for itself, with
 /// no accessor on the handle). Flags:
 /// `replace` or `update`; `required`; `cleared` (unset means none, and is
@@ -177,6 +178,9 @@ macro_rules! kind_fields {
                 $( if $crate::__flag!(cleared; $($flag)+) {
                     // Unset means none: compared, so that removing it from the program clears it.
                     inputs.insert(stringify!($f).to_string(), $crate::__private::Input::Known($crate::__private::Value::Null));
+                } )*
+                $( if $crate::__is_list!($ty) {
+                    inputs.insert(stringify!($f).to_string(), $crate::__private::Input::List(::std::vec::Vec::new()));
                 } )*
                 $( $( inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, $def)); )? )*
                 $name { inputs }
@@ -373,6 +377,13 @@ macro_rules! __output_accessor {
 
 #[doc(hidden)]
 #[macro_export]
+macro_rules! __is_list {
+    (list) => { true };
+    ($other:ident) => { false };
+}
+
+#[doc(hidden)]
+#[macro_export]
 macro_rules! __field_secret {
     (secret) => { true };
     ($other:ident) => { false };
@@ -403,6 +414,9 @@ macro_rules! __known_flag {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __setter {
+    // A list field has no setter: it starts empty and the kind's own
+    // builder methods `push` onto it.
+    ([$($flags:ident)*] $(#[$m:meta])* $f:ident list) => {};
     ([private $($rest:ident)*] $(#[$m:meta])* $f:ident $ty:ident) => {
         $(#[$m])*
         fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {
