@@ -22,12 +22,13 @@ use strata_aws::error::err;
 use strata_aws::Aws;
 
 pub use instance::{DbEngine, DbInstance, DbInstanceHandle};
-pub use parameter_group::{DbParameterGroup, DbParameterGroupHandle};
+pub use parameter_group::{DbParameterGroup, DbParameterGroupHandle, DbParameterGroupOutputs, DbParameterGroupValues};
 pub use subnet_group::{DbSubnetGroup, DbSubnetGroupHandle, DbSubnetGroupOutputs, DbSubnetGroupValues};
 
+/// Register the RDS kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
-    r.register(Arc::new(parameter_group::ParameterGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(parameter_group::ParameterGroups::new(aws)));
     r.register(Arc::new(instance::InstanceProvider { aws: aws.clone() }));
 }
 

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_wafv2::types::{
-    AllowAction, BlockAction, DefaultAction, IpAddressVersion, IpSetReferenceStatement, LoggingConfiguration,
+    AllowAction, BlockAction, DefaultAction, IpSetReferenceStatement, LoggingConfiguration,
     ManagedRuleGroupStatement, OverrideAction, RateBasedStatement, RateBasedStatementAggregateKeyType, ResourceType, Rule,
     RuleAction, Scope, Statement, Tag, VisibilityConfig,
 };
@@ -28,11 +28,13 @@ use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, S
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError, Registry};
 
 use strata_aws::error::err;
+use strata_aws::kernel::{KindProvider, Tagging};
 use strata_aws::props::{str_of, strs};
 use strata_aws::Aws;
 
+/// Register the WAFv2 kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
-    r.register(Arc::new(ip_set::IpSetProvider { aws: aws.clone() }));
+    r.register(Arc::new(KindProvider::new(aws, ip_set::IpSets)));
     r.register(Arc::new(web_acl::WebAclProvider { aws: aws.clone() }));
 }
 
@@ -115,6 +117,20 @@ async fn set_tags(c: &aws_sdk_wafv2::Client, arn: &str, add: &Tags, remove: &[St
     Ok(())
 }
 
+/// WAFv2 tags by ARN, for the kinds on the resource kernel (the web ACL's
+/// own calls share its helpers).
+pub(crate) struct WafTags;
+
+#[async_trait]
+impl Tagging for WafTags {
+    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+        tags_of(&client(aws, region), arn).await
+    }
+    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        set_tags(&client(aws, region), arn, add, remove).await
+    }
+}
+
 fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, ProviderError> {
     r.map_err(|e| ProviderError::new(ErrorClass::Invalid, "build", e.to_string()))
 }
@@ -179,5 +195,5 @@ fn scopes(region: &str) -> Vec<Scope> {
 mod ip_set;
 mod web_acl;
 
-pub use ip_set::*;
+pub use ip_set::{IpSet, IpSetHandle, IpSetOutputs, IpSetValues};
 pub use web_acl::*;
