@@ -21,15 +21,15 @@ fn alarm(ns: &str, metric: &str, stat: &str, cmp: Compare, threshold: f64, perio
 
 /// EC2 instance: CPU and status checks.
 pub fn instance(stack: &mut Stack, name: &str, instance_id: impl Into<Arg<String>>, topic: &Output<String>) -> Vec<Ref<MetricAlarm>> {
-    let id = instance_id.into().into_input();
+    let id: Arg<String> = instance_id.into();
     stack.component(name, |s| {
         vec![
-            s.add("cpu", alarm("AWS/EC2", "CPUUtilization", "Average", Compare::GreaterThan, 80.0, 3, topic).dimension_input("InstanceId", id.clone())),
+            s.add("cpu", alarm("AWS/EC2", "CPUUtilization", "Average", Compare::GreaterThan, 80.0, 3, topic).dimension("InstanceId", id.clone())),
             s.add(
                 "status-check",
                 alarm("AWS/EC2", "StatusCheckFailed", "Maximum", Compare::GreaterOrEqual, 1.0, 2, topic)
                     .period_seconds(60)
-                    .dimension_input("InstanceId", id),
+                    .dimension("InstanceId", id),
             ),
         ]
     })
@@ -110,13 +110,6 @@ pub fn opensearch(stack: &mut Stack, name: &str, domain_arn: &Output<String>, to
             ),
         ]
     })
-}
-
-impl MetricAlarm {
-    fn dimension_input(mut self, name: &str, value: strata_core::Input) -> Self {
-        self.dimensions.insert(name.into(), value);
-        self
-    }
 }
 
 #[cfg(test)]

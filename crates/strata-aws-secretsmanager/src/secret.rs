@@ -1,0 +1,242 @@
+//! `aws:secretsmanager:Secret`: a secret, its value generated once or given.
+//! Its physical id is its ARN.
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
+use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, KindProvider, Seen, Want};
+use strata_aws::Aws;
+use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Secret as Sensitive, Stack, Tags, Value};
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, Provider, ProviderError};
+
+use crate::{client, tag_list, tags_from, SecretsTags};
+
+strata_aws::kind_fields! {
+    /// A secret.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_secretsmanager::Secret;
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let header = stack.add("origin-header", Secret::generated(32).description("CloudFront to ALB shared header"));
+    /// let _value = header.value(); // Output<Secret<String>>
+    /// ```
+    pub struct Secret: "aws:secretsmanager:Secret";
+    values SecretValues;
+    handle SecretHandle / SecretOutputs { arn, name };
+    fields {
+        /// The secret's name (default: `<stack>/<logical name>`).
+        name: str [replace];
+        /// Its description.
+        description: str [update] = "Managed by strata";
+        /// Generate the value: this many letters and digits (8-4096), once.
+        generated_length: int [update];
+        /// The value, given by the program.
+        value: secret [update];
+        /// The KMS key that encrypts the value (default: AWS's own key).
+        kms_key_id: str [replace cleared];
+        /// Days AWS keeps a deleted secret recoverable (7-30), or 0 to delete at once.
+        recovery_window_days: int [update] = 7;
+    }
+}
+
+impl Secret {
+    /// A random value of `length` letters and digits, generated once.
+    pub fn generated(length: i64) -> Self {
+        Self::empty().generated_length(length)
+    }
+
+    /// A value given by the program (an output of another secret, for example).
+    pub fn with_value(value: impl Into<Arg<String>>) -> Self {
+        Self::empty().value(value)
+    }
+
+    /// The KMS key that encrypts the value.
+    pub fn kms_key(self, key_id: impl Into<Arg<String>>) -> Self {
+        self.kms_key_id(key_id)
+    }
+}
+
+impl SecretHandle {
+    /// The `name` output.
+    pub fn secret_name(&self) -> Output<String> {
+        self.name()
+    }
+
+    /// The value, marked secret.
+    pub fn value(&self) -> Output<Sensitive<String>> {
+        self.0.output::<String>(V::value).secret()
+    }
+}
+
+type V = SecretValues;
+
+/// The kind behind [`Secret`].
+pub(crate) struct Secrets;
+
+/// A secret as read: its `ListSecrets` entry (or the same fields of `DescribeSecret`) and its value.
+pub(crate) struct Item(SecretListEntry, Option<Sensitive<String>>);
+
+async fn with_value(aws: &Aws, region: &str, arn: &str, entry: SecretListEntry) -> Result<Item, ProviderError> {
+    let out = client(aws, region).get_secret_value().secret_id(arn).send().await.map_err(err("GetSecretValue"))?;
+    Ok(Item(entry, out.secret_string.map(Sensitive::new)))
+}
+
+/// The characters of a secret's name besides letters and digits.
+const NAME_CHARS: &str = "/_+=.@-";
+
+/// A deterministic secret name: `<stack>/<logical name>`.
+fn derived_name(cx: &OpContext) -> String {
+    format!("{}/{}", cx.stack, cx.name).chars().map(|c| if c.is_ascii_alphanumeric() || NAME_CHARS.contains(c) { c } else { '-' }).collect()
+}
+
+#[async_trait]
+impl Kind for Secrets {
+    type Builder = Secret;
+    type Item = Item;
+    type Tags = SecretsTags;
+
+    // A value the program leaves unset is generated: kept, never compared.
+    const DERIVED: &'static [&'static str] = &[V::name, V::value];
+
+    fn id(s: &Item) -> Option<&str> {
+        s.0.arn()
+    }
+
+    fn carried_tags(s: &Item) -> Option<Tags> {
+        Some(tags_from(s.0.tags()))
+    }
+
+    fn observe(Item(s, value): &Item) -> Seen<Secret> {
+        let (name, description) = (s.name.clone(), Some(s.description().unwrap_or_default().to_string()));
+        let values = V { name: name.clone(), description, value: value.clone(), kms_key_id: s.kms_key_id.clone(), ..V::default() };
+        Seen { values, outputs: SecretOutputs { arn: s.arn.clone(), name }, refs: Vec::new() }
+    }
+
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
+        let filter = |key, value: &str| Filter::builder().key(key).values(value).build();
+        let list = client(aws, &scope.region).list_secrets().filters(filter(FilterNameStringType::TagKey, tags::STACK));
+        let list = list.filters(filter(FilterNameStringType::TagValue, &scope.stack)).into_paginator().send();
+        let pages = list.collect::<Result<Vec<_>, _>>().await.map_err(err("ListSecrets"))?;
+        let mut out = Vec::new();
+        // The filters match key and value separately: read the values of the stack's own only.
+        for s in pages.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()) {
+            match s.arn.clone() {
+                Some(arn) if tags_from(s.tags()).get(tags::STACK) == Some(&scope.stack) => out.push(with_value(aws, &scope.region, &arn, s).await?),
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let d = client(aws, region).describe_secret().secret_id(id).send().await.map_err(err("DescribeSecret"))?;
+        let entry = SecretListEntry::builder().set_arn(d.arn).set_name(d.name).set_description(d.description).set_kms_key_id(d.kms_key_id);
+        Ok(Some(with_value(aws, region, id, entry.set_tags(d.tags).build()).await?))
+    }
+
+    async fn create(&self, aws: &Aws, want: &Want<'_, Secret>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        let c = client(aws, &cx.region);
+        let value = match (v.generated_length, &v.value) {
+            (Some(n), _) => {
+                let out = c.get_random_password().password_length(n).exclude_punctuation(true).send().await.map_err(err("GetRandomPassword"))?;
+                out.random_password.ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "GetRandomPassword", "no password in the response"))?
+            }
+            (None, Some(given)) => given.expose().clone(),
+            (None, None) => return Err(ProviderError::new(ErrorClass::Invalid, "CreateSecret", "a secret needs a value or a generated length")),
+        };
+        // Secrets Manager wants a 32-64 character token: strata's is 42 (`strata-v1-` and 32 hex digits).
+        let token = &cx.idempotency_token;
+        if !(32..=64).contains(&token.len()) {
+            return Err(ProviderError::new(ErrorClass::Fatal, "CreateSecret", format!("the idempotency token has {} characters, not 32-64", token.len())));
+        }
+        let name = v.name.clone().unwrap_or_else(|| derived_name(cx));
+        let req = c.create_secret().name(&name).client_request_token(token).secret_string(&value).set_tags(Some(tag_list(&v.tags)));
+        let out = req.set_description(v.description.clone()).set_kms_key_id(v.kms_key_id.clone()).send().await.map_err(err("CreateSecret"))?;
+        let arn = out.arn.ok_or_else(|| strata_aws::lacks("CreateSecret", "ARN", &cx.name))?;
+        let entry = SecretListEntry::builder().arn(arn).name(name).set_description(v.description.clone()).set_kms_key_id(v.kms_key_id.clone());
+        Ok(Created::Item(Item(entry.set_tags(Some(tag_list(&v.tags))).build(), Some(Sensitive::new(value)))))
+    }
+
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, Secret>, diff: &Diff) -> Result<(), ProviderError> {
+        let (c, v) = (client(aws, &want.cx.region), &want.values);
+        if let (Some(_), Some(d)) = (diff.changed(V::description), &v.description) {
+            c.update_secret().secret_id(&actual.id).description(d).send().await.map_err(err("UpdateSecret"))?;
+        }
+        if let (Some(_), Some(given)) = (diff.changed(V::value), &v.value) {
+            c.put_secret_value().secret_id(&actual.id).secret_string(given.expose()).send().await.map_err(err("PutSecretValue"))?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let days = actual.props.get(V::recovery_window_days).and_then(Value::as_int).unwrap_or(7);
+        let req = client(aws, &cx.region).delete_secret().secret_id(&actual.id);
+        let req = if days == 0 { req.force_delete_without_recovery(true) } else { req.recovery_window_in_days(days) };
+        req.send().await.map(|_| ()).map_err(err("DeleteSecret"))
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        if let Some(n) = decl.known(V::generated_length).and_then(|v| v.as_int()).filter(|n| !(8..=4096).contains(n)) {
+            out.push(Diagnostic::field(&decl.name, V::generated_length, format!("{n} is outside 8-4096")));
+        }
+        if let Some(d) = decl.known(V::recovery_window_days).and_then(|v| v.as_int()).filter(|d| *d != 0 && !(7..=30).contains(d)) {
+            out.push(Diagnostic::field(&decl.name, V::recovery_window_days, format!("{d} must be 0 or 7-30")));
+        }
+        if let Some(n) = decl.known(V::name).and_then(|v| v.as_str().map(str::to_string)) {
+            if n.is_empty() || n.len() > 512 || !n.chars().all(|c| c.is_ascii_alphanumeric() || NAME_CHARS.contains(c)) {
+                out.push(Diagnostic::field(&decl.name, V::name, "must be 1-512 of letters, digits and /_+=.@-"));
+            }
+        }
+    }
+}
+
+/// The kernel's provider of [`Secrets`], with what the kernel has no field
+/// flags for: the settings of a create (`generated_length`) and of a delete
+/// (`recovery_window_days`) are never compared, and the value is an output
+/// too, masked.
+pub(crate) struct SecretProvider(pub(crate) KindProvider<Secrets>);
+
+/// The value (masked) among the outputs.
+fn value_output(mut o: Observed) -> Observed {
+    let value = o.props.get(V::value).map_or(Value::Null, |v| Value::Secret(Box::new(v.expose())));
+    o.outputs.insert(V::value.into(), value);
+    o
+}
+
+#[async_trait]
+impl Provider for SecretProvider {
+    fn kind(&self) -> &'static str { self.0.kind() }
+    fn replace_fields(&self) -> &'static [&'static str] { self.0.replace_fields() }
+    fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) { self.0.validate(decl, stack, out) }
+
+    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
+        let mut want = desired.clone();
+        want.remove(V::recovery_window_days);
+        // A generated value is generated once.
+        if want.remove(V::generated_length).is_some_and(|n| n != Value::Null) {
+            want.remove(V::value);
+        }
+        self.0.diff(&want, actual)
+    }
+
+    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
+        Ok(self.0.discover(scope).await?.into_iter().map(value_output).collect())
+    }
+    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
+        Ok(self.0.read(region, id).await?.map(value_output))
+    }
+    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
+        self.0.create(cx, desired).await.map(value_output)
+    }
+    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
+        self.0.update(cx, actual, desired, diff).await.map(value_output)
+    }
+    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        self.0.delete(cx, actual).await
+    }
+    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        self.0.set_tags(cx, actual, add, remove).await
+    }
+}
