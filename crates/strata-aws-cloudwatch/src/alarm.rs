@@ -113,19 +113,12 @@ impl MetricAlarm {
 
     /// Send a breach to this topic.
     pub fn alarm_action(self, arn: impl Into<Arg<String>>) -> Self {
-        self.push(V::alarm_actions, arn)
+        self.push(V::alarm_actions, arn.into().into_input())
     }
 
     /// Send the return to OK to this topic.
     pub fn ok_action(self, arn: impl Into<Arg<String>>) -> Self {
-        self.push(V::ok_actions, arn)
-    }
-
-    fn push(mut self, field: &str, arn: impl Into<Arg<String>>) -> Self {
-        if let Some(Input::List(l)) = self.inputs.get_mut(field) {
-            l.push(arn.into().into_input());
-        }
-        self
+        self.push(V::ok_actions, arn.into().into_input())
     }
 }
 
