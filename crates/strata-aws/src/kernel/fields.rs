@@ -58,6 +58,16 @@ impl FieldValue for Vec<Value> {
     }
 }
 
+impl FieldValue for std::collections::BTreeMap<String, String> {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        let m = props.get(field).and_then(Value::as_map)?;
+        Some(m.iter().filter_map(|(k, v)| Some((k.clone(), v.expose().as_str()?.to_string()))).collect())
+    }
+    fn value(self) -> Value {
+        Value::Map(self.into_iter().map(|(k, v)| (k, Value::Str(v))).collect())
+    }
+}
+
 impl FieldValue for Secret<String> {
     fn read(props: &Props, field: &str) -> Option<Self> {
         String::read(props, field).map(Secret::new)
@@ -125,19 +135,30 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 ///         days: int [update] = 30;
 ///         /// Its password.
 ///         password: secret [update];
+///         /// Its labels.
+///         labels: map [update];
 ///     }
 /// }
-/// let t = Thing::empty().name("a").days(7);
+/// impl Thing {
+///     fn label(self, k: &str, v: &str) -> Self {
+///         self.put(ThingValues::labels, k, v.into())
+///     }
+/// }
+/// let t = Thing::empty().name("a").days(7).label("team", "ops");
 /// assert_eq!(<Thing as strata_aws::kernel::Declared>::REPLACE, &["name"]);
-/// # let _ = t;
+/// let inputs = strata_core::Resource::into_inputs(t);
+/// assert!(matches!(&inputs["labels"], strata_core::Input::Map(m) if m.len() == 1));
 /// ```
 ///
 /// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
 /// of strings or outputs), `list` (a list of structured items: no setter, it
 /// starts empty and the kind's builder methods append with the private
-/// `push`), `secret` (a string, masked everywhere).
-/// Outputs are strings, or `name: map` (a map the kind keeps for itself, with
-/// no accessor on the handle). Flags:
+/// `push`), `map` (names to strings or outputs: no setter, it starts empty
+/// and the kind's builder methods set entries with the private `put`),
+/// `secret` (a string, masked everywhere).
+/// Outputs are strings, `name: secret` (masked; its accessor gives an
+/// `Output<Secret<String>>`), or `name: map` (a map the kind keeps for
+/// itself, with no accessor on the handle). Flags:
 /// `replace` or `update`; `required`; `cleared` (unset means none, and is
 /// compared: removing the setter from the program clears the field, where an
 /// unset field is otherwise left as the cloud has it); `writeonly` (sent on
@@ -179,8 +200,10 @@ macro_rules! kind_fields {
                     // Unset means none: compared, so that removing it from the program clears it.
                     inputs.insert(stringify!($f).to_string(), $crate::__private::Input::Known($crate::__private::Value::Null));
                 } )*
-                $( if $crate::__is_list!($ty) {
-                    inputs.insert(stringify!($f).to_string(), $crate::__private::Input::List(::std::vec::Vec::new()));
+                $( match $crate::__collection!($ty) {
+                    1 => { inputs.insert(stringify!($f).to_string(), $crate::__private::Input::List(::std::vec::Vec::new())); }
+                    2 => { inputs.insert(stringify!($f).to_string(), $crate::__private::Input::Map(::std::collections::BTreeMap::new())); }
+                    _ => {}
                 } )*
                 $( $( inputs.insert(stringify!($f).to_string(), $crate::__field_input!($ty, $def)); )? )*
                 $name { inputs }
@@ -190,6 +213,13 @@ macro_rules! kind_fields {
             fn push(mut self, field: &str, item: $crate::__private::Input) -> Self {
                 if let Some($crate::__private::Input::List(l)) = self.inputs.get_mut(field) {
                     l.push(item);
+                }
+                self
+            }
+            /// Set one entry of a map field (set to empty by the constructor).
+            fn put(mut self, field: &str, key: impl Into<::std::string::String>, value: $crate::__private::Input) -> Self {
+                if let Some($crate::__private::Input::Map(m)) = self.inputs.get_mut(field) {
+                    m.insert(key.into(), value);
                 }
                 self
             }
@@ -321,6 +351,7 @@ macro_rules! __field_arg {
     (bool) => { bool };
     (strs) => { impl IntoIterator<Item = impl Into<$crate::__private::Arg<::std::string::String>>> };
     (list) => { ::std::vec::Vec<$crate::__private::Input> };
+    (map) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Input> };
 }
 
 #[doc(hidden)]
@@ -334,6 +365,7 @@ macro_rules! __field_input {
         $crate::__private::Input::List($v.into_iter().map(|s| ::std::convert::Into::<$crate::__private::Arg<::std::string::String>>::into(s).into_input()).collect())
     };
     (list, $v:expr) => { $crate::__private::Input::List($v) };
+    (map, $v:expr) => { $crate::__private::Input::Map($v) };
 }
 
 #[doc(hidden)]
@@ -345,6 +377,7 @@ macro_rules! __field_type {
     (bool) => { bool };
     (strs) => { ::std::vec::Vec<::std::string::String> };
     (list) => { ::std::vec::Vec<$crate::__private::Value> };
+    (map) => { ::std::collections::BTreeMap<::std::string::String, ::std::string::String> };
 }
 
 #[doc(hidden)]
@@ -352,6 +385,7 @@ macro_rules! __field_type {
 macro_rules! __output_type {
     () => { ::std::string::String };
     (map) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Value> };
+    (secret) => { $crate::__private::Secret<::std::string::String> };
 }
 
 #[doc(hidden)]
@@ -359,6 +393,7 @@ macro_rules! __output_type {
 macro_rules! __output_value {
     ($v:ident) => { $crate::__private::Value::Str($v) };
     ($v:ident map) => { $crate::__private::Value::Map($v) };
+    ($v:ident secret) => { $crate::kernel::FieldValue::value($v) };
 }
 
 /// A string output has an accessor on the handle; a map output is the
@@ -373,13 +408,20 @@ macro_rules! __output_accessor {
         }
     };
     ($out:ident map) => {};
+    ($out:ident secret) => {
+        #[doc = concat!("The `", stringify!($out), "` output, masked everywhere.")]
+        pub fn $out(&self) -> $crate::__private::Output<$crate::__private::Secret<::std::string::String>> {
+            self.0.output::<::std::string::String>(stringify!($out)).secret()
+        }
+    };
 }
 
 #[doc(hidden)]
 #[macro_export]
-macro_rules! __is_list {
-    (list) => { true };
-    ($other:ident) => { false };
+macro_rules! __collection {
+    (list) => { 1 };
+    (map) => { 2 };
+    ($other:ident) => { 0 };
 }
 
 #[doc(hidden)]
@@ -417,6 +459,7 @@ macro_rules! __setter {
     // A list field has no setter: it starts empty and the kind's own
     // builder methods `push` onto it.
     ([$($flags:ident)*] $(#[$m:meta])* $f:ident list) => {};
+    ([$($flags:ident)*] $(#[$m:meta])* $f:ident map) => {};
     ([private $($rest:ident)*] $(#[$m:meta])* $f:ident $ty:ident) => {
         $(#[$m])*
         fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {

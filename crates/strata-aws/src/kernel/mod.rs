@@ -161,6 +161,13 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// The item's field values and outputs.
     fn observe(item: &Self::Item) -> Seen<Self::Builder>;
 
+    /// Read what the list answer lacks, once the item is known to be this
+    /// stack's (or was read by id): a child collection, a value. Default:
+    /// the item as it is.
+    async fn complete(&self, _aws: &Aws, _region: &str, item: Self::Item) -> Result<Self::Item, ProviderError> {
+        Ok(item)
+    }
+
     /// Every candidate item in `scope.region` (server-side filtered by tag
     /// where the service can; the kernel confirms ownership by tag anyway).
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Self::Item>, ProviderError>;
@@ -323,9 +330,12 @@ impl<K: Kind> KindProvider<K> {
     }
 
     /// The item as observed if it is this stack's (by its own tags).
-    async fn owned(&self, scope: &DiscoverScope, item: &K::Item) -> Result<Option<Observed>, ProviderError> {
-        match self.tags_of(&scope.region, item).await? {
-            Some(t) if t.get(tags::STACK) == Some(&scope.stack) => Self::observed(&scope.region, item, t).map(Some),
+    async fn owned(&self, scope: &DiscoverScope, item: K::Item) -> Result<Option<Observed>, ProviderError> {
+        match self.tags_of(&scope.region, &item).await? {
+            Some(t) if t.get(tags::STACK) == Some(&scope.stack) => {
+                let item = self.kind.complete(&self.aws, &scope.region, item).await?;
+                Self::observed(&scope.region, &item, t).map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -484,7 +494,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
         let items = self.kind.list(&self.aws, scope).await?;
         let mut reads = Vec::with_capacity(items.len());
-        for item in items.iter().filter(|i| K::life(i) == Life::Live) {
+        for item in items.into_iter().filter(|i| K::life(i) == Life::Live) {
             reads.push(self.owned(scope, item));
         }
         let found: Vec<Option<Observed>> = stream::iter(reads).buffer_unordered(TAG_READS_AT_ONCE).try_collect().await?;
@@ -496,6 +506,7 @@ impl<K: Kind> Provider for KindProvider<K> {
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
         let Some(item) = self.get(region, id).await? else { return Ok(None) };
         let Some(t) = self.tags_of(region, &item).await? else { return Ok(None) };
+        let item = self.kind.complete(&self.aws, region, item).await?;
         Self::observed(region, &item, t).map(Some)
     }
 
