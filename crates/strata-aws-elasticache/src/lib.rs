@@ -25,14 +25,14 @@ use strata_engine::{Observed, OpContext, ProviderError, Registry};
 use strata_aws::error::err;
 use strata_aws::Aws;
 
-pub use cache_cluster::{CacheCluster, CacheClusterHandle};
+pub use cache_cluster::{CacheCluster, CacheClusterHandle, CacheClusterOutputs, CacheClusterValues};
 pub use replication_group::{ReplicationGroup, ReplicationGroupHandle};
 pub use subnet_group::{CacheSubnetGroup, CacheSubnetGroupHandle, CacheSubnetGroupOutputs, CacheSubnetGroupValues};
 
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
     r.register(Arc::new(replication_group::ReplicationGroupProvider { aws: aws.clone() }));
-    r.register(Arc::new(cache_cluster::CacheClusterProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, cache_cluster::CacheClusters)));
 }
 
 pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {

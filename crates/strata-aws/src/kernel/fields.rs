@@ -209,10 +209,13 @@ macro_rules! kind_fields {
                 $name { inputs }
             }
             $( $crate::__setter!([$($flag)+] $(#[doc = $doc])* $f $ty); )*
-            /// Append one item to a list field (set to empty by the constructor).
+            /// Append one item to a list field (a `strs` field left unset starts a list).
             fn push(mut self, field: &str, item: $crate::__private::Input) -> Self {
-                if let Some($crate::__private::Input::List(l)) = self.inputs.get_mut(field) {
-                    l.push(item);
+                match self.inputs.get_mut(field) {
+                    Some($crate::__private::Input::List(l)) => l.push(item),
+                    _ => {
+                        self.inputs.insert(field.to_string(), $crate::__private::Input::List(vec![item]));
+                    }
                 }
                 self
             }

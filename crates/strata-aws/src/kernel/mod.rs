@@ -255,6 +255,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// not compared while unset.
     const DERIVED: &'static [&'static str] = &[];
 
+    /// Fields the service may leave out of its answers (moto does): compared
+    /// only when the observed item reports them.
+    const UNREPORTED: &'static [&'static str] = &[];
+
     /// Typical duration of an operation.
     fn estimate(_op: Op) -> Duration {
         Duration::from_secs(3)
@@ -457,6 +461,7 @@ impl<K: Kind> Provider for KindProvider<K> {
         for f in <K::Builder as Declared>::FIELDS.iter().filter(|f| f.writeonly) {
             want.remove(f.name);
         }
+        want.retain(|k, _| !(K::UNREPORTED.contains(&k.as_str()) && matches!(actual.props.get(k), None | Some(Value::Null))));
         strata_engine::diff_with_derived(&want, &actual.props, self.replace_fields(), K::DERIVED)
     }
 
