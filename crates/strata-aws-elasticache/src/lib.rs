@@ -19,24 +19,20 @@ mod subnet_group;
 use std::sync::Arc;
 
 use aws_sdk_elasticache::types::Tag;
-use strata_core::{Props, Tags};
-use strata_engine::{Observed, OpContext, ProviderError, Registry};
+use strata_core::Tags;
+use strata_engine::{ProviderError, Registry};
 
 use strata_aws::error::err;
 use strata_aws::Aws;
 
 pub use cache_cluster::{CacheCluster, CacheClusterHandle, CacheClusterOutputs, CacheClusterValues};
-pub use replication_group::{ReplicationGroup, ReplicationGroupHandle};
+pub use replication_group::{ReplicationGroup, ReplicationGroupHandle, ReplicationGroupOutputs, ReplicationGroupValues};
 pub use subnet_group::{CacheSubnetGroup, CacheSubnetGroupHandle, CacheSubnetGroupOutputs, CacheSubnetGroupValues};
 
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
-    r.register(Arc::new(replication_group::ReplicationGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, replication_group::ReplicationGroups)));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, cache_cluster::CacheClusters)));
-}
-
-pub(crate) fn sdk_tags(props: &Props) -> Vec<Tag> {
-    tag_list(&strata_aws::desired_tags(props))
 }
 
 pub(crate) fn tag_list(tags: &Tags) -> Vec<Tag> {
@@ -90,12 +86,6 @@ pub(crate) async fn tags_of(aws: &Aws, region: &str, arn: &str) -> Result<Tags, 
     Ok(out.tag_list().iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect())
 }
 
-/// Add and remove tags on the resource whose ARN is `outputs.arn`.
-pub(crate) async fn set_tags(aws: &Aws, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-    let arn = actual.outputs.get("arn").and_then(|v| v.as_str()).unwrap_or(&actual.id).to_string();
-    write_tags(aws, &cx.region, &arn, add, remove).await
-}
-
 /// Add and remove tags on the resource `arn`.
 async fn write_tags(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
     let c = crate::client(aws, region);
@@ -111,12 +101,6 @@ async fn write_tags(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[St
         c.add_tags_to_resource().resource_name(arn).set_tags(Some(tag_list(add))).send().await.map_err(err("AddTagsToResource"))?;
     }
     Ok(())
-}
-
-/// Bring the tags of `actual` to the desired ones.
-pub(crate) async fn sync_tags(aws: &Aws, cx: &OpContext, actual: &Observed, desired: &Props) -> Result<(), ProviderError> {
-    let (add, remove) = strata_aws::tag_changes(&actual.tags(), &strata_aws::desired_tags(desired));
-    set_tags(aws, cx, actual, &add, &remove).await
 }
 
 /// Known engine versions by engine.
@@ -138,16 +122,4 @@ pub(crate) fn version_problem(engine: &str, version: &str) -> Option<String> {
 pub(crate) fn node_type_problem(t: &str) -> Option<String> {
     (!(t.starts_with("cache.") && t.split('.').count() == 3))
         .then(|| format!("{t:?} is not a node type such as cache.m6g.large"))
-}
-
-/// The desired fields worth comparing: unset ones (`Null`, except the derived
-/// id) take AWS's defaults, and `unreported` ones AWS did not report are skipped.
-pub(crate) fn comparable(desired: &Props, actual: &Observed, unreported: &[&str], derived_id: &str) -> Props {
-    let mut want = desired.clone();
-    want.retain(|k, v| {
-        let missing = unreported.contains(&k.as_str()) && matches!(actual.props.get(k), None | Some(strata_core::Value::Null));
-        let unset = *v == strata_core::Value::Null && k != derived_id;
-        !(missing || unset)
-    });
-    want
 }

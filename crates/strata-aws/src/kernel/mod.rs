@@ -259,6 +259,10 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// only when the observed item reports them.
     const UNREPORTED: &'static [&'static str] = &[];
 
+    /// Observed values that mean the desired one (a version `7.0.7` for a
+    /// declared `7.0`), rewritten to it before the comparison. Default: none.
+    fn reconcile(_want: &Props, _have: &mut Props) {}
+
     /// Typical duration of an operation.
     fn estimate(_op: Op) -> Duration {
         Duration::from_secs(3)
@@ -462,7 +466,9 @@ impl<K: Kind> Provider for KindProvider<K> {
             want.remove(f.name);
         }
         want.retain(|k, _| !(K::UNREPORTED.contains(&k.as_str()) && matches!(actual.props.get(k), None | Some(Value::Null))));
-        strata_engine::diff_with_derived(&want, &actual.props, self.replace_fields(), K::DERIVED)
+        let mut have = actual.props.clone();
+        K::reconcile(&want, &mut have);
+        strata_engine::diff_with_derived(&want, &have, self.replace_fields(), K::DERIVED)
     }
 
     fn estimate(&self, op: Op) -> Duration {
