@@ -31,11 +31,11 @@ use strata_aws::Aws;
 
 pub use listener::{Condition, Listener, ListenerHandle, ListenerRule, ListenerRuleHandle};
 pub use load_balancer::{LoadBalancer, LoadBalancerHandle};
-pub use target_group::{HealthCheck, TargetGroup, TargetGroupHandle};
+pub use target_group::{HealthCheck, TargetGroup, TargetGroupHandle, TargetGroupOutputs, TargetGroupValues};
 
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(load_balancer::LoadBalancerProvider { aws: aws.clone() }));
-    r.register(Arc::new(target_group::TargetGroupProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, target_group::TargetGroups)));
     r.register(Arc::new(listener::ListenerProvider { aws: aws.clone() }));
     r.register(Arc::new(listener::RuleProvider { aws: aws.clone() }));
 }
@@ -168,7 +168,33 @@ pub(crate) async fn listeners_of(
 }
 
 pub(crate) fn sdk_tags(props: &strata_core::Props) -> Vec<Tag> {
-    strata_aws::desired_tags(props).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+    tag_list(&strata_aws::desired_tags(props))
+}
+
+pub(crate) fn tag_list(tags: &Tags) -> Vec<Tag> {
+    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// ELBv2 tags by ARN, for the kinds on the resource kernel (their discovery
+/// reads tags 20 ARNs a call and carries them).
+pub(crate) struct Elbv2Tags;
+
+#[async_trait::async_trait]
+impl strata_aws::kernel::Tagging for Elbv2Tags {
+    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
+        let mut found = tags_of(&crate::client(aws, region), &[arn.to_string()]).await?;
+        found.remove(arn).ok_or_else(|| ProviderError::new(strata_engine::ErrorClass::NotFound, "DescribeTags", format!("{arn} has no tags answer")))
+    }
+    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
+        let c = crate::client(aws, region);
+        if !add.is_empty() {
+            c.add_tags().resource_arns(arn).set_tags(Some(tag_list(add))).send().await.map_err(err("AddTags"))?;
+        }
+        if !remove.is_empty() {
+            c.remove_tags().resource_arns(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("RemoveTags"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Add and remove tags so that `arn` carries `want`.

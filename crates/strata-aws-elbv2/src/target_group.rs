@@ -1,17 +1,17 @@
 //! `aws:elbv2:TargetGroup`: a target group with its health check and its
 //! instance targets (registrations are a property of the tagged group: they
-//! cannot carry tags). Targets are read with `DescribeTargetHealth` per group.
-
-use std::collections::BTreeMap;
+//! cannot carry tags). Targets are read with `DescribeTargetHealth` per group
+//! of the stack.
 
 use async_trait::async_trait;
-use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetDescription, TargetTypeEnum};
-use strata_core::{Arg, Diagnostic, Input, Props, Resource, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, OpContext, Provider, ProviderError};
-
-use super::{derived_name_salted, name_problem, sdk_tags, sync_tags, tags_of};
+use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetDescription, TargetGroup as SdkGroup, TargetTypeEnum};
 use strata_aws::error::err;
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
+use strata_core::{Arg, Diagnostic, Output, Props, ResourceDecl, Stack, Tags, Value};
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
+
+use super::{derived_name_salted, name_problem, tags_of, Elbv2Tags};
 
 /// Health check settings.
 #[derive(Clone, Debug)]
@@ -29,331 +29,252 @@ impl Default for HealthCheck {
     }
 }
 
-/// A target group of instances.
-///
-/// ```
-/// use strata_core::Stack;
-/// use strata_aws_ec2::Vpc;
-/// use strata_aws_elbv2::{HealthCheck, TargetGroup};
-/// let mut stack = Stack::new("demo", "eu-central-1");
-/// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
-/// let tg = stack.add("magento", TargetGroup::http(vpc.id(), 80)
-///     .health_check(HealthCheck { path: "/health_check.php".into(), ..HealthCheck::default() }));
-/// let _ = tg.arn();
-/// ```
-#[derive(Clone, Debug)]
-pub struct TargetGroup {
-    name: Option<String>,
-    protocol: String,
-    port: i64,
-    vpc_id: Input,
-    health: HealthCheck,
-    targets: Vec<Input>,
-    tags: BTreeMap<String, Input>,
+strata_aws::kind_fields! {
+    /// A target group of instances.
+    ///
+    /// ```
+    /// use strata_core::Stack;
+    /// use strata_aws_ec2::Vpc;
+    /// use strata_aws_elbv2::{HealthCheck, TargetGroup};
+    /// let mut stack = Stack::new("demo", "eu-central-1");
+    /// let vpc = stack.add("vpc", Vpc::new("10.0.0.0/16"));
+    /// let tg = stack.add("magento", TargetGroup::http(vpc.id(), 80)
+    ///     .health_check(HealthCheck { path: "/health_check.php".into(), ..HealthCheck::default() }));
+    /// let _ = tg.arn();
+    /// ```
+    pub struct TargetGroup: "aws:elbv2:TargetGroup";
+    values TargetGroupValues;
+    handle TargetGroupHandle / TargetGroupOutputs { arn, name };
+    fields {
+        /// An explicit name (1-32 characters); default: derived from stack, logical name and what replaces.
+        name: str [replace];
+        /// `HTTP` or `HTTPS`.
+        protocol: str [replace private];
+        /// The targets' port.
+        port: int [replace private];
+        /// The VPC.
+        vpc_id: str [replace required private];
+        /// The health check's path.
+        health_check_path: str [update private];
+        /// The HTTP codes that mean healthy (`200`, `200-299`).
+        health_check_matcher: str [update private];
+        /// Seconds between checks (5-300).
+        health_check_interval: int [update private];
+        /// Checks in a row that make a target healthy.
+        healthy_threshold: int [update private];
+        /// Checks in a row that make a target unhealthy.
+        unhealthy_threshold: int [update private];
+        /// The registered instances.
+        targets: strs [update private];
+    }
 }
 
 impl TargetGroup {
     /// An HTTP target group on `port`.
     pub fn http(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
-        TargetGroup {
-            name: None,
-            protocol: "HTTP".into(),
-            port: i64::from(port),
-            vpc_id: vpc_id.into().into_input(),
-            health: HealthCheck::default(),
-            targets: Vec::new(),
-            tags: BTreeMap::new(),
-        }
+        let g = Self::empty().protocol("HTTP").port(i64::from(port)).vpc_id(vpc_id).targets(Vec::<String>::new());
+        g.health_check(HealthCheck::default())
     }
     /// An HTTPS target group on `port`.
     pub fn https(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
-        TargetGroup { protocol: "HTTPS".into(), ..TargetGroup::http(vpc_id, port) }
+        Self::http(vpc_id, port).protocol("HTTPS")
     }
-    pub fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    pub fn health_check(mut self, h: HealthCheck) -> Self {
-        self.health = h;
-        self
+    /// The health check.
+    pub fn health_check(self, h: HealthCheck) -> Self {
+        self.health_check_path(h.path)
+            .health_check_matcher(h.matcher)
+            .health_check_interval(h.interval_seconds)
+            .healthy_threshold(h.healthy_threshold)
+            .unhealthy_threshold(h.unhealthy_threshold)
     }
     /// Register an instance.
-    pub fn target(mut self, instance_id: impl Into<Arg<String>>) -> Self {
-        self.targets.push(instance_id.into().into_input());
-        self
-    }
-    pub fn tag(mut self, key: impl Into<String>, value: impl Into<Arg<String>>) -> Self {
-        self.tags.insert(key.into(), value.into().into_input());
-        self
+    pub fn target(self, instance_id: impl Into<Arg<String>>) -> Self {
+        self.push(V::targets, instance_id.into().into_input())
     }
 }
 
-strata_aws::handle!(
-    /// Outputs of a [`TargetGroup`].
-    TargetGroupHandle { arn: "arn", id: "id", tg_name: "name" }
-);
-
-impl Resource for TargetGroup {
-    const KIND: &'static str = "aws:elbv2:TargetGroup";
-    type Handle = TargetGroupHandle;
-    fn into_inputs(self) -> BTreeMap<String, Input> {
-        BTreeMap::from([
-            ("name".to_string(), Input::from(self.name)),
-            ("protocol".to_string(), Input::from(self.protocol)),
-            ("port".to_string(), Input::from(self.port)),
-            ("vpc_id".to_string(), self.vpc_id),
-            ("health_check_path".to_string(), Input::from(self.health.path)),
-            ("health_check_matcher".to_string(), Input::from(self.health.matcher)),
-            ("health_check_interval".to_string(), Input::from(self.health.interval_seconds)),
-            ("healthy_threshold".to_string(), Input::from(self.health.healthy_threshold)),
-            ("unhealthy_threshold".to_string(), Input::from(self.health.unhealthy_threshold)),
-            ("targets".to_string(), Input::List(self.targets)),
-            ("tags".to_string(), Input::Map(self.tags)),
-        ])
+impl TargetGroupHandle {
+    /// The group's name (the `name` output).
+    pub fn tg_name(&self) -> Output<String> {
+        self.name()
     }
 }
 
-pub(crate) struct TargetGroupProvider {
-    pub(crate) aws: Aws,
+type V = TargetGroupValues;
+
+/// The kind behind [`TargetGroup`].
+pub(crate) struct TargetGroups;
+
+/// A group with its tags (read 20 at a time in discovery) and its registered targets.
+pub(crate) struct Item {
+    group: SdkGroup,
+    tags: Option<Tags>,
+    targets: Vec<String>,
 }
 
-fn strs(props: &Props, k: &str) -> Vec<String> {
-    props
-        .get(k)
-        .and_then(Value::as_list)
-        .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default()
+fn descriptions(ids: &[&String]) -> Option<Vec<TargetDescription>> {
+    Some(ids.iter().map(|t| TargetDescription::builder().id(*t).build()).collect())
 }
 
-fn int(props: &Props, k: &str, default: i64) -> i32 {
-    i32::try_from(props.get(k).and_then(Value::as_int).unwrap_or(default)).unwrap_or(0)
-}
-
-impl TargetGroupProvider {
-    async fn observe(
-        &self,
-        region: &str,
-        tg: &aws_sdk_elasticloadbalancingv2::types::TargetGroup,
-        tags: Tags,
-    ) -> Result<Observed, ProviderError> {
-        let arn = tg.target_group_arn().unwrap_or_default();
-        let health = crate::client(&self.aws, region)
-            .describe_target_health()
-            .target_group_arn(arn)
-            .send()
-            .await
-            .map_err(err("DescribeTargetHealth"))?;
-        let mut targets: Vec<Value> = health
-            .target_health_descriptions()
-            .iter()
-            .filter_map(|d| d.target().and_then(|t| t.id()).map(Value::str))
-            .collect();
-        targets.sort();
-        let props = Props::from([
-            ("name".into(), Value::str(tg.target_group_name().unwrap_or_default())),
-            ("protocol".into(), Value::str(tg.protocol().map(|p| p.as_str()).unwrap_or_default())),
-            ("port".into(), Value::Int(i64::from(tg.port().unwrap_or(0)))),
-            ("vpc_id".into(), Value::str(tg.vpc_id().unwrap_or_default())),
-            ("health_check_path".into(), Value::str(tg.health_check_path().unwrap_or("/"))),
-            ("health_check_matcher".into(), Value::str(tg.matcher().and_then(|m| m.http_code()).unwrap_or("200"))),
-            ("health_check_interval".into(), Value::Int(i64::from(tg.health_check_interval_seconds().unwrap_or(30)))),
-            ("healthy_threshold".into(), Value::Int(i64::from(tg.healthy_threshold_count().unwrap_or(5)))),
-            ("unhealthy_threshold".into(), Value::Int(i64::from(tg.unhealthy_threshold_count().unwrap_or(2)))),
-            ("targets".into(), Value::List(targets)),
-            ("tags".into(), Value::from_tags(&tags)),
-        ]);
-        let mut o = Observed::new(TargetGroup::KIND, arn, region);
-        o.props = props;
-        o.outputs = Props::from([
-            ("arn".into(), Value::str(arn)),
-            ("id".into(), Value::str(arn)),
-            ("name".into(), Value::str(tg.target_group_name().unwrap_or_default())),
-        ]);
-        o.refs.extend(tg.vpc_id().map(str::to_string));
-        o.refs.extend(strs(&o.props, "targets"));
-        Ok(o)
+async fn sync_targets(aws: &Aws, region: &str, arn: &str, have: &[String], want: &[String]) -> Result<(), ProviderError> {
+    let c = crate::client(aws, region);
+    let add: Vec<&String> = want.iter().filter(|t| !have.contains(t)).collect();
+    let remove: Vec<&String> = have.iter().filter(|t| !want.contains(t)).collect();
+    if !add.is_empty() {
+        c.register_targets().target_group_arn(arn).set_targets(descriptions(&add)).send().await.map_err(err("RegisterTargets"))?;
     }
-
-    async fn sync_targets(&self, region: &str, arn: &str, have: &[String], want: &[String]) -> Result<(), ProviderError> {
-        let c = crate::client(&self.aws, region);
-        let add: Vec<TargetDescription> = want
-            .iter()
-            .filter(|t| !have.contains(t))
-            .map(|t| TargetDescription::builder().id(t).build())
-            .collect();
-        let remove: Vec<TargetDescription> = have
-            .iter()
-            .filter(|t| !want.contains(t))
-            .map(|t| TargetDescription::builder().id(t).build())
-            .collect();
-        if !add.is_empty() {
-            c.register_targets().target_group_arn(arn).set_targets(Some(add)).send().await.map_err(err("RegisterTargets"))?;
-        }
-        if !remove.is_empty() {
-            c.deregister_targets()
-                .target_group_arn(arn)
-                .set_targets(Some(remove))
-                .send()
-                .await
-                .map_err(err("DeregisterTargets"))?;
-        }
-        Ok(())
+    if !remove.is_empty() {
+        c.deregister_targets().target_group_arn(arn).set_targets(descriptions(&remove)).send().await.map_err(err("DeregisterTargets"))?;
     }
+    Ok(())
+}
+
+fn int(v: Option<i64>) -> Option<i32> {
+    v.and_then(|n| i32::try_from(n).ok())
 }
 
 #[async_trait]
-impl Provider for TargetGroupProvider {
-    fn kind(&self) -> &'static str {
-        TargetGroup::KIND
+impl Kind for TargetGroups {
+    type Builder = TargetGroup;
+    type Item = Item;
+    type Tags = Elbv2Tags;
+
+    const DERIVED: &'static [&'static str] = &[V::name];
+
+    fn id(i: &Item) -> Option<&str> {
+        i.group.target_group_arn()
     }
 
-    fn replace_fields(&self) -> &'static [&'static str] {
-        &["name", "protocol", "port", "vpc_id"]
+    fn carried_tags(i: &Item) -> Option<Tags> {
+        i.tags.clone()
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        if let Some(n) = decl.known("name").and_then(|v| v.as_str().map(str::to_string)) {
-            if let Some(p) = name_problem(&n) {
-                out.push(Diagnostic::field(&decl.name, "name", p));
-            }
+    fn observe(i: &Item) -> Seen<TargetGroup> {
+        let (g, text) = (&i.group, |v: Option<&str>| v.map(str::to_string));
+        let mut targets = i.targets.clone();
+        targets.sort();
+        let values = V {
+            name: text(g.target_group_name()),
+            protocol: text(g.protocol().map(|p| p.as_str())),
+            port: g.port().map(i64::from),
+            vpc_id: text(g.vpc_id()),
+            health_check_path: Some(g.health_check_path().unwrap_or("/").to_string()),
+            health_check_matcher: Some(g.matcher().and_then(|m| m.http_code()).unwrap_or("200").to_string()),
+            health_check_interval: Some(i64::from(g.health_check_interval_seconds().unwrap_or(30))),
+            healthy_threshold: Some(i64::from(g.healthy_threshold_count().unwrap_or(5))),
+            unhealthy_threshold: Some(i64::from(g.unhealthy_threshold_count().unwrap_or(2))),
+            targets: Some(targets.clone()),
+            ..V::default()
+        };
+        let refs = text(g.vpc_id()).into_iter().chain(targets).collect();
+        Seen { values, outputs: TargetGroupOutputs { arn: text(g.target_group_arn()), name: text(g.target_group_name()) }, refs }
+    }
+
+    fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
+        if let Some(p) = decl.known(V::name).and_then(|v| v.as_str().and_then(name_problem)) {
+            out.push(Diagnostic::field(&decl.name, V::name, p));
         }
-        if let Some(p) = decl.known("port").and_then(|v| v.as_int()) {
-            if !(1..=65535).contains(&p) {
-                out.push(Diagnostic::field(&decl.name, "port", format!("{p} is outside 1-65535")));
-            }
+        if let Some(p) = decl.known(V::port).and_then(|v| v.as_int()).filter(|p| !(1..=65535).contains(p)) {
+            out.push(Diagnostic::field(&decl.name, V::port, format!("{p} is outside 1-65535")));
         }
-        if let Some(i) = decl.known("health_check_interval").and_then(|v| v.as_int()) {
-            if !(5..=300).contains(&i) {
-                out.push(Diagnostic::field(&decl.name, "health_check_interval", format!("{i} s is outside 5-300")));
-            }
+        if let Some(i) = decl.known(V::health_check_interval).and_then(|v| v.as_int()).filter(|i| !(5..=300).contains(i)) {
+            out.push(Diagnostic::field(&decl.name, V::health_check_interval, format!("{i} s is outside 5-300")));
         }
     }
 
-    fn normalize(&self, props: &mut Props) {
-        if let Some(Value::List(l)) = props.get_mut("targets") {
+    fn normalize(props: &mut Props) {
+        if let Some(Value::List(l)) = props.get_mut(V::targets) {
             l.sort();
         }
     }
 
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        strata_engine::diff_with_derived(desired, &actual.props, self.replace_fields(), &["name"])
+    async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
+        let c = crate::client(aws, &scope.region);
+        let all = c.describe_target_groups().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await;
+        let all = all.map_err(err("DescribeTargetGroups"))?;
+        // Tags 20 groups a call; the kernel then reads the targets of the stack's own.
+        let owned = super::tagged_for_stack(&c, &all, |t| t.target_group_arn(), &scope.stack).await?;
+        Ok(owned.into_iter().map(|(g, t)| Item { group: g.clone(), tags: Some(t), targets: Vec::new() }).collect())
     }
 
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let c = crate::client(&self.aws, &scope.region);
-        let all = c
-            .describe_target_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeTargetGroups"))?;
-        let mut out = Vec::new();
-        for (tg, t) in super::tagged_for_stack(&c, &all, |t| t.target_group_arn(), &scope.stack).await? {
-            out.push(self.observe(&scope.region, tg, t).await?);
-        }
-        Ok(out)
-    }
-
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        let c = crate::client(&self.aws, region);
-        let out = match c.describe_target_groups().target_group_arns(id).send().await {
-            Ok(o) => o,
-            Err(e) => return strata_aws::not_found_none(strata_aws::error::from_sdk("DescribeTargetGroups", e)),
-        };
-        let Some(tg) = out.target_groups().first() else { return Ok(None) };
+    async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
+        let c = crate::client(aws, region);
+        let out = c.describe_target_groups().target_group_arns(id).send().await.map_err(err("DescribeTargetGroups"))?;
+        let Some(group) = out.target_groups().first().cloned() else { return Ok(None) };
         let tags = tags_of(&c, &[id.to_string()]).await?.remove(id).unwrap_or_default();
-        Ok(Some(self.observe(region, tg, tags).await?))
+        Ok(Some(Item { group, tags: Some(tags), targets: Vec::new() }))
     }
 
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        let name = desired
-            .get("name")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| {
-                // Replacement creates the new group before deleting the old: a
-                // name that depends on the replace-forcing fields cannot collide.
-                let salt = format!(
-                    "{}/{}/{}",
-                    desired.get("protocol").map(ToString::to_string).unwrap_or_default(),
-                    desired.get("port").map(ToString::to_string).unwrap_or_default(),
-                    desired.get("vpc_id").map(ToString::to_string).unwrap_or_default()
-                );
-                derived_name_salted(&cx.stack, &cx.name, &salt)
-            });
-        let protocol = ProtocolEnum::from(desired.get("protocol").and_then(Value::as_str).unwrap_or("HTTP"));
-        let out = c
+    async fn complete(&self, aws: &Aws, region: &str, mut item: Item) -> Result<Item, ProviderError> {
+        let arn = item.group.target_group_arn().ok_or_else(|| ProviderError::new(ErrorClass::Fatal, "DescribeTargetGroups", "a target group without its ARN"))?;
+        let health = crate::client(aws, region).describe_target_health().target_group_arn(arn).send().await.map_err(err("DescribeTargetHealth"))?;
+        item.targets = health.target_health_descriptions().iter().filter_map(|d| d.target().and_then(|t| t.id()).map(str::to_string)).collect();
+        Ok(item)
+    }
+
+    async fn create(&self, aws: &Aws, want: &Want<'_, TargetGroup>) -> Result<Created<Item>, ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
+        // Replacement creates the new group before deleting the old: a
+        // name that depends on the replace-forcing fields cannot collide.
+        // (As the props render: strings quoted.)
+        let salt = format!("{:?}/{}/{:?}", v.protocol.as_deref().unwrap_or_default(), v.port.unwrap_or_default(), v.vpc_id.as_deref().unwrap_or_default());
+        let name = v.name.clone().unwrap_or_else(|| derived_name_salted(&cx.stack, &cx.name, &salt));
+        let protocol = v.protocol.as_deref().map(ProtocolEnum::from);
+        let out = crate::client(aws, &cx.region)
             .create_target_group()
             .name(&name)
-            .protocol(protocol.clone())
-            .port(int(desired, "port", 80))
-            .vpc_id(desired.get("vpc_id").and_then(Value::as_str).unwrap_or_default())
+            .set_protocol(protocol.clone())
+            .set_port(int(v.port))
+            .set_vpc_id(v.vpc_id.clone())
             .target_type(TargetTypeEnum::Instance)
-            .health_check_protocol(protocol)
-            .health_check_path(desired.get("health_check_path").and_then(Value::as_str).unwrap_or("/"))
-            .matcher(Matcher::builder().http_code(desired.get("health_check_matcher").and_then(Value::as_str).unwrap_or("200")).build())
-            .health_check_interval_seconds(int(desired, "health_check_interval", 30))
-            .healthy_threshold_count(int(desired, "healthy_threshold", 5))
-            .unhealthy_threshold_count(int(desired, "unhealthy_threshold", 2))
-            .set_tags(Some(sdk_tags(desired)))
+            .set_health_check_protocol(protocol)
+            .set_health_check_path(v.health_check_path.clone())
+            .matcher(Matcher::builder().set_http_code(v.health_check_matcher.clone()).build())
+            .set_health_check_interval_seconds(int(v.health_check_interval))
+            .set_healthy_threshold_count(int(v.healthy_threshold))
+            .set_unhealthy_threshold_count(int(v.unhealthy_threshold))
+            .set_tags(Some(super::tag_list(&v.tags)))
             .send()
             .await
             .map_err(err("CreateTargetGroup"))?;
-        let Some(tg) = out.target_groups().first() else {
-            return Err(ProviderError::new(strata_engine::ErrorClass::Fatal, "CreateTargetGroup", "no target group in the response"));
-        };
-        let arn = tg.target_group_arn().ok_or_else(|| strata_aws::lacks("CreateTargetGroup", "TargetGroupArn", &cx.name))?.to_string();
-        self.sync_targets(&cx.region, &arn, &[], &strs(desired, "targets")).await?;
-        let mut o = self.observe(&cx.region, tg, strata_aws::desired_tags(desired)).await?;
-        o.props = desired.clone();
-        o.props.insert("name".into(), Value::Str(name));
-        Ok(o)
+        let group = out.target_groups().first().ok_or_else(|| strata_aws::lacks("CreateTargetGroup", "TargetGroups", &cx.name))?;
+        let arn = group.target_group_arn().ok_or_else(|| strata_aws::lacks("CreateTargetGroup", "TargetGroupArn", &cx.name))?;
+        let targets = v.targets.clone().unwrap_or_default();
+        sync_targets(aws, &cx.region, arn, &[], &targets).await?;
+        Ok(Created::Item(Item { group: group.clone(), tags: None, targets }))
     }
 
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        let c = crate::client(&self.aws, &cx.region);
-        if diff.changed("tags").is_some() {
-            sync_tags(&c, &actual.id, &actual.tags(), &strata_aws::desired_tags(desired)).await?;
-        }
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, TargetGroup>, diff: &Diff) -> Result<(), ProviderError> {
+        let (v, cx) = (&want.values, want.cx);
         if diff.changes.iter().any(|ch| ch.field.starts_with("health") || ch.field.ends_with("threshold")) {
-            c.modify_target_group()
+            crate::client(aws, &cx.region)
+                .modify_target_group()
                 .target_group_arn(&actual.id)
-                .health_check_path(desired.get("health_check_path").and_then(Value::as_str).unwrap_or("/"))
-                .matcher(Matcher::builder().http_code(desired.get("health_check_matcher").and_then(Value::as_str).unwrap_or("200")).build())
-                .health_check_interval_seconds(int(desired, "health_check_interval", 30))
-                .healthy_threshold_count(int(desired, "healthy_threshold", 5))
-                .unhealthy_threshold_count(int(desired, "unhealthy_threshold", 2))
+                .set_health_check_path(v.health_check_path.clone())
+                .matcher(Matcher::builder().set_http_code(v.health_check_matcher.clone()).build())
+                .set_health_check_interval_seconds(int(v.health_check_interval))
+                .set_healthy_threshold_count(int(v.healthy_threshold))
+                .set_unhealthy_threshold_count(int(v.unhealthy_threshold))
                 .send()
                 .await
                 .map_err(err("ModifyTargetGroup"))?;
         }
-        if diff.changed("targets").is_some() {
-            self.sync_targets(&cx.region, &actual.id, &strs(&actual.props, "targets"), &strs(desired, "targets")).await?;
+        if diff.changed(V::targets).is_some() {
+            let have = strata_aws::props::strs(&actual.props, V::targets);
+            sync_targets(aws, &cx.region, &actual.id, &have, v.targets.as_deref().unwrap_or_default()).await?;
         }
-        let mut o = actual.clone();
-        let name = actual.props.get("name").cloned();
-        o.props = desired.clone();
-        if let Some(n) = name {
-            o.props.insert("name".into(), n);
-        }
-        Ok(o)
+        Ok(())
     }
 
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        let r = crate::client(&self.aws, &cx.region).delete_target_group().target_group_arn(&actual.id).send().await;
+    async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        let r = crate::client(aws, &cx.region).delete_target_group().target_group_arn(&actual.id).send().await;
         match r.map(|_| ()).map_err(err("DeleteTargetGroup")) {
             // Still used by a listener being deleted: wait like a dependency.
             Err(mut e) if e.code.as_deref() == Some("ResourceInUse") => {
-                e.class = strata_engine::ErrorClass::DependencyViolation;
+                e.class = ErrorClass::DependencyViolation;
                 Err(e)
             }
-            other => strata_aws::gone_ok(other),
+            other => other,
         }
-    }
-
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        super::set_tags(&self.aws, cx, actual, add, remove).await
     }
 }
