@@ -180,14 +180,8 @@ impl CertificateProvider {
 
 /// Every certificate of the region (one paginated call).
 async fn certificate_arns(aws: &Aws, region: &str) -> Result<Vec<String>, ProviderError> {
-    let list = crate::client(aws, region)
-        .list_certificates()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(err("ListCertificates"))?;
+    let pages = crate::client(aws, region).list_certificates().into_paginator().items().send();
+    let list = strata_aws::error::all_pages(pages, "ListCertificates").await?;
     Ok(list.iter().filter_map(|c| c.certificate_arn().map(str::to_string)).collect())
 }
 

@@ -174,14 +174,8 @@ impl Provider for VaultProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let c = crate::client(&self.aws, &scope.region);
-        let vaults = c
-            .list_backup_vaults()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("ListBackupVaults"))?;
+        let pages = c.list_backup_vaults().into_paginator().items().send();
+        let vaults = strata_aws::error::all_pages(pages, "ListBackupVaults").await?;
         let mut out = Vec::new();
         for v in &vaults {
             let (Some(name), Some(arn)) = (v.backup_vault_name(), v.backup_vault_arn()) else { continue };
@@ -601,14 +595,8 @@ impl Provider for PlanProvider {
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         let c = crate::client(&self.aws, &scope.region);
-        let plans = c
-            .list_backup_plans()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("ListBackupPlans"))?;
+        let pages = c.list_backup_plans().into_paginator().items().send();
+        let plans = strata_aws::error::all_pages(pages, "ListBackupPlans").await?;
         let mut out = Vec::new();
         for p in &plans {
             let (Some(id), Some(arn)) = (p.backup_plan_id(), p.backup_plan_arn()) else { continue };

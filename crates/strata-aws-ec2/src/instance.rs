@@ -457,18 +457,10 @@ impl Provider for InstanceProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let reservations = crate::client(&self.aws, &scope.region)
-            .describe_instances()
-            .filters(stack_filter(scope))
-            // The most a page may hold (without it, pages are server-sized:
-            // moto answers 100 at a time).
-            .max_results(1000)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeInstances"))?;
+        // The most a page may hold (without it, pages are server-sized:
+        // moto answers 100 at a time).
+        let list = crate::client(&self.aws, &scope.region).describe_instances().filters(stack_filter(scope)).max_results(1000);
+        let reservations = strata_aws::error::all_pages(list.into_paginator().items().send(), "DescribeInstances").await?;
         let live: Vec<_> = reservations.iter().flat_map(|r| r.instances()).filter(|i| is_live(i)).cloned().collect();
         self.observe_all(&scope.region, &live).await
     }

@@ -90,15 +90,8 @@ impl Kind for InternetGateways {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        crate::client(aws, &scope.region)
-            .describe_internet_gateways()
-            .filters(stack_filter(scope))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeInternetGateways"))
+        let pages = crate::client(aws, &scope.region).describe_internet_gateways().filters(stack_filter(scope)).into_paginator().items().send();
+        strata_aws::error::all_pages(pages, "DescribeInternetGateways").await
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -113,15 +113,8 @@ impl Kind for NatGateways {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        crate::client(aws, &scope.region)
-            .describe_nat_gateways()
-            .filter(stack_filter(scope))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeNatGateways"))
+        let pages = crate::client(aws, &scope.region).describe_nat_gateways().filter(stack_filter(scope)).into_paginator().items().send();
+        strata_aws::error::all_pages(pages, "DescribeNatGateways").await
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -269,15 +269,8 @@ impl Kind for NetworkAcls {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        crate::client(aws, &scope.region)
-            .describe_network_acls()
-            .filters(stack_filter(scope))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeNetworkAcls"))
+        let pages = crate::client(aws, &scope.region).describe_network_acls().filters(stack_filter(scope)).into_paginator().items().send();
+        strata_aws::error::all_pages(pages, "DescribeNetworkAcls").await
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -394,15 +394,8 @@ async fn describe_groups(
     let key = format!("ec2:DescribeSecurityGroups:{}:{}", scope.region, scope.stack);
     aws.shared_lists()
         .get(scope, key, || async {
-            crate::client(aws, &scope.region)
-                .describe_security_groups()
-                .filters(stack_filter(scope))
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(err("DescribeSecurityGroups"))
+            let pages = crate::client(aws, &scope.region).describe_security_groups().filters(stack_filter(scope)).into_paginator().items().send();
+            strata_aws::error::all_pages(pages, "DescribeSecurityGroups").await
         })
         .await
 }

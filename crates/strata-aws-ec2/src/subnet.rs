@@ -123,15 +123,8 @@ impl Kind for Subnets {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        crate::client(aws, &scope.region)
-            .describe_subnets()
-            .filters(stack_filter(scope))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeSubnets"))
+        let pages = crate::client(aws, &scope.region).describe_subnets().filters(stack_filter(scope)).into_paginator().items().send();
+        strata_aws::error::all_pages(pages, "DescribeSubnets").await
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -58,16 +58,9 @@ pub(crate) struct Item {
 pub(crate) struct Vpcs;
 
 async fn describe(aws: &Aws, region: &str, filters: Vec<Filter>, ids: Vec<String>) -> Result<Vec<SdkVpc>, ProviderError> {
-    crate::client(aws, region)
-        .describe_vpcs()
-        .set_filters(Some(filters))
-        .set_vpc_ids(Some(ids).filter(|i| !i.is_empty()))
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(err("DescribeVpcs"))
+    let list = crate::client(aws, region).describe_vpcs().set_filters(Some(filters)).set_vpc_ids(Some(ids).filter(|i| !i.is_empty()));
+    let pages = list.into_paginator().items().send();
+    strata_aws::error::all_pages(pages, "DescribeVpcs").await
 }
 
 async fn with_dns(aws: &Aws, region: &str, vpcs: Vec<SdkVpc>) -> Result<Vec<Item>, ProviderError> {

@@ -61,14 +61,8 @@ pub(crate) async fn all_cache_clusters(
     let key = format!("elasticache:DescribeCacheClusters:{}", scope.region);
     aws.shared_lists()
         .get(scope, key, || async {
-            crate::client(aws, &scope.region)
-                .describe_cache_clusters()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(strata_aws::error::err("DescribeCacheClusters"))
+            let pages = crate::client(aws, &scope.region).describe_cache_clusters().into_paginator().items().send();
+            strata_aws::error::all_pages(pages, "DescribeCacheClusters").await
         })
         .await
 }

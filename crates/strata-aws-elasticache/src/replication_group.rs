@@ -298,14 +298,8 @@ impl Kind for ReplicationGroups {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        let groups = crate::client(aws, &scope.region)
-            .describe_replication_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeReplicationGroups"))?;
+        let pages = crate::client(aws, &scope.region).describe_replication_groups().into_paginator().items().send();
+        let groups = strata_aws::error::all_pages(pages, "DescribeReplicationGroups").await?;
         if groups.is_empty() {
             return Ok(Vec::new());
         }

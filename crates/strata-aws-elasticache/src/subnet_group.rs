@@ -94,14 +94,8 @@ impl Kind for SubnetGroups {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        let groups = crate::client(aws, &scope.region)
-            .describe_cache_subnet_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeCacheSubnetGroups"))?;
+        let pages = crate::client(aws, &scope.region).describe_cache_subnet_groups().into_paginator().items().send();
+        let groups = strata_aws::error::all_pages(pages, "DescribeCacheSubnetGroups").await?;
         // AWS's `default` group is never a stack's: no tag read for it.
         Ok(groups.into_iter().filter(|g| g.cache_subnet_group_name().is_some_and(|n| !n.starts_with("default"))).collect())
     }

@@ -130,14 +130,8 @@ pub(crate) async fn stack_load_balancers(
     aws.shared_lists()
         .get(scope, key, || async {
             let c = crate::client(aws, &scope.region);
-            let all = c
-                .describe_load_balancers()
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(err("DescribeLoadBalancers"))?;
+            let pages = c.describe_load_balancers().into_paginator().items().send();
+            let all = strata_aws::error::all_pages(pages, "DescribeLoadBalancers").await?;
             let ours = tagged_for_stack(&c, &all, |l| l.load_balancer_arn(), &scope.stack).await?;
             Ok(ours.into_iter().map(|(lb, t)| (lb.clone(), t)).collect())
         })
@@ -154,15 +148,8 @@ pub(crate) async fn listeners_of(
     let key = format!("elbv2:DescribeListeners:{}:{lb}", scope.region);
     aws.shared_lists()
         .get(scope, key, || async {
-            crate::client(aws, &scope.region)
-                .describe_listeners()
-                .load_balancer_arn(lb)
-                .into_paginator()
-                .items()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await
-                .map_err(err("DescribeListeners"))
+            let pages = crate::client(aws, &scope.region).describe_listeners().load_balancer_arn(lb).into_paginator().items().send();
+            strata_aws::error::all_pages(pages, "DescribeListeners").await
         })
         .await
 }

@@ -87,14 +87,8 @@ impl Kind for SubnetGroups {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        let groups = crate::client(aws, &scope.region)
-            .describe_db_subnet_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeDBSubnetGroups"))?;
+        let pages = crate::client(aws, &scope.region).describe_db_subnet_groups().into_paginator().items().send();
+        let groups = strata_aws::error::all_pages(pages, "DescribeDBSubnetGroups").await?;
         // AWS's `default*` groups are never a stack's: no tag read for them.
         Ok(groups.into_iter().filter(|g| g.db_subnet_group_name().is_some_and(|n| !n.starts_with("default"))).collect())
     }

@@ -213,14 +213,8 @@ async fn shared_zone_ids(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<Str
 }
 
 async fn zone_ids(aws: &Aws, region: &str) -> Result<Vec<String>, ProviderError> {
-    let zones = crate::client(aws, region)
-        .list_hosted_zones()
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(err("ListHostedZones"))?;
+    let pages = crate::client(aws, region).list_hosted_zones().into_paginator().items().send();
+    let zones = strata_aws::error::all_pages(pages, "ListHostedZones").await?;
     Ok(zones.iter().map(|z| short_zone_id(z.id())).collect())
 }
 

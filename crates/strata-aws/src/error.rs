@@ -105,6 +105,18 @@ where
     move |e| from_sdk(operation, e)
 }
 
+/// Every item of a paginated list call (`….into_paginator().items().send()`),
+/// an SDK error named by `operation`.
+pub async fn all_pages<T, E>(
+    pages: aws_smithy_async::future::pagination_stream::PaginationStream<Result<T, SdkError<E, HttpResponse>>>,
+    operation: &'static str,
+) -> Result<Vec<T>, ProviderError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    pages.collect::<Result<Vec<T>, _>>().await.map_err(err(operation))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

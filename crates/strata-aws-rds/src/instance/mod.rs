@@ -400,14 +400,8 @@ impl Provider for InstanceProvider {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let all = crate::client(&self.aws, &scope.region)
-            .describe_db_instances()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeDBInstances"))?;
+        let pages = crate::client(&self.aws, &scope.region).describe_db_instances().into_paginator().items().send();
+        let all = strata_aws::error::all_pages(pages, "DescribeDBInstances").await?;
         Ok(all
             .iter()
             .filter(|d| d.db_instance_status() != Some("deleting"))
