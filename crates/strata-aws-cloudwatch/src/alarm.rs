@@ -1,8 +1,6 @@
 //! `aws:cloudwatch:MetricAlarm`: an alarm on one metric. Its physical id is
-//! its name. The program gives dimensions as a map; they are compared (and
-//! kept in the plan) as sorted `name=value` strings, the cloud's as well.
+//! its name.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -10,7 +8,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm as It
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
 use strata_aws::Aws;
-use strata_core::{tags, Arg, Diagnostic, Input, Output, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, tag_list, CloudWatchTags};
@@ -81,8 +79,8 @@ strata_aws::kind_fields! {
         datapoints_to_alarm: int [update];
         /// `missing` (default), `notBreaching`, `breaching` or `ignore`.
         treat_missing_data: str [update] = "missing";
-        /// The dimensions as `name=value`, in place of those given with [`MetricAlarm::dimension`].
-        dimensions: strs [update];
+        /// The metric's dimensions, name to value.
+        dimensions: map [update];
         /// Where a breach is sent (topic ARNs).
         alarm_actions: strs [update] = Vec::<String>::new();
         /// Where the return to OK is sent.
@@ -93,17 +91,12 @@ strata_aws::kind_fields! {
 impl MetricAlarm {
     /// `statistic` is `Average`, `Sum`, `Minimum`, `Maximum` or `SampleCount`.
     pub fn new(namespace: &str, metric: &str, statistic: &str, compare: Compare, threshold: f64) -> Self {
-        let mut a = Self::empty().namespace(namespace).metric(metric).statistic(statistic).comparison(compare.api());
-        a.inputs.insert(V::dimensions.into(), Input::Map(BTreeMap::new()));
-        a.threshold(threshold_text(threshold))
+        Self::empty().namespace(namespace).metric(metric).statistic(statistic).comparison(compare.api()).threshold(threshold_text(threshold))
     }
 
     /// A dimension of the metric.
-    pub fn dimension(mut self, name: &str, value: impl Into<Arg<String>>) -> Self {
-        if let Some(Input::Map(m)) = self.inputs.get_mut(V::dimensions) {
-            m.insert(name.into(), value.into().into_input());
-        }
-        self
+    pub fn dimension(self, name: &str, value: impl Into<Arg<String>>) -> Self {
+        self.put(V::dimensions, name, value.into().into_input())
     }
 
     /// Seconds per datapoint (10, 30, or a multiple of 60).
@@ -146,7 +139,6 @@ fn derived_name(cx: &OpContext) -> String {
 /// `PutMetricAlarm`: a create (with its tags) or a whole update, by name.
 async fn put(aws: &Aws, region: &str, name: &str, v: &V, tags: Option<&Tags>) -> Result<(), ProviderError> {
     let int = |n: Option<i64>| n.and_then(|n| i32::try_from(n).ok());
-    let dims = v.dimensions.iter().flatten().filter_map(|d| d.split_once('='));
     client(aws, region)
         .put_metric_alarm()
         .alarm_name(name)
@@ -160,7 +152,7 @@ async fn put(aws: &Aws, region: &str, name: &str, v: &V, tags: Option<&Tags>) ->
         .set_evaluation_periods(int(v.evaluation_periods))
         .set_datapoints_to_alarm(int(v.datapoints_to_alarm))
         .set_treat_missing_data(v.treat_missing_data.clone())
-        .set_dimensions(Some(dims.map(|(k, d)| Dimension::builder().name(k).value(d).build()).collect()))
+        .set_dimensions(Some(v.dimensions.iter().flatten().map(|(k, d)| Dimension::builder().name(k).value(d).build()).collect()))
         .set_alarm_actions(v.alarm_actions.clone())
         .set_ok_actions(v.ok_actions.clone())
         .set_tags(tags.map(tag_list))
@@ -201,7 +193,7 @@ impl Kind for Alarms {
             evaluation_periods: int(a.evaluation_periods()),
             datapoints_to_alarm: int(a.datapoints_to_alarm().or(a.evaluation_periods())),
             treat_missing_data: text(a.treat_missing_data().or(Some("missing"))),
-            dimensions: Some(a.dimensions().iter().filter_map(|d| Some(format!("{}={}", d.name()?, d.value()?))).collect()),
+            dimensions: Some(a.dimensions().iter().filter_map(|d| Some((d.name()?.to_string(), d.value()?.to_string()))).collect()),
             alarm_actions: Some(a.alarm_actions().to_vec()),
             ok_actions: Some(a.ok_actions().to_vec()),
             ..V::default()
@@ -274,12 +266,7 @@ impl Kind for Alarms {
     }
 
     fn normalize(props: &mut Props) {
-        // The program's dimensions (a map) are compared as the cloud's: sorted `name=value`.
-        if let Some(Value::Map(m)) = props.get(V::dimensions) {
-            let list = m.iter().map(|(k, v)| v.as_str().map_or(Value::Unknown, |v| Value::Str(format!("{k}={v}")))).collect();
-            props.insert(V::dimensions.into(), Value::List(list));
-        }
-        for f in [V::dimensions, V::alarm_actions, V::ok_actions] {
+        for f in [V::alarm_actions, V::ok_actions] {
             if let Some(Value::List(l)) = props.get_mut(f) {
                 l.sort();
             }

@@ -28,7 +28,7 @@ pub use subnet_group::{DbSubnetGroup, DbSubnetGroupHandle, DbSubnetGroupOutputs,
 /// Register the RDS kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, subnet_group::SubnetGroups)));
-    r.register(Arc::new(parameter_group::ParameterGroups::new(aws)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, parameter_group::Groups)));
     r.register(Arc::new(instance::InstanceProvider { aws: aws.clone() }));
 }
 

@@ -1,22 +1,20 @@
 //! `aws:rds:DbParameterGroup`: engine parameters for DB instances.
 //!
-//! The group is a kernel kind; its parameters, a map the kernel's fields do not
-//! declare, are a child collection handled around the kernel's provider. Only
-//! the parameters the program sets are compared (`DescribeDBParameters`, source
-//! `user`); one the program stops setting is reset to the engine default.
+//! Only the parameters the program sets are compared (`DescribeDBParameters`,
+//! source `user`, read for the stack's own groups); one the program stops
+//! setting is reset to the engine default.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup as Item, Parameter};
+use aws_sdk_rds::types::{ApplyMethod, DbParameterGroup as Group, Parameter};
 use strata_aws::error::err;
-use strata_aws::kernel::{Created, Kind, KindProvider, Seen, Want};
+use strata_aws::kernel::{Created, Kind, Seen, Values, Want};
 use strata_aws::naming::{derived_id, id_problem, RDS_GROUP};
-use strata_aws::props::strs;
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Input, Output, Props, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, Provider, ProviderError};
+use strata_core::{Arg, Diagnostic, Input, Output, ResourceDecl, Stack};
+use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::RdsTags;
 
@@ -43,14 +41,13 @@ strata_aws::kind_fields! {
         family: str [replace required];
         /// The group's description (RDS cannot change it).
         description: str [replace] = "Managed by strata";
+        /// The parameters, name to value.
+        parameters: map [update];
         /// The parameters applied at the instance's next reboot, not at once
         /// (not compared: RDS does not report how a value was applied).
-        on_reboot: strs [update];
+        on_reboot: strs [update writeonly private] = Vec::<String>::new();
     }
 }
-
-/// The parameters, name to value: a map, which the kernel's fields do not declare.
-const PARAMETERS: &str = "parameters";
 
 /// `ModifyDBParameterGroup` and `ResetDBParameterGroup` take at most 20 parameters a call.
 const PER_CALL: usize = 20;
@@ -58,25 +55,17 @@ const PER_CALL: usize = 20;
 impl DbParameterGroup {
     /// A parameter group of this family, with no parameters set.
     pub fn new(family: &str) -> Self {
-        let mut g = Self::empty().family(family).on_reboot(Vec::<String>::new());
-        g.inputs.insert(PARAMETERS.into(), Input::Map(Default::default()));
-        g
+        Self::empty().family(family)
     }
 
     /// A dynamic parameter, applied at once.
-    pub fn parameter(mut self, name: &str, value: impl Into<Arg<String>>) -> Self {
-        if let Some(Input::Map(m)) = self.inputs.get_mut(PARAMETERS) {
-            m.insert(name.into(), value.into().into_input());
-        }
-        self
+    pub fn parameter(self, name: &str, value: impl Into<Arg<String>>) -> Self {
+        self.put(V::parameters, name, value.into().into_input())
     }
 
     /// A static parameter, applied at the instance's next reboot.
-    pub fn parameter_on_reboot(mut self, name: &str, value: impl Into<Arg<String>>) -> Self {
-        if let Some(Input::List(l)) = self.inputs.get_mut(V::on_reboot) {
-            l.push(Input::from(name));
-        }
-        self.parameter(name, value)
+    pub fn parameter_on_reboot(self, name: &str, value: impl Into<Arg<String>>) -> Self {
+        self.push(V::on_reboot, Input::from(name)).parameter(name, value)
     }
 }
 
@@ -91,8 +80,31 @@ type V = DbParameterGroupValues;
 
 const FAMILIES: &[&str] = &["mysql", "postgres", "mariadb"];
 
-/// The kind behind [`DbParameterGroup`], the group without its parameters.
+/// The kind behind [`DbParameterGroup`].
 pub(crate) struct Groups;
+
+/// A group as read, and the parameters set on it (read by [`Kind::complete`]).
+pub(crate) struct Item(Group, BTreeMap<String, String>);
+
+/// Bring the parameters from `have` to `want`: reset the ones no longer set to
+/// the engine default, then set the others as `on_reboot` says.
+async fn sync(aws: &Aws, region: &str, name: &str, have: &BTreeMap<String, String>, want: &V) -> Result<(), ProviderError> {
+    let (set, on_reboot) = (want.parameters.clone().unwrap_or_default(), want.on_reboot.clone().unwrap_or_default());
+    let at = |k: &String| if on_reboot.contains(k) { ApplyMethod::PendingReboot } else { ApplyMethod::Immediate };
+    let param = |k: &String, method| Parameter::builder().parameter_name(k).apply_method(method);
+    let gone: Vec<Parameter> = have.keys().filter(|k| !set.contains_key(*k)).map(|k| param(k, ApplyMethod::PendingReboot).build()).collect();
+    let new: Vec<Parameter> = set.iter().map(|(k, v)| param(k, at(k)).parameter_value(v).build()).collect();
+    let c = crate::client(aws, region);
+    for chunk in gone.chunks(PER_CALL) {
+        let req = c.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()));
+        req.send().await.map_err(err("ResetDBParameterGroup"))?;
+    }
+    for chunk in new.chunks(PER_CALL) {
+        let req = c.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()));
+        req.send().await.map_err(err("ModifyDBParameterGroup"))?;
+    }
+    Ok(())
+}
 
 #[async_trait]
 impl Kind for Groups {
@@ -103,47 +115,39 @@ impl Kind for Groups {
     const DERIVED: &'static [&'static str] = &[V::name];
 
     fn id(g: &Item) -> Option<&str> {
-        g.db_parameter_group_name()
+        g.0.db_parameter_group_name()
     }
 
     fn tag_target(g: &Item) -> Option<String> {
-        g.db_parameter_group_arn().map(str::to_string)
+        g.0.db_parameter_group_arn().map(str::to_string)
     }
 
-    fn observe(g: &Item) -> Seen<DbParameterGroup> {
-        Seen {
-            values: V {
-                name: g.db_parameter_group_name().map(str::to_string),
-                family: g.db_parameter_group_family().map(str::to_string),
-                description: g.description().map(str::to_string),
-                ..V::default()
-            },
-            outputs: DbParameterGroupOutputs { name: g.db_parameter_group_name().map(str::to_string), arn: g.db_parameter_group_arn().map(str::to_string) },
-            refs: Vec::new(),
-        }
+    fn observe(Item(g, params): &Item) -> Seen<DbParameterGroup> {
+        let name = g.db_parameter_group_name().map(str::to_string);
+        let (family, description) = (g.db_parameter_group_family().map(str::to_string), g.description().map(str::to_string));
+        let values = V { name: name.clone(), family, description, parameters: Some(params.clone()), ..V::default() };
+        Seen { values, outputs: DbParameterGroupOutputs { name, arn: g.db_parameter_group_arn().map(str::to_string) }, refs: Vec::new() }
+    }
+
+    async fn complete(&self, aws: &Aws, region: &str, Item(g, _): Item) -> Result<Item, ProviderError> {
+        let req = crate::client(aws, region).describe_db_parameters().set_db_parameter_group_name(g.db_parameter_group_name.clone());
+        let params = req.source("user").into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.map_err(err("DescribeDBParameters"))?;
+        let params = params.iter().filter_map(|p| Some((p.parameter_name()?.to_string(), p.parameter_value().unwrap_or_default().to_string())));
+        Ok(Item(g, params.collect()))
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        let groups = crate::client(aws, &scope.region)
-            .describe_db_parameter_groups()
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeDBParameterGroups"))?;
+        let groups = crate::client(aws, &scope.region).describe_db_parameter_groups().into_paginator().items().send();
+        let groups = groups.collect::<Result<Vec<_>, _>>().await.map_err(err("DescribeDBParameterGroups"))?;
         // AWS's `default.*` groups are never a stack's: no tag read for them.
-        Ok(groups.into_iter().filter(|g| g.db_parameter_group_name().is_some_and(|n| !n.starts_with("default."))).collect())
+        let own = groups.into_iter().filter(|g| g.db_parameter_group_name().is_some_and(|n| !n.starts_with("default.")));
+        Ok(own.map(|g| Item(g, BTreeMap::new())).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
-        let out = crate::client(aws, region)
-            .describe_db_parameter_groups()
-            .db_parameter_group_name(id)
-            .send()
-            .await
-            .map_err(err("DescribeDBParameterGroups"))?;
-        Ok(out.db_parameter_groups().first().cloned())
+        let req = crate::client(aws, region).describe_db_parameter_groups().db_parameter_group_name(id);
+        let out = req.send().await.map_err(err("DescribeDBParameterGroups"))?;
+        Ok(out.db_parameter_groups().first().map(|g| Item(g.clone(), BTreeMap::new())))
     }
 
     async fn create(&self, aws: &Aws, want: &Want<'_, DbParameterGroup>) -> Result<Created<Item>, ProviderError> {
@@ -158,10 +162,17 @@ impl Kind for Groups {
             .send()
             .await
             .map_err(err("CreateDBParameterGroup"))?;
-        Ok(match out.db_parameter_group() {
-            Some(g) if g.db_parameter_group_name().is_some() => Created::Item(g.clone()),
+        sync(aws, &cx.region, &name, &BTreeMap::new(), v).await?;
+        Ok(match out.db_parameter_group {
+            Some(g) if g.db_parameter_group_name().is_some() => Created::Item(Item(g, BTreeMap::new())),
             _ => Created::Id(name),
         })
+    }
+
+    /// Only the parameters change in place.
+    async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, DbParameterGroup>, _diff: &Diff) -> Result<(), ProviderError> {
+        let have = V::from_props(&actual.props).parameters.unwrap_or_default();
+        sync(aws, &want.cx.region, &actual.id, &have, &want.values).await
     }
 
     async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
@@ -182,112 +193,9 @@ impl Kind for Groups {
             }
         }
     }
-}
 
-/// The kernel's provider of [`Groups`], with the `parameters` map read after
-/// the group (for the stack's own groups only), written after its create and
-/// synced by its update; `on_reboot` is not compared.
-pub(crate) struct ParameterGroups {
-    groups: KindProvider<Groups>,
-    aws: Aws,
-}
-
-fn parameters(props: &Props) -> BTreeMap<String, Value> {
-    props.get(PARAMETERS).and_then(Value::as_map).cloned().unwrap_or_default()
-}
-
-impl ParameterGroups {
-    pub(crate) fn new(aws: &Aws) -> Self {
-        ParameterGroups { groups: KindProvider::new(aws, Groups), aws: aws.clone() }
-    }
-
-    /// The group with the parameters the program may have set (source `user`).
-    async fn with_parameters(&self, mut o: Observed) -> Result<Observed, ProviderError> {
-        let params = crate::client(&self.aws, &o.region)
-            .describe_db_parameters()
-            .db_parameter_group_name(&o.id)
-            .source("user")
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(err("DescribeDBParameters"))?;
-        let map = params.iter().filter_map(|p| Some((p.parameter_name()?.to_string(), Value::str(p.parameter_value().unwrap_or_default()))));
-        o.props.insert(PARAMETERS.into(), Value::Map(map.collect()));
-        Ok(o)
-    }
-
-    /// Bring the parameters from `have` to `want`: reset the ones no longer
-    /// set to the engine default, then set the others as `on_reboot` says.
-    async fn sync(&self, cx: &OpContext, name: &str, have: &Props, want: &Props) -> Result<(), ProviderError> {
-        let (set, on_reboot) = (parameters(want), strs(want, V::on_reboot));
-        let at = |k: &String| if on_reboot.contains(k) { ApplyMethod::PendingReboot } else { ApplyMethod::Immediate };
-        let param = |k: &String, method| Parameter::builder().parameter_name(k).apply_method(method);
-        let gone: Vec<Parameter> = parameters(have).keys().filter(|k| !set.contains_key(*k)).map(|k| param(k, ApplyMethod::PendingReboot).build()).collect();
-        let new: Vec<Parameter> = set.iter().map(|(k, v)| param(k, at(k)).parameter_value(v.expose().as_str().unwrap_or_default()).build()).collect();
-        let c = crate::client(&self.aws, &cx.region);
-        for chunk in gone.chunks(PER_CALL) {
-            let req = c.reset_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()));
-            req.send().await.map_err(err("ResetDBParameterGroup"))?;
-        }
-        for chunk in new.chunks(PER_CALL) {
-            let req = c.modify_db_parameter_group().db_parameter_group_name(name).set_parameters(Some(chunk.to_vec()));
-            req.send().await.map_err(err("ModifyDBParameterGroup"))?;
-        }
-        Ok(())
-    }
-}
-
-#[async_trait]
-impl Provider for ParameterGroups {
-    fn kind(&self) -> &'static str { self.groups.kind() }
-    fn replace_fields(&self) -> &'static [&'static str] { self.groups.replace_fields() }
-    fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) { self.groups.validate(decl, stack, out) }
-    fn estimate(&self, op: Op) -> Duration { self.groups.estimate(op) }
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> { self.groups.delete(cx, actual).await }
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        self.groups.set_tags(cx, actual, add, remove).await
-    }
-
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
-        want.remove(V::on_reboot);
-        self.groups.diff(&want, actual)
-    }
-
-    fn default_timeout(&self, op: Op) -> Duration {
+    fn default_timeout(op: Op) -> Duration {
         // A delete waits (retrying "in use") until the instances using it are gone.
         Duration::from_secs(if op == Op::Delete { 40 * 60 } else { 5 * 60 })
-    }
-
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        let mut out = Vec::new();
-        for o in self.groups.discover(scope).await? {
-            out.push(self.with_parameters(o).await?);
-        }
-        Ok(out)
-    }
-
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        match self.groups.read(region, id).await? {
-            Some(o) => self.with_parameters(o).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        let o = self.groups.create(cx, desired).await?;
-        self.sync(cx, &o.id, &Props::new(), desired).await?;
-        Ok(o)
-    }
-
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        let group = Diff { changes: diff.changes.iter().filter(|c| c.field != PARAMETERS).cloned().collect() };
-        let o = self.groups.update(cx, actual, desired, &group).await?;
-        if diff.changed(PARAMETERS).is_some() {
-            self.sync(cx, &actual.id, &actual.props, desired).await?;
-        }
-        Ok(o)
     }
 }

@@ -27,7 +27,7 @@ strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_secretsmanager, "secretsm
 
 /// Register the Secrets Manager kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
-    r.register(Arc::new(secret::SecretProvider(KindProvider::new(aws, secret::Secrets))));
+    r.register(Arc::new(KindProvider::new(aws, secret::Secrets)));
 }
 
 pub(crate) fn tags_from(list: &[Tag]) -> Tags {

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
 use strata_aws::error::err;
-use strata_aws::kernel::{Created, Kind, KindProvider, Seen, Want};
+use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Secret as Sensitive, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, Provider, ProviderError};
+use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
 
 use crate::{client, tag_list, tags_from, SecretsTags};
 
@@ -23,20 +23,20 @@ strata_aws::kind_fields! {
     /// ```
     pub struct Secret: "aws:secretsmanager:Secret";
     values SecretValues;
-    handle SecretHandle / SecretOutputs { arn, name };
+    handle SecretHandle / SecretOutputs { arn, name, value: secret };
     fields {
         /// The secret's name (default: `<stack>/<logical name>`).
         name: str [replace];
         /// Its description.
         description: str [update] = "Managed by strata";
         /// Generate the value: this many letters and digits (8-4096), once.
-        generated_length: int [update];
+        generated_length: int [update writeonly];
         /// The value, given by the program.
         value: secret [update];
         /// The KMS key that encrypts the value (default: AWS's own key).
         kms_key_id: str [replace cleared];
         /// Days AWS keeps a deleted secret recoverable (7-30), or 0 to delete at once.
-        recovery_window_days: int [update] = 7;
+        recovery_window_days: int [update writeonly] = 7;
     }
 }
 
@@ -62,11 +62,6 @@ impl SecretHandle {
     pub fn secret_name(&self) -> Output<String> {
         self.name()
     }
-
-    /// The value, marked secret.
-    pub fn value(&self) -> Output<Sensitive<String>> {
-        self.0.output::<String>(V::value).secret()
-    }
 }
 
 type V = SecretValues;
@@ -74,13 +69,9 @@ type V = SecretValues;
 /// The kind behind [`Secret`].
 pub(crate) struct Secrets;
 
-/// A secret as read: its `ListSecrets` entry (or the same fields of `DescribeSecret`) and its value.
+/// A secret as read: its `ListSecrets` entry (or the same fields of
+/// `DescribeSecret`) and its value (read by [`Kind::complete`]).
 pub(crate) struct Item(SecretListEntry, Option<Sensitive<String>>);
-
-async fn with_value(aws: &Aws, region: &str, arn: &str, entry: SecretListEntry) -> Result<Item, ProviderError> {
-    let out = client(aws, region).get_secret_value().secret_id(arn).send().await.map_err(err("GetSecretValue"))?;
-    Ok(Item(entry, out.secret_string.map(Sensitive::new)))
-}
 
 /// The characters of a secret's name besides letters and digits.
 const NAME_CHARS: &str = "/_+=.@-";
@@ -110,7 +101,16 @@ impl Kind for Secrets {
     fn observe(Item(s, value): &Item) -> Seen<Secret> {
         let (name, description) = (s.name.clone(), Some(s.description().unwrap_or_default().to_string()));
         let values = V { name: name.clone(), description, value: value.clone(), kms_key_id: s.kms_key_id.clone(), ..V::default() };
-        Seen { values, outputs: SecretOutputs { arn: s.arn.clone(), name }, refs: Vec::new() }
+        Seen { values, outputs: SecretOutputs { arn: s.arn.clone(), name, value: value.clone() }, refs: Vec::new() }
+    }
+
+    async fn complete(&self, aws: &Aws, region: &str, Item(s, value): Item) -> Result<Item, ProviderError> {
+        if value.is_some() {
+            return Ok(Item(s, value));
+        }
+        let req = client(aws, region).get_secret_value().set_secret_id(s.arn.clone());
+        let out = req.send().await.map_err(err("GetSecretValue"))?;
+        Ok(Item(s, out.secret_string.map(Sensitive::new)))
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
@@ -118,21 +118,15 @@ impl Kind for Secrets {
         let list = client(aws, &scope.region).list_secrets().filters(filter(FilterNameStringType::TagKey, tags::STACK));
         let list = list.filters(filter(FilterNameStringType::TagValue, &scope.stack)).into_paginator().send();
         let pages = list.collect::<Result<Vec<_>, _>>().await.map_err(err("ListSecrets"))?;
-        let mut out = Vec::new();
-        // The filters match key and value separately: read the values of the stack's own only.
-        for s in pages.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()) {
-            match s.arn.clone() {
-                Some(arn) if tags_from(s.tags()).get(tags::STACK) == Some(&scope.stack) => out.push(with_value(aws, &scope.region, &arn, s).await?),
-                _ => {}
-            }
-        }
-        Ok(out)
+        // The filters match key and value separately: the kernel keeps the stack's own.
+        Ok(pages.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()).map(|s| Item(s, None)).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
         let d = client(aws, region).describe_secret().secret_id(id).send().await.map_err(err("DescribeSecret"))?;
         let entry = SecretListEntry::builder().set_arn(d.arn).set_name(d.name).set_description(d.description).set_kms_key_id(d.kms_key_id);
-        Ok(Some(with_value(aws, region, id, entry.set_tags(d.tags).build()).await?))
+        // With its value: the waiter after an update reads the secret back by id.
+        self.complete(aws, region, Item(entry.set_tags(d.tags).build(), None)).await.map(Some)
     }
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Secret>) -> Result<Created<Item>, ProviderError> {
@@ -190,53 +184,11 @@ impl Kind for Secrets {
             }
         }
     }
-}
 
-/// The kernel's provider of [`Secrets`], with what the kernel has no field
-/// flags for: the settings of a create (`generated_length`) and of a delete
-/// (`recovery_window_days`) are never compared, and the value is an output
-/// too, masked.
-pub(crate) struct SecretProvider(pub(crate) KindProvider<Secrets>);
-
-/// The value (masked) among the outputs.
-fn value_output(mut o: Observed) -> Observed {
-    let value = o.props.get(V::value).map_or(Value::Null, |v| Value::Secret(Box::new(v.expose())));
-    o.outputs.insert(V::value.into(), value);
-    o
-}
-
-#[async_trait]
-impl Provider for SecretProvider {
-    fn kind(&self) -> &'static str { self.0.kind() }
-    fn replace_fields(&self) -> &'static [&'static str] { self.0.replace_fields() }
-    fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) { self.0.validate(decl, stack, out) }
-
-    fn diff(&self, desired: &Props, actual: &Observed) -> Diff {
-        let mut want = desired.clone();
-        want.remove(V::recovery_window_days);
-        // A generated value is generated once.
-        if want.remove(V::generated_length).is_some_and(|n| n != Value::Null) {
-            want.remove(V::value);
+    fn normalize(props: &mut Props) {
+        // A generated value is generated once: a value given besides is not compared.
+        if props.get(V::generated_length).is_some_and(|n| *n != Value::Null) {
+            props.remove(V::value);
         }
-        self.0.diff(&want, actual)
-    }
-
-    async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        Ok(self.0.discover(scope).await?.into_iter().map(value_output).collect())
-    }
-    async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
-        Ok(self.0.read(region, id).await?.map(value_output))
-    }
-    async fn create(&self, cx: &OpContext, desired: &Props) -> Result<Observed, ProviderError> {
-        self.0.create(cx, desired).await.map(value_output)
-    }
-    async fn update(&self, cx: &OpContext, actual: &Observed, desired: &Props, diff: &Diff) -> Result<Observed, ProviderError> {
-        self.0.update(cx, actual, desired, diff).await.map(value_output)
-    }
-    async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
-        self.0.delete(cx, actual).await
-    }
-    async fn set_tags(&self, cx: &OpContext, actual: &Observed, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        self.0.set_tags(cx, actual, add, remove).await
     }
 }
