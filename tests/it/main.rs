@@ -13,6 +13,7 @@ mod cli;
 mod compute;
 mod crash_sweep;
 mod data_stores;
+mod deletion_windows;
 mod drift;
 mod faults;
 mod inventory;

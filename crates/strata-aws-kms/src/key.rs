@@ -14,7 +14,7 @@ use aws_sdk_kms::types::{KeyMetadata, KeyState};
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
 use strata_aws::Aws;
-use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{tags, Arg, Diagnostic, Output, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
 
 use crate::{client, sdk_tags, KmsTags};
@@ -71,9 +71,9 @@ pub(crate) struct Item {
     tags: Option<Tags>,
 }
 
-/// The deletion window of a destroy. AWS does not report a key's window, so
-/// the discovered key a delete is given never carries `deletion_window_days`.
-const DELETION_WINDOW_DAYS: i32 = 30;
+/// The deletion window of a destroy when the key's state tag has none (a key
+/// declared without one): AWS's default.
+const DELETION_WINDOW_DAYS: i64 = 30;
 
 /// `alias/<stack>/<logical>`, cleaned to the alias alphabet.
 fn derived_alias(stack: &str, logical: &str) -> String {
@@ -143,6 +143,8 @@ impl Kind for Keys {
     type Tags = KmsTags;
 
     const DERIVED: &'static [&'static str] = &[V::alias];
+    // AWS does not report the window a destroy will use: kept in a state tag.
+    const TAG_FIELDS: &'static [(&'static str, &'static str)] = &[(tags::DELETION_WINDOW_DAYS, V::deletion_window_days)];
 
     fn id(k: &Item) -> Option<&str> {
         Some(k.meta.key_id())
@@ -226,7 +228,9 @@ impl Kind for Keys {
         for a in aliases_of(aws, &cx.region, &actual.id).await? {
             delete_alias(aws, &cx.region, &a).await?;
         }
-        let r = client(aws, &cx.region).schedule_key_deletion().key_id(&actual.id).pending_window_in_days(DELETION_WINDOW_DAYS);
+        let days = actual.props.get(V::deletion_window_days).and_then(Value::as_int).unwrap_or(DELETION_WINDOW_DAYS);
+        let days = i32::try_from(days).map_err(|_| ProviderError::new(ErrorClass::Invalid, "ScheduleKeyDeletion", format!("{days} days is out of range")))?;
+        let r = client(aws, &cx.region).schedule_key_deletion().key_id(&actual.id).pending_window_in_days(days);
         match r.send().await.map(|_| ()).map_err(err("ScheduleKeyDeletion")) {
             // Already pending deletion: done.
             Err(e) if e.code.as_deref() == Some("KMSInvalidStateException") => Ok(()),
@@ -251,11 +255,6 @@ impl Kind for Keys {
                 out.push(Diagnostic::field(&decl.name, V::deletion_window_days, format!("{d} is outside 7-30")));
             }
         }
-    }
-
-    fn normalize(props: &mut Props) {
-        // Only destroy would use it, and AWS does not report it: never compared.
-        props.remove(V::deletion_window_days);
     }
 }
 

@@ -36,7 +36,7 @@ strata_aws::kind_fields! {
         /// The KMS key that encrypts the value (default: AWS's own key).
         kms_key_id: str [replace cleared];
         /// Days AWS keeps a deleted secret recoverable (7-30), or 0 to delete at once.
-        recovery_window_days: int [update writeonly] = 7;
+        recovery_window_days: int [update] = 7;
     }
 }
 
@@ -87,6 +87,8 @@ impl Kind for Secrets {
     type Item = Item;
     type Tags = SecretsTags;
 
+    // AWS does not report the window a delete will use: kept in a state tag.
+    const TAG_FIELDS: &'static [(&'static str, &'static str)] = &[(tags::RECOVERY_WINDOW_DAYS, V::recovery_window_days)];
     // A value the program leaves unset is generated: kept, never compared.
     const DERIVED: &'static [&'static str] = &[V::name, V::value];
 
@@ -165,6 +167,8 @@ impl Kind for Secrets {
     }
 
     async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        // The window the secret was created or last updated with (its state
+        // tag); a secret created before strata kept it: AWS's default, 7 days.
         let days = actual.props.get(V::recovery_window_days).and_then(Value::as_int).unwrap_or(7);
         let req = client(aws, &cx.region).delete_secret().secret_id(&actual.id);
         let req = if days == 0 { req.force_delete_without_recovery(true) } else { req.recovery_window_in_days(days) };

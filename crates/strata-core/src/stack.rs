@@ -54,6 +54,10 @@ pub mod tags {
     pub const SELECTIONS: &str = "strata:selections";
     /// A bucket whose delete empties it first.
     pub const FORCE_DESTROY: &str = "strata:force-destroy";
+    /// Days a deleted secret stays recoverable (AWS does not report it).
+    pub const RECOVERY_WINDOW_DAYS: &str = "strata:recovery-window-days";
+    /// Days between a KMS key's destroy and its deletion (AWS does not report it).
+    pub const DELETION_WINDOW_DAYS: &str = "strata:deletion-window-days";
 }
 
 /// A resource type: its builder is the implementing type.

@@ -256,6 +256,7 @@ macro_rules! kind_fields {
                     required: $crate::__flag!(required; $($flag)+),
                     secret: $crate::__field_secret!($ty),
                     writeonly: $crate::__flag!(writeonly; $($flag)+),
+                    ty: $crate::__field_kind!($ty),
                 }, )*
             ];
             const REPLACE: &'static [&'static str] =
@@ -381,6 +382,18 @@ macro_rules! __field_type {
     (strs) => { ::std::vec::Vec<::std::string::String> };
     (list) => { ::std::vec::Vec<$crate::__private::Value> };
     (map) => { ::std::collections::BTreeMap<::std::string::String, ::std::string::String> };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_kind {
+    (str) => { $crate::kernel::FieldType::Str };
+    (secret) => { $crate::kernel::FieldType::Secret };
+    (int) => { $crate::kernel::FieldType::Int };
+    (bool) => { $crate::kernel::FieldType::Bool };
+    (strs) => { $crate::kernel::FieldType::Strs };
+    (list) => { $crate::kernel::FieldType::List };
+    (map) => { $crate::kernel::FieldType::Map };
 }
 
 #[doc(hidden)]

@@ -48,6 +48,48 @@ pub struct Field {
     pub secret: bool,
     /// Sent on create, never read back: not compared (a key's material).
     pub writeonly: bool,
+    /// Its type, as declared.
+    pub ty: FieldType,
+}
+
+/// A declared field's type (`str`, `int`, ... in [`crate::kind_fields!`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// A string (or an output).
+    Str,
+    /// An integer.
+    Int,
+    /// A boolean.
+    Bool,
+    /// A list of strings.
+    Strs,
+    /// A list of structured items.
+    List,
+    /// Names to strings.
+    Map,
+    /// A string, masked everywhere.
+    Secret,
+}
+
+impl FieldType {
+    /// A value of this type from a tag's text (a state tag of the kind's own).
+    fn parse_tag(self, text: String) -> Value {
+        match self {
+            FieldType::Int => text.parse().map_or(Value::Str(text), Value::Int),
+            FieldType::Bool => text.parse().map_or(Value::Str(text), Value::Bool),
+            _ => Value::Str(text),
+        }
+    }
+}
+
+/// A scalar field value as a tag's text.
+fn tag_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Str(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 /// Where an item is in its life, for kinds whose deleted items stay visible.
@@ -214,8 +256,8 @@ pub trait Kind: Send + Sync + Sized + 'static {
 
     /// Fields kept in a state tag of the kind's own, `(tag key, field)`: the
     /// kernel writes the tag from the field (on create, and on update when the
-    /// field changes) and reads the field back from it; the tag is not among
-    /// the resource's `tags`.
+    /// field changes) and reads the field back from it, as its declared type
+    /// (`str`, `int` or `bool`); the tag is not among the resource's `tags`.
     const TAG_FIELDS: &'static [(&'static str, &'static str)] = &[];
 
     /// The field that identifies an item outside strata's tags (a name),
@@ -305,7 +347,8 @@ impl<K: Kind> KindProvider<K> {
             let mut t = o.tags();
             for (tag, field) in K::TAG_FIELDS {
                 if let Some(v) = t.remove(*tag) {
-                    o.props.insert((*field).to_string(), Value::Str(v));
+                    let ty = <K::Builder as Declared>::FIELDS.iter().find(|f| f.name == *field).map_or(FieldType::Str, |f| f.ty);
+                    o.props.insert((*field).to_string(), ty.parse_tag(v));
                 }
             }
             o.props.insert("tags".into(), Value::from_tags(&t));
@@ -364,7 +407,7 @@ impl<K: Kind> KindProvider<K> {
 
     /// The desired state tags of the kind's own ([`Kind::TAG_FIELDS`]).
     fn tag_fields(desired: &Props) -> Tags {
-        let field = |f: &str| desired.get(f).and_then(Value::as_str).map(str::to_string);
+        let field = |f: &str| desired.get(f).and_then(tag_text);
         K::TAG_FIELDS.iter().filter_map(|(tag, f)| Some(((*tag).to_string(), field(f)?))).collect()
     }
 
