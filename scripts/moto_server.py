@@ -13,6 +13,15 @@ CloudWatch Logs: moto 5.2.5 has no `AssociateKmsKey` or `DisassociateKmsKey`
 them: the group's `kmsKeyId` is set or cleared, a missing group is
 `ResourceNotFoundException`, and both answer an empty body.
 
+RDS: moto 5.2.5 answers `ResetDBParameterGroup` with HTTP 500 ("has not been
+implemented"), so a parameter removed from a program could never be reset. It
+is added as AWS documents it: the named parameters (or, with
+`ResetAllParameters`, every one) go back to the engine default, a missing group
+is `DBParameterGroupNotFound`, a reset without parameters and without
+`ResetAllParameters` is `InvalidParameterCombination`, and the answer is the
+group's name. moto models no engine defaults, only the parameters set on the
+group: a reset parameter leaves the group's `DescribeDBParameters`.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -72,6 +81,30 @@ from moto.logs.responses import LogsResponse  # noqa: E402
 
 LogsResponse.associate_kms_key = _associate_kms_key
 LogsResponse.disassociate_kms_key = _disassociate_kms_key
+
+
+def _reset_db_parameter_group(self):
+    from moto.core.responses import ActionResult
+    from moto.rds.exceptions import DBParameterGroupNotFoundError, RDSClientError
+
+    name = self.params.get("DBParameterGroupName")
+    group = self.backend.db_parameter_groups.get(name)
+    if group is None:
+        raise DBParameterGroupNotFoundError(name)
+    names = [p.get("ParameterName") for p in self.params.get("Parameters", []) or []]
+    if str(self.params.get("ResetAllParameters", "")).lower() == "true":
+        group.parameters.clear()
+    elif names:
+        for n in names:
+            group.parameters.pop(n, None)
+    else:
+        raise RDSClientError("InvalidParameterCombination", "Parameters or ResetAllParameters must be given.")
+    return ActionResult({"DBParameterGroupName": group.name})
+
+
+from moto.rds.responses import RDSResponse  # noqa: E402
+
+RDSResponse.reset_db_parameter_group = _reset_db_parameter_group
 
 if __name__ == "__main__":
     from moto.server import main

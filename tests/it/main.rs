@@ -32,6 +32,7 @@ mod miamo_stage;
 mod miamo_stacks;
 mod network;
 mod operations;
+mod parameters;
 mod protection;
 mod rate_limits;
 mod secure_defaults;
