@@ -122,10 +122,21 @@ pub fn run_with(stack: Stack, args: Args) -> ExitCode {
     }
 }
 
+/// Log lines to stderr, filtered by `RUST_LOG` (`debug`, `strata_engine=debug,warn`,
+/// ...: levels per target, the `Targets` syntax); `warn` when it is unset.
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let warn = Targets::new().with_default(LevelFilter::WARN);
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => spec.parse().unwrap_or_else(|e| {
+            eprintln!("warning: RUST_LOG={spec:?} is not a log filter ({e}); logging warnings only");
+            warn
+        }),
+        _ => warn,
+    };
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = tracing_subscriber::registry().with(layer).with(filter).try_init();
 }
 
 async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {

@@ -22,8 +22,6 @@ use std::time::Duration;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
 /// What to inject, and how often.
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +126,7 @@ pub(crate) enum Decision {
 #[derive(Debug)]
 pub(crate) struct FaultInjector {
     plan: FaultPlan,
-    rng: Mutex<StdRng>,
+    rng: Mutex<fastrand::Rng>,
     /// EC2 ids created by this run that no request has reached yet.
     fresh: Mutex<Vec<String>>,
     injected: Mutex<BTreeMap<&'static str, u64>>,
@@ -138,7 +136,7 @@ pub(crate) struct FaultInjector {
 impl FaultInjector {
     pub(crate) fn new(plan: FaultPlan) -> FaultInjector {
         FaultInjector {
-            rng: Mutex::new(StdRng::seed_from_u64(plan.seed)),
+            rng: Mutex::new(fastrand::Rng::with_seed(plan.seed)),
             plan,
             fresh: Mutex::default(),
             injected: Mutex::default(),
@@ -156,7 +154,7 @@ impl FaultInjector {
 
     fn roll(&self) -> Option<FaultKind> {
         let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        if !rng.random_bool(self.plan.rate.clamp(0.0, 1.0)) {
+        if rng.f64() >= self.plan.rate.clamp(0.0, 1.0) {
             return None;
         }
         // `not-found` is drawn on its own, for requests naming a fresh id.
@@ -164,7 +162,7 @@ impl FaultInjector {
         if kinds.is_empty() {
             return None;
         }
-        Some(kinds[rng.random_range(0..kinds.len())])
+        Some(kinds[rng.usize(0..kinds.len())])
     }
 
     fn count(&self, kind: FaultKind) {
@@ -182,7 +180,7 @@ impl FaultInjector {
         // A request naming an id created a moment ago meets eventual
         // consistency at the fault rate; once one gets through, AWS is consistent.
         if let Some(id) = fresh_id {
-            let hit = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random_bool(self.plan.rate.clamp(0.0, 1.0));
+            let hit = self.rng.lock().unwrap_or_else(|e| e.into_inner()).f64() < self.plan.rate.clamp(0.0, 1.0);
             if hit {
                 if let Some(answer) = error_answer(service, 400, &not_found_code(&id), &format!("The ID '{id}' does not exist")) {
                     tracing::debug!(service, operation, fault = "not-found", "injected fault");
@@ -197,7 +195,7 @@ impl FaultInjector {
         };
         let answer = match kind {
             FaultKind::Slow => {
-                let ms = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random_range(1..=self.plan.slow.as_millis().max(1) as u64);
+                let ms = self.rng.lock().unwrap_or_else(|e| e.into_inner()).u64(1..=self.plan.slow.as_millis().max(1) as u64);
                 self.count(kind);
                 return Decision::Delay(Duration::from_millis(ms));
             }
@@ -208,7 +206,7 @@ impl FaultInjector {
             }
             FaultKind::TooManyRequests => error_answer(service, 429, throttle_of(service).1, "Too Many Requests"),
             FaultKind::ServerError => {
-                let unavailable = self.rng.lock().unwrap_or_else(|e| e.into_inner()).random_bool(0.5);
+                let unavailable = self.rng.lock().unwrap_or_else(|e| e.into_inner()).bool();
                 if unavailable {
                     error_answer(service, 503, "ServiceUnavailable", "Service is unavailable, try again later")
                 } else {
@@ -344,7 +342,7 @@ fn internal_code(service: &str) -> &'static str {
 
 /// An error answer in the wire format of the service's protocol.
 fn error_answer(service: &str, status: u16, code: &str, message: &str) -> Option<HttpResponse> {
-    let request_id = format!("strata-fault-{:08x}", rand::rng().random::<u32>());
+    let request_id = format!("strata-fault-{:08x}", fastrand::u32(..));
     let (body, content_type, header_code) = match service {
         "ec2" => (
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"),

@@ -63,7 +63,7 @@ impl LockInfo {
             pid: me.pid,
             since: now_secs(),
             operation: operation.to_string(),
-            id: format!("{:016x}", rand::random::<u64>()),
+            id: format!("{:016x}", fastrand::u64(..)),
             boot_id: me.boot_id,
         }
     }

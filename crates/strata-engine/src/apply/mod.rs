@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::time::Duration;
 use tokio::time::Instant;
 
-use rand::Rng;
 use serde::Serialize;
 use strata_core::{tags, Props, ResourceId, Stack, Tags, Value};
 use tokio::sync::mpsc::UnboundedSender;
@@ -668,7 +667,7 @@ where
                 // Dependency violations wait for other deletions: bounded by time, not attempts.
                 let out_of_attempts = e.class != ErrorClass::DependencyViolation && attempt >= policy.max_attempts;
                 let cap = policy.base.saturating_mul(1u32 << attempt.min(16)).min(policy.max_delay);
-                let delay = Duration::from_millis(rand::rng().random_range(0..=cap.as_millis().max(1) as u64));
+                let delay = Duration::from_millis(fastrand::u64(0..=cap.as_millis().max(1) as u64));
                 if out_of_attempts || Instant::now() + delay >= deadline {
                     return Err(e);
                 }
