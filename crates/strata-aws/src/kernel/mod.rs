@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use strata_core::{tags, Diagnostic, Input, LookupQuery, Props, Resource, ResourceDecl, Stack, Tags, Value};
+use strata_core::{tags, Diagnostic, Input, LookupQuery, OutputValue, Props, Resource, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{
     wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError,
 };
@@ -79,16 +79,6 @@ impl FieldType {
             FieldType::Bool => text.parse().map_or(Value::Str(text), Value::Bool),
             _ => Value::Str(text),
         }
-    }
-}
-
-/// A scalar field value as a tag's text.
-fn tag_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Str(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
     }
 }
 
@@ -407,7 +397,8 @@ impl<K: Kind> KindProvider<K> {
 
     /// The desired state tags of the kind's own ([`Kind::TAG_FIELDS`]).
     fn tag_fields(desired: &Props) -> Tags {
-        let field = |f: &str| desired.get(f).and_then(tag_text);
+        // A scalar value as text, as an output of type `String` reads it.
+        let field = |f: &str| desired.get(f).and_then(<String as OutputValue>::from_value);
         K::TAG_FIELDS.iter().filter_map(|(tag, f)| Some(((*tag).to_string(), field(f)?))).collect()
     }
 
