@@ -161,11 +161,12 @@ start_one() {
   case $name in
     moto)
       # moto's images plus an Ubuntu 20.04 stand-in (scripts/moto-amis.py); moto with
-      # DeleteCacheSubnetGroup, which moto 5.2.5 lacks (scripts/moto_server.py).
+      # the calls moto 5.2.5 lacks (scripts/moto_server.py: DeleteCacheSubnetGroup, backup selections, ...).
       # ACM: moto issues a DNS-validated certificate this many seconds after the
       # request (it checks no records), standing in for DNS validation.
+      # IAM: moto loads the AWS-managed policies (arn:aws:iam::aws:policy/...), so they can be got and attached.
       "$venvs/moto/bin/python" "$root/scripts/moto-amis.py" "$venvs/moto-amis.json"
-      launch moto env MOTO_AMIS_PATH="$venvs/moto-amis.json" MOTO_ACM_VALIDATION_WAIT=2 \
+      launch moto env MOTO_AMIS_PATH="$venvs/moto-amis.json" MOTO_ACM_VALIDATION_WAIT=2 MOTO_IAM_LOAD_MANAGED_POLICIES=true \
         "$venvs/moto/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port"
       ;;
     localstack)

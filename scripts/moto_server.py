@@ -22,6 +22,25 @@ is `DBParameterGroupNotFound`, a reset without parameters and without
 group's name. moto models no engine defaults, only the parameters set on the
 group: a reset parameter leaves the group's `DescribeDBParameters`.
 
+AWS Backup: moto 5.2.5 has no backup selections (`CreateBackupSelection`
+answers HTTP 500), so no backup plan could ever be given resources. This
+launcher is an emulator extension that adds `CreateBackupSelection`,
+`GetBackupSelection`, `ListBackupSelections` and `DeleteBackupSelection` as AWS
+documents them. A selection keeps its `BackupSelection` as given, with the
+lists it was not given (`Resources`, `NotResources`, `ListOfTags` and the four
+`Conditions` lists) answered empty, as AWS answers them; moto never runs
+backups, so a selection only records which resources it names. A missing (or
+deleted) plan or selection is `ResourceNotFoundException`; a missing
+`SelectionName` or `IamRoleArn` is `MissingParameterValueException`; a name
+that is not 1 to 50 of `a-zA-Z0-9-_.`, a role that is not an IAM role ARN, a
+`ListOfTags` condition that is not `STRINGEQUALS` or a `MaxResults` outside 1
+to 1000 is `InvalidParameterValueException`. A `CreatorRequestId` already used
+for the plan answers the selection it made (idempotency). The list answers
+selections in creation order, paginated by `MaxResults` and an opaque
+`NextToken`. `DeleteBackupPlan` of a plan that still has selections is
+`InvalidRequestException` ("Related backup plan selections must be deleted
+prior to backup plan deletion"), as on AWS.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -105,6 +124,155 @@ def _reset_db_parameter_group(self):
 from moto.rds.responses import RDSResponse  # noqa: E402
 
 RDSResponse.reset_db_parameter_group = _reset_db_parameter_group
+
+
+def _backup_selections(backend, plan_id):
+    """The live plan's selections (selection id -> record), in creation order."""
+    from moto.backup.exceptions import ResourceNotFoundException
+
+    plan = backend.plans.get(plan_id)
+    if plan is None or plan.deletion_date is not None:
+        raise ResourceNotFoundException(msg=f"Failed reading Backup plan with provided version (plan {plan_id} not found)")
+    return backend.__dict__.setdefault("strata_backup_selections", {}).setdefault(plan_id, {})
+
+
+def _backup_selection(backend, plan_id, selection_id):
+    from moto.backup.exceptions import ResourceNotFoundException
+
+    selection = _backup_selections(backend, plan_id).get(selection_id)
+    if selection is None:
+        raise ResourceNotFoundException(msg=f"Backup selection {selection_id} not found in backup plan {plan_id}")
+    return selection
+
+
+def _backup_uri_param(response, name, index):
+    # The service router fills uri_match; the path is the fallback.
+    from urllib.parse import unquote
+
+    value = (getattr(response, "uri_match", None) or {}).get(name)
+    return unquote(value) if value else unquote(response.path.rstrip("/").split("/")[index])
+
+
+def _create_backup_selection(self):
+    import json
+    import re
+    from copy import deepcopy
+
+    from moto.backup.exceptions import BackupClientError, InvalidParameterValueException
+    from moto.core.utils import unix_time
+    from moto.moto_api._internal import mock_random
+
+    plan_id = _backup_uri_param(self, "backupPlanId", 3)
+    params = json.loads(self.body) if self.body else {}
+    selections = _backup_selections(self.backup_backend, plan_id)
+    given = params.get("BackupSelection")
+    for field in ("SelectionName", "IamRoleArn"):
+        if not isinstance(given, dict) or not given.get(field):
+            raise BackupClientError("MissingParameterValueException", f"BackupSelection.{field} is required")
+    name, role = given["SelectionName"], given["IamRoleArn"]
+    if not re.fullmatch(r"[a-zA-Z0-9\-_.]{1,50}", name):
+        raise InvalidParameterValueException(msg=f"Invalid SelectionName {name!r}: it must contain 1 to 50 alphanumeric or '-_.' characters")
+    if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", role):
+        raise InvalidParameterValueException(msg=f"Invalid IamRoleArn {role!r}: it must be an IAM role ARN")
+    for condition in given.get("ListOfTags") or []:
+        if condition.get("ConditionType") != "STRINGEQUALS" or not condition.get("ConditionKey"):
+            raise InvalidParameterValueException(msg="ListOfTags supports only STRINGEQUALS conditions with a ConditionKey")
+    creator_request_id = params.get("CreatorRequestId")
+    if creator_request_id:
+        for selection in selections.values():
+            if selection["CreatorRequestId"] == creator_request_id:
+                return json.dumps({k: selection[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")})
+    document = deepcopy(given)
+    for field in ("Resources", "NotResources", "ListOfTags"):
+        document[field] = document.get(field) or []
+    conditions = document.get("Conditions") or {}
+    document["Conditions"] = {k: conditions.get(k) or [] for k in ("StringEquals", "StringNotEquals", "StringLike", "StringNotLike")}
+    selection = {
+        "BackupSelection": document,
+        "SelectionId": str(mock_random.uuid4()),
+        "BackupPlanId": plan_id,
+        "CreationDate": unix_time(),
+        "CreatorRequestId": creator_request_id,
+    }
+    selections[selection["SelectionId"]] = selection
+    return json.dumps({k: selection[k] for k in ("SelectionId", "BackupPlanId", "CreationDate")})
+
+
+def _get_backup_selection(self):
+    import json
+
+    selection = _backup_selection(self.backup_backend, _backup_uri_param(self, "backupPlanId", 3), _backup_uri_param(self, "selectionId", 5))
+    return json.dumps({k: v for k, v in selection.items() if v is not None})
+
+
+def _list_backup_selections(self):
+    import json
+    from urllib.parse import parse_qs
+
+    from moto.backup.exceptions import InvalidParameterValueException
+
+    selections = list(_backup_selections(self.backup_backend, _backup_uri_param(self, "backupPlanId", 3)).values())
+    query = parse_qs(self.parsed_url.query)
+    max_results = (query.get("maxResults") or ["1000"])[0]
+    if not max_results.isdigit() or not 1 <= int(max_results) <= 1000:
+        raise InvalidParameterValueException(msg=f"Invalid MaxResults {max_results}: it must be from 1 to 1000")
+    start = 0
+    token = (query.get("nextToken") or [None])[0]
+    if token:
+        ids = [s["SelectionId"] for s in selections]
+        if token not in ids:
+            raise InvalidParameterValueException(msg="Invalid NextToken")
+        start = ids.index(token)
+    page = selections[start : start + int(max_results)]
+    answer = {
+        "BackupSelectionsList": [
+            {
+                k: v
+                for k, v in {
+                    "SelectionId": s["SelectionId"],
+                    "SelectionName": s["BackupSelection"]["SelectionName"],
+                    "BackupPlanId": s["BackupPlanId"],
+                    "CreationDate": s["CreationDate"],
+                    "CreatorRequestId": s["CreatorRequestId"],
+                    "IamRoleArn": s["BackupSelection"]["IamRoleArn"],
+                }.items()
+                if v is not None
+            }
+            for s in page
+        ]
+    }
+    if start + int(max_results) < len(selections):
+        answer["NextToken"] = selections[start + int(max_results)]["SelectionId"]
+    return json.dumps(answer)
+
+
+def _delete_backup_selection(self):
+    plan_id, selection_id = _backup_uri_param(self, "backupPlanId", 3), _backup_uri_param(self, "selectionId", 5)
+    _backup_selection(self.backup_backend, plan_id, selection_id)
+    del _backup_selections(self.backup_backend, plan_id)[selection_id]
+    return ""
+
+
+from moto.backup.models import BackupBackend  # noqa: E402
+from moto.backup.responses import BackupResponse  # noqa: E402
+
+_moto_delete_backup_plan = BackupBackend.delete_backup_plan
+
+
+def _delete_backup_plan(self, backup_plan_id):
+    from moto.backup.exceptions import InvalidRequestException
+
+    plan = self.plans.get(backup_plan_id)
+    if plan is not None and plan.deletion_date is None and self.__dict__.get("strata_backup_selections", {}).get(backup_plan_id):
+        raise InvalidRequestException(msg="Related backup plan selections must be deleted prior to backup plan deletion")
+    return _moto_delete_backup_plan(self, backup_plan_id)
+
+
+BackupBackend.delete_backup_plan = _delete_backup_plan
+BackupResponse.create_backup_selection = _create_backup_selection
+BackupResponse.get_backup_selection = _get_backup_selection
+BackupResponse.list_backup_selections = _list_backup_selections
+BackupResponse.delete_backup_selection = _delete_backup_selection
 
 if __name__ == "__main__":
     from moto.server import main
