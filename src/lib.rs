@@ -84,6 +84,7 @@ pub mod aws {
         "backup" backup = strata_aws_backup, "AWS Backup";
         "cloudfront" cloudfront = strata_aws_cloudfront, "CloudFront";
         "logs" logs = strata_aws_logs, "CloudWatch Logs";
+        "iam" iam = strata_aws_iam, "IAM";
     }
 }
 

@@ -70,10 +70,10 @@
 //! * Backup: "all resources except OpenSearch and Redis" is read as the
 //!   database and every Magento and bastion instance, chosen by the tag
 //!   `miamo:backup = true`, by one plan in prod (daily 7 days, weekly on Monday
-//!   28 days, monthly on the 1st 90 days). A backup selection needs an IAM role
-//!   that AWS Backup assumes; strata has no IAM resources yet, so the selection
-//!   is declared when `MIAMO_BACKUP_ROLE_ARN` names that role (moto implements
-//!   no backup selections, so the emulator runs go without).
+//!   28 days, monthly on the 1st 90 days), whose selection runs as the prod
+//!   stack's IAM role `shared/backup-role` (AWS Backup's managed policies for
+//!   backups and restores). moto implements no backup selections:
+//!   `scripts/moto_server.py` adds them, as AWS documents them.
 //! * Alarms on every prod resource (both instances, the ALB, RDS, Redis,
 //!   OpenSearch) go to an SNS topic with an e-mail subscription.
 //! * Instance names are `Name` tags; every VM has the `env` tag (prod, stage,
@@ -90,6 +90,7 @@ use strata::aws::ec2::{
 };
 use strata::aws::elasticache::{CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer, TargetGroup};
+use strata::aws::iam::{PolicyDocument, Role};
 use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record, CLOUDFRONT_ZONE_ID};
@@ -112,6 +113,10 @@ pub const PRIVATE_ZONE: &str = "miamo.internal";
 pub const ORIGIN_HEADER: &str = "X-Origin-Verify";
 /// The tag the backup plan selects by.
 pub const BACKUP_TAG: (&str, &str) = ("miamo:backup", "true");
+/// The AWS-managed policies of the role AWS Backup assumes.
+pub const BACKUP_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup";
+/// See [`BACKUP_POLICY`].
+pub const RESTORE_POLICY: &str = "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores";
 
 /// A subnet of the design's table.
 #[derive(Clone, Debug)]
@@ -550,10 +555,17 @@ fn declare_shared(s: &mut Stack, env: &Env, vpc: Output<String>, nat_subnet: &Ou
 
     // Backups of everything tagged for them.
     let vault = s.add("shared/backup-vault", Vault::new());
-    let mut plan = Plan::miamo_policy(vault.vault_name());
-    if let Ok(role) = std::env::var("MIAMO_BACKUP_ROLE_ARN") {
-        plan = plan.select_by_tag(BACKUP_TAG.0, BACKUP_TAG.1, role);
-    }
+    // AWS Backup assumes this role to take the backups (AWS's managed policy
+    // for it) and to restore them.
+    let backup_role = s.add(
+        "shared/backup-role",
+        Role::new(PolicyDocument::assumed_by("backup.amazonaws.com"))
+            .path("/service-role/")
+            .description("Miamo: AWS Backup takes and restores the backups of resources tagged miamo:backup=true")
+            .attach(BACKUP_POLICY)
+            .attach(RESTORE_POLICY),
+    );
+    let plan = Plan::miamo_policy(vault.vault_name()).select_by_tag(BACKUP_TAG.0, BACKUP_TAG.1, backup_role.arn());
     s.add("shared/backup-plan", plan);
 
     // The bastion's group: the only way in. Other stacks refer to it.

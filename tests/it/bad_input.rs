@@ -9,6 +9,7 @@ use strata::aws::cloudfront::Distribution;
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
+use strata::aws::iam::{InstanceProfile, ManagedPolicy, PolicyDocument, Role, Statement};
 use strata::aws::kms::Key;
 use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
@@ -423,6 +424,17 @@ const CASES: &[Case] = &[
     case("log retention of 31 days", |s| { s.add("logs", LogGroup::new().retention_days(31)); }, "logs", Some("retention_days"), "not a retention"),
     case("log group KMS key by alias", |s| { s.add("logs", LogGroup::new().kms_key_id("alias/logs")); }, "logs", Some("kms_key_id"), "not a KMS key ARN"),
     case("log group class misspelt", |s| { s.add("logs", LogGroup::new().class("COLD")); }, "logs", Some("class"), "not a log group class"),
+    case("role trust policy without statements", |s| { s.add("role", Role::new(PolicyDocument::new())); }, "role", Some("assume_role_policy"), "has no statements"),
+    case("role trust policy naming nobody", |s| { s.add("role", Role::new(PolicyDocument::new().statement(Statement::allow().action("sts:AssumeRole")))); }, "role", Some("assume_role_policy"), "names no principal"),
+    case("principal type misspelt", |s| { s.add("role", Role::new(PolicyDocument::new().statement(Statement::allow().action("sts:AssumeRole").principal("Services", "ec2.amazonaws.com")))); }, "role", Some("assume_role_policy"), "is not one of"),
+    case("policy action without its service", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).inline_policy("read", PolicyDocument::new().statement(Statement::allow().action("GetObject").resource("*")))); }, "role", Some("inline_policies.read"), "not `service:Action` shaped"),
+    case("inline policy naming a principal", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).inline_policy("read", PolicyDocument::assumed_by("ec2.amazonaws.com"))); }, "role", Some("inline_policies.read"), "cannot have"),
+    case("role session of 100 seconds", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).max_session_duration(100)); }, "role", Some("max_session_duration"), "outside 3600 to 43200"),
+    case("role name with a space", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).name("web role")); }, "role", Some("name"), "is not an IAM name"),
+    case("role path without slashes", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).path("service-role")); }, "role", Some("path"), "is not an IAM path"),
+    case("attached policy that is a role ARN", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).attach("arn:aws:iam::123456789012:role/x")); }, "role", Some("managed_policy_arns"), "not the ARN of a managed policy"),
+    case("instance profile given a role ARN", |s| { s.add("profile", InstanceProfile::new("arn:aws:iam::123456789012:role/web")); }, "profile", Some("role"), "the role's name, not its ARN"),
+    case("managed policy with a principal", |s| { s.add("policy", ManagedPolicy::new(PolicyDocument::assumed_by("ec2.amazonaws.com"))); }, "policy", Some("document"), "cannot have"),
 ];
 
 #[tokio::test]

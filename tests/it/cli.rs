@@ -76,9 +76,9 @@ fn graph_prints_valid_dot_and_text() {
 fn miamo_prod_graph_is_valid_dot() {
     let out = run_example("prod", &["graph", "--format", "dot"], "miamo-prod", "http://127.0.0.1:9");
     assert!(out.status.success(), "{}", text(&out));
-    // 67 managed resources and the Ubuntu image lookup; every subnet, group,
+    // 68 managed resources and the Ubuntu image lookup; every subnet, group,
     // instance and store hangs off something.
-    assert_valid_dot(&String::from_utf8_lossy(&out.stdout), 68, 100);
+    assert_valid_dot(&String::from_utf8_lossy(&out.stdout), 69, 101);
 }
 
 #[test]

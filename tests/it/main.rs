@@ -18,6 +18,7 @@ mod drift;
 mod faults;
 mod inventory;
 mod load_balancing;
+mod iam;
 mod logs;
 // The Miamo examples themselves (settings and component), for miamo_stacks.
 #[allow(dead_code)]

@@ -116,6 +116,7 @@ struct Clients {
     os: aws_sdk_opensearch::Client,
     waf_edge: aws_sdk_wafv2::Client,
     backup: aws_sdk_backup::Client,
+    iam: aws_sdk_iam::Client,
     sns: aws_sdk_sns::Client,
     cw: aws_sdk_cloudwatch::Client,
 }
@@ -541,6 +542,29 @@ async fn verify_prod(c: &Clients, report: &Report, prod: &ProdIds, f: &mut Facts
     f.holds(&format!("weekly on Monday: {rules:?}"), rules.iter().any(|r| r.0 == "weekly" && r.1.contains("MON")));
     f.holds(&format!("monthly on the 1st: {rules:?}"), rules.iter().any(|r| r.0 == "monthly" && r.1.contains(" 1 * ? *")));
 
+    // The plan's one selection: everything tagged miamo:backup=true, as the
+    // stack's own backup role (moto's selections: scripts/moto_server.py).
+    let plan_id = id(report, "shared/backup-plan");
+    let listed = c.backup.list_backup_selections().backup_plan_id(&plan_id).send().await.unwrap();
+    f.eq("backup selections", 1usize, listed.backup_selections_list().len());
+    let role_name = id(report, "shared/backup-role");
+    let role = c.iam.get_role().role_name(&role_name).send().await.unwrap();
+    let role = role.role().unwrap();
+    if let Some(sel) = listed.backup_selections_list().first() {
+        let got = c.backup.get_backup_selection().backup_plan_id(&plan_id).selection_id(sel.selection_id().unwrap()).send().await.unwrap();
+        let sel = got.backup_selection().unwrap();
+        f.eq("the selection's role", role.arn(), sel.iam_role_arn());
+        let by_tag: Vec<(String, String)> =
+            sel.list_of_tags().iter().map(|t| (t.condition_key().to_string(), t.condition_value().to_string())).collect();
+        f.eq("the selection's tags", vec![("miamo:backup".to_string(), "true".to_string())], by_tag);
+    }
+    let trust = strata::aws::policy::parse(role.assume_role_policy_document().unwrap()).unwrap();
+    f.holds(&format!("AWS Backup assumes the role: {trust:?}"), format!("{trust:?}").contains("backup.amazonaws.com"));
+    let attached = c.iam.list_attached_role_policies().role_name(&role_name).send().await.unwrap();
+    let mut arns: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
+    arns.sort();
+    f.eq("the backup role's policies", vec![miamo_prod::miamo::BACKUP_POLICY, miamo_prod::miamo::RESTORE_POLICY], arns);
+
     // Alarms on every prod resource, to an e-mail topic.
     let topic = id(report, "alerts");
     let subs = c.sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
@@ -612,6 +636,7 @@ async fn miamo_prod_stage_and_dev_on_moto() {
         os: aws_sdk_opensearch::Client::new(&conf),
         waf_edge: aws_sdk_wafv2::Client::new(&edge),
         backup: aws_sdk_backup::Client::new(&conf),
+        iam: aws_sdk_iam::Client::new(&conf),
         sns: aws_sdk_sns::Client::new(&conf),
         cw: aws_sdk_cloudwatch::Client::new(&conf),
     };

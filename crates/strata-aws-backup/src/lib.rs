@@ -442,7 +442,8 @@ fn selection_input(name: &str, sel: &Value) -> Result<BackupSelection, ProviderE
     let m = sel.as_map().cloned().unwrap_or_default();
     let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
     let resources: Vec<String> = m.get("resources").and_then(Value::as_list).unwrap_or_default().iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
-    let mut b = BackupSelection::builder().selection_name(name).iam_role_arn(s("role").unwrap_or_default());
+    let role = s("role").ok_or_else(|| strata_aws::lacks("CreateBackupSelection", "IAM role ARN", name))?;
+    let mut b = BackupSelection::builder().selection_name(name).iam_role_arn(role);
     if let (Some(k), Some(v)) = (s("tag_key"), s("tag_value")) {
         b = b.list_of_tags(build(Condition::builder().condition_type(ConditionType::Stringequals).condition_key(k).condition_value(v).build())?);
     }

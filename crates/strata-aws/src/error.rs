@@ -15,7 +15,7 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
     match code {
         Some(c) if THROTTLING_CODES.contains(&c) => ErrorClass::Throttled,
         Some(
-            "DependencyViolation" | "ResourceInUse" | "InvalidGroup.InUse" | "ResourceInUseException"
+            "DependencyViolation" | "ResourceInUse" | "InvalidGroup.InUse" | "ResourceInUseException" | "DeleteConflict"
             | "CacheSubnetGroupInUse" | "InvalidDBSubnetGroupStateFault" | "InvalidDBSubnetGroupState"
             | "InvalidDBParameterGroupState",
         ) => {

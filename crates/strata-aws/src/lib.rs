@@ -21,6 +21,7 @@ mod throttle;
 pub mod error;
 
 pub mod naming;
+pub mod policy;
 pub mod props;
 
 pub use config::{Aws, AwsError, AwsSettings, ClientParts, Timeouts, DEFAULT_MAX_ATTEMPTS};

@@ -34,6 +34,9 @@ pub const CACHE_SUBNET_GROUP: IdRules = IdRules { max_len: 255, min_len: 1, lowe
 /// OpenSearch domain names: 3-28 lowercase letters, digits and hyphens.
 pub const OPENSEARCH_DOMAIN: IdRules = IdRules { max_len: 28, min_len: 3, lowercase: true };
 
+/// IAM role, instance profile and policy names: up to 64 characters.
+pub const IAM_NAME: IdRules = IdRules { max_len: 64, min_len: 1, lowercase: false };
+
 /// The derived identifier for `stack`/`logical`, salted with the fields that
 /// force replacement.
 pub fn derived_id(rules: IdRules, stack: &str, logical: &str, salt: &str) -> String {

@@ -347,14 +347,21 @@ impl Input {
 
     /// The value if it needs no resource output (validation uses this).
     pub fn known(&self) -> Option<Value> {
+        let v = self.partial();
+        (!v.has_unknown()).then_some(v)
+    }
+
+    /// The value as far as it is known before any resource exists: each
+    /// resource output in it is [`Value::Unknown`] (validation of structured
+    /// fields uses this).
+    pub fn partial(&self) -> Value {
         struct Nothing;
         impl Resolver for Nothing {
             fn attribute(&self, _: ResourceId, _: &str) -> Option<Value> {
                 None
             }
         }
-        let v = self.resolve(&Nothing);
-        (!v.has_unknown()).then_some(v)
+        self.resolve(&Nothing)
     }
 
     /// Every resource this input reads.

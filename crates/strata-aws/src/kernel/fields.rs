@@ -68,6 +68,24 @@ impl FieldValue for std::collections::BTreeMap<String, String> {
     }
 }
 
+impl FieldValue for Value {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).filter(|v| !matches!(v, Value::Null)).cloned()
+    }
+    fn value(self) -> Value {
+        self
+    }
+}
+
+impl FieldValue for std::collections::BTreeMap<String, Value> {
+    fn read(props: &Props, field: &str) -> Option<Self> {
+        props.get(field).and_then(Value::as_map).cloned()
+    }
+    fn value(self) -> Value {
+        Value::Map(self)
+    }
+}
+
 impl FieldValue for Secret<String> {
     fn read(props: &Props, field: &str) -> Option<Self> {
         String::read(props, field).map(Secret::new)
@@ -155,7 +173,10 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 /// starts empty and the kind's builder methods append with the private
 /// `push`), `map` (names to strings or outputs: no setter, it starts empty
 /// and the kind's builder methods set entries with the private `put`),
-/// `secret` (a string, masked everywhere).
+/// `secret` (a string, masked everywhere), `policy` (an IAM policy document,
+/// [`crate::policy::PolicyDocument`]: compared in its canonical form and
+/// checked before any call), `policies` (names to policy documents: no
+/// setter, it starts empty and the kind's builder methods `put` entries).
 /// Outputs are strings, `name: secret` (masked; its accessor gives an
 /// `Output<Secret<String>>`), or `name: map` (a map the kind keeps for
 /// itself, with no accessor on the handle). Flags:
@@ -219,10 +240,15 @@ macro_rules! kind_fields {
                 }
                 self
             }
-            /// Set one entry of a map field (set to empty by the constructor).
+            /// Set one entry of a map field (a map field left unset starts a map).
             fn put(mut self, field: &str, key: impl Into<::std::string::String>, value: $crate::__private::Input) -> Self {
-                if let Some($crate::__private::Input::Map(m)) = self.inputs.get_mut(field) {
-                    m.insert(key.into(), value);
+                match self.inputs.get_mut(field) {
+                    Some($crate::__private::Input::Map(m)) => {
+                        m.insert(key.into(), value);
+                    }
+                    _ => {
+                        self.inputs.insert(field.to_string(), $crate::__private::Input::Map(::std::collections::BTreeMap::from([(key.into(), value)])));
+                    }
                 }
                 self
             }
@@ -356,6 +382,8 @@ macro_rules! __field_arg {
     (strs) => { impl IntoIterator<Item = impl Into<$crate::__private::Arg<::std::string::String>>> };
     (list) => { ::std::vec::Vec<$crate::__private::Input> };
     (map) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Input> };
+    (policy) => { $crate::policy::PolicyDocument };
+    (policies) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Input> };
 }
 
 #[doc(hidden)]
@@ -370,6 +398,8 @@ macro_rules! __field_input {
     };
     (list, $v:expr) => { $crate::__private::Input::List($v) };
     (map, $v:expr) => { $crate::__private::Input::Map($v) };
+    (policy, $v:expr) => { $crate::policy::PolicyDocument::into_input($v) };
+    (policies, $v:expr) => { $crate::__private::Input::Map($v) };
 }
 
 #[doc(hidden)]
@@ -382,6 +412,8 @@ macro_rules! __field_type {
     (strs) => { ::std::vec::Vec<::std::string::String> };
     (list) => { ::std::vec::Vec<$crate::__private::Value> };
     (map) => { ::std::collections::BTreeMap<::std::string::String, ::std::string::String> };
+    (policy) => { $crate::__private::Value };
+    (policies) => { ::std::collections::BTreeMap<::std::string::String, $crate::__private::Value> };
 }
 
 #[doc(hidden)]
@@ -394,6 +426,8 @@ macro_rules! __field_kind {
     (strs) => { $crate::kernel::FieldType::Strs };
     (list) => { $crate::kernel::FieldType::List };
     (map) => { $crate::kernel::FieldType::Map };
+    (policy) => { $crate::kernel::FieldType::Policy };
+    (policies) => { $crate::kernel::FieldType::Policies };
 }
 
 #[doc(hidden)]
@@ -437,6 +471,7 @@ macro_rules! __output_accessor {
 macro_rules! __collection {
     (list) => { 1 };
     (map) => { 2 };
+    (policies) => { 2 };
     ($other:ident) => { 0 };
 }
 
@@ -476,6 +511,7 @@ macro_rules! __setter {
     // builder methods `push` onto it.
     ([$($flags:ident)*] $(#[$m:meta])* $f:ident list) => {};
     ([$($flags:ident)*] $(#[$m:meta])* $f:ident map) => {};
+    ([$($flags:ident)*] $(#[$m:meta])* $f:ident policies) => {};
     ([private $($rest:ident)*] $(#[$m:meta])* $f:ident $ty:ident) => {
         $(#[$m])*
         fn $f(mut self, v: $crate::__field_arg!($ty)) -> Self {

@@ -69,6 +69,10 @@ pub enum FieldType {
     Map,
     /// A string, masked everywhere.
     Secret,
+    /// An IAM policy document ([`crate::policy`]).
+    Policy,
+    /// Names to IAM policy documents.
+    Policies,
 }
 
 impl FieldType {
@@ -244,6 +248,17 @@ pub trait Kind: Send + Sync + Sized + 'static {
         Life::Live
     }
 
+    /// The service is global (IAM): the list and the ownership reads are made
+    /// once per discovery pass and shared by every region of the stack; an
+    /// item is reported by the stack region its `strata:region` state tag
+    /// names (written on create), so one resource is never seen twice.
+    const GLOBAL: bool = false;
+
+    /// The `policy` fields whose statements must name principals (a trust
+    /// or resource policy); the other policy fields must not (a policy
+    /// attached to an identity).
+    const TRUST_POLICIES: &'static [&'static str] = &[];
+
     /// Fields kept in a state tag of the kind's own, `(tag key, field)`: the
     /// kernel writes the tag from the field (on create, and on update when the
     /// field changes) and reads the field back from it, as its declared type
@@ -333,8 +348,11 @@ impl<K: Kind> KindProvider<K> {
         let mut o = Observed::new(kind, id, region);
         // (The engine normalizes observed props before it compares them.)
         o.props = values.into_props();
-        if !K::TAG_FIELDS.is_empty() {
+        if !K::TAG_FIELDS.is_empty() || K::GLOBAL {
             let mut t = o.tags();
+            if K::GLOBAL {
+                t.remove(tags::REGION);
+            }
             for (tag, field) in K::TAG_FIELDS {
                 if let Some(v) = t.remove(*tag) {
                     let ty = <K::Builder as Declared>::FIELDS.iter().find(|f| f.name == *field).map_or(FieldType::Str, |f| f.ty);
@@ -370,12 +388,14 @@ impl<K: Kind> KindProvider<K> {
         }
     }
 
-    /// The item as observed if it is this stack's (by its own tags).
-    async fn owned(&self, scope: &DiscoverScope, item: K::Item) -> Result<Option<Observed>, ProviderError> {
+    /// The item as observed if it is this stack's (by its own tags), with
+    /// the stack region its `strata:region` tag names.
+    async fn owned(&self, scope: &DiscoverScope, item: K::Item) -> Result<Option<(Option<String>, Observed)>, ProviderError> {
         match self.tags_of(&scope.region, &item).await? {
             Some(t) if t.get(tags::STACK) == Some(&scope.stack) => {
                 let item = self.kind.complete(&self.aws, &scope.region, item).await?;
-                Self::observed(&scope.region, &item, t).map(Some)
+                let region = t.get(tags::REGION).cloned();
+                Self::observed(&scope.region, &item, t).map(|o| Some((region, o)))
             }
             _ => Ok(None),
         }
@@ -425,7 +445,25 @@ impl<K: Kind> KindProvider<K> {
     fn want<'a>(cx: &'a OpContext, desired: &Props) -> Want<'a, K::Builder> {
         let mut values = <K::Builder as Declared>::Values::from_props(desired);
         values.tags_mut().extend(Self::tag_fields(desired));
+        if K::GLOBAL {
+            values.tags_mut().insert(tags::REGION.to_string(), cx.region.clone());
+        }
         Want { values, cx }
+    }
+
+    /// Every item of the stack, seen from `scope.region`, with the stack
+    /// region its `strata:region` tag names.
+    async fn discover_all(&self, scope: &DiscoverScope) -> Result<Vec<(Option<String>, Observed)>, ProviderError> {
+        use futures_util::stream::{self, StreamExt, TryStreamExt};
+        let items = self.kind.list(&self.aws, scope).await?;
+        let mut reads = Vec::with_capacity(items.len());
+        for item in items.into_iter().filter(|i| K::life(i) == Life::Live) {
+            reads.push(self.owned(scope, item));
+        }
+        let found: Vec<Option<(Option<String>, Observed)>> = stream::iter(reads).buffer_unordered(TAG_READS_AT_ONCE).try_collect().await?;
+        let mut found: Vec<(Option<String>, Observed)> = found.into_iter().flatten().collect();
+        found.sort_by(|a, b| a.1.id.cmp(&b.1.id));
+        Ok(found)
     }
 
     /// The state after a create or an update: the desired props, with the
@@ -464,6 +502,22 @@ impl<K: Kind> Provider for KindProvider<K> {
                 out.push(Diagnostic::field(&decl.name, f.name, "is required"));
             }
         }
+        for f in <K::Builder as Declared>::FIELDS {
+            use crate::policy::{problems, Principals};
+            let mode = if K::TRUST_POLICIES.contains(&f.name) { Principals::Required } else { Principals::Forbidden };
+            match (f.ty, decl.inputs.get(f.name).map(Input::partial)) {
+                (FieldType::Policy, Some(v)) => {
+                    out.extend(problems(&v, mode).into_iter().map(|p| Diagnostic::field(&decl.name, f.name, p)));
+                }
+                (FieldType::Policies, Some(Value::Map(m))) => {
+                    for (name, v) in m {
+                        let field = format!("{}.{name}", f.name);
+                        out.extend(problems(&v, mode).into_iter().map(|p| Diagnostic::field(&decl.name, &field, p)));
+                    }
+                }
+                _ => {}
+            }
+        }
         K::validate(decl, stack, out);
     }
 
@@ -491,6 +545,13 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     fn normalize(&self, props: &mut Props) {
+        for f in <K::Builder as Declared>::FIELDS {
+            match (f.ty, props.get_mut(f.name)) {
+                (FieldType::Policy, Some(v)) => *v = crate::policy::canonical(v),
+                (FieldType::Policies, Some(Value::Map(m))) => m.values_mut().for_each(|v| *v = crate::policy::canonical(v)),
+                _ => {}
+            }
+        }
         K::normalize(props);
     }
 
@@ -536,16 +597,17 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
-        use futures_util::stream::{self, StreamExt, TryStreamExt};
-        let items = self.kind.list(&self.aws, scope).await?;
-        let mut reads = Vec::with_capacity(items.len());
-        for item in items.into_iter().filter(|i| K::life(i) == Life::Live) {
-            reads.push(self.owned(scope, item));
+        if !K::GLOBAL {
+            return Ok(self.discover_all(scope).await?.into_iter().map(|(_, o)| o).collect());
         }
-        let found: Vec<Option<Observed>> = stream::iter(reads).buffer_unordered(TAG_READS_AT_ONCE).try_collect().await?;
-        let mut found: Vec<Observed> = found.into_iter().flatten().collect();
-        found.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(found)
+        // One list per pass for every region; each region reports what it made.
+        let key = format!("kernel:{}:{}", <K::Builder as Resource>::KIND, scope.stack);
+        let all = self.aws.shared_lists().get(scope, key, || self.discover_all(scope)).await?;
+        Ok(all
+            .iter()
+            .filter(|(home, _)| home.as_deref().is_none_or(|r| r == scope.region))
+            .map(|(_, o)| Observed { region: scope.region.clone(), ..o.clone() })
+            .collect())
     }
 
     async fn read(&self, region: &str, id: &str) -> Result<Option<Observed>, ProviderError> {
@@ -568,6 +630,11 @@ impl<K: Kind> Provider for KindProvider<K> {
             let (mut have, mut want) = (actual.tags(), crate::desired_tags(desired));
             have.extend(Self::tag_fields(&actual.props));
             want.extend(Self::tag_fields(desired));
+            if K::GLOBAL {
+                // The region tag is not among the observed tags: keep it.
+                have.insert(tags::REGION.to_string(), cx.region.clone());
+                want.insert(tags::REGION.to_string(), cx.region.clone());
+            }
             let (add, remove) = crate::tag_changes(&have, &want);
             if !add.is_empty() || !remove.is_empty() {
                 K::Tags::write(&self.aws, &cx.region, &Self::target_of(actual), &add, &remove).await?;
