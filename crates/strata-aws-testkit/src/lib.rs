@@ -167,6 +167,8 @@ impl PrivateMoto {
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .env("MOTO_AMIS_PATH", root.join(".emulators/moto-amis.json"))
             .env("MOTO_ACM_VALIDATION_WAIT", acm_validation_wait_s.to_string())
+            // As scripts/emulators.sh starts moto: AWS-managed IAM policies exist (Miamo's backup role attaches two).
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(log)
             .stderr(err_log)
             .spawn()
