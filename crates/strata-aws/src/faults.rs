@@ -170,7 +170,7 @@ impl FaultInjector {
     }
 
     /// Decide the fate of one request of `service` (strata's short name) and `operation`.
-    pub(crate) fn decide(&self, service: &str, operation: &str, body: Option<&[u8]>) -> Decision {
+    pub(crate) fn decide(&self, service: &str, wire: Wire, operation: &str, body: Option<&[u8]>) -> Decision {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let fresh_id = if service == "ec2" && self.plan.kinds.contains(&FaultKind::NotFoundAfterCreate) {
             body.and_then(|b| self.names_fresh_id(b))
@@ -182,7 +182,7 @@ impl FaultInjector {
         if let Some(id) = fresh_id {
             let hit = self.rng.lock().unwrap_or_else(|e| e.into_inner()).f64() < self.plan.rate.clamp(0.0, 1.0);
             if hit {
-                if let Some(answer) = error_answer(service, 400, &not_found_code(&id), &format!("The ID '{id}' does not exist")) {
+                if let Some(answer) = error_answer(wire, 400, &not_found_code(&id), &format!("The ID '{id}' does not exist")) {
                     tracing::debug!(service, operation, fault = "not-found", "injected fault");
                     self.count(FaultKind::NotFoundAfterCreate);
                     return Decision::Answer(Box::new(answer));
@@ -201,19 +201,19 @@ impl FaultInjector {
             }
             FaultKind::NotFoundAfterCreate => return Decision::Pass, // never rolled (above)
             FaultKind::Throttle => {
-                let (status, code) = throttle_of(service);
-                error_answer(service, status, code, "Rate exceeded")
+                let (status, code) = wire.throttle();
+                error_answer(wire, status, code, "Rate exceeded")
             }
-            FaultKind::TooManyRequests => error_answer(service, 429, throttle_of(service).1, "Too Many Requests"),
+            FaultKind::TooManyRequests => error_answer(wire, 429, wire.throttle().1, "Too Many Requests"),
             FaultKind::ServerError => {
                 let unavailable = self.rng.lock().unwrap_or_else(|e| e.into_inner()).bool();
                 if unavailable {
-                    error_answer(service, 503, "ServiceUnavailable", "Service is unavailable, try again later")
+                    error_answer(wire, 503, "ServiceUnavailable", "Service is unavailable, try again later")
                 } else {
-                    error_answer(service, 500, internal_code(service), "We encountered an internal error. Please try again.")
+                    error_answer(wire, 500, wire.internal_code(), "We encountered an internal error. Please try again.")
                 }
             }
-            FaultKind::ExpiredToken => error_answer(service, 400, "ExpiredToken", "The security token included in the request is expired"),
+            FaultKind::ExpiredToken => error_answer(wire, 400, "ExpiredToken", "The security token included in the request is expired"),
         };
         let Some(answer) = answer else { return Decision::Pass };
         tracing::debug!(service, operation, fault = kind.label(), "injected fault");
@@ -322,47 +322,86 @@ fn not_found_code(id: &str) -> String {
     .to_string()
 }
 
-/// Each service's throttling answer: status and code.
-fn throttle_of(service: &str) -> (u16, &'static str) {
-    match service {
-        "ec2" => (503, "RequestLimitExceeded"),
-        "s3" => (503, "SlowDown"),
-        "elbv2" | "rds" | "elasticache" | "sns" | "cloudwatch" | "sts" | "route53" | "cloudfront" => (400, "Throttling"),
-        "opensearch" | "backup" => (429, "TooManyRequestsException"),
-        _ => (400, "ThrottlingException"),
+/// The error wire format of one request's protocol, read from the request
+/// itself, so a new service needs no entry here: AWS JSON carries
+/// `X-Amz-Target`, the query protocols a form body, and what is left is REST
+/// (JSON unless the service is one of the few REST-XML ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wire {
+    /// EC2's query protocol (`<Response><Errors>`).
+    Ec2Query,
+    /// The AWS query protocol (IAM, RDS, ELBv2, SNS, ...): `<ErrorResponse>`.
+    Query,
+    /// S3's REST-XML: a bare `<Error>`.
+    S3Xml,
+    /// REST-XML of Route 53 and CloudFront: `<ErrorResponse>`.
+    RestXml,
+    /// REST-JSON: the code travels in `x-amzn-errortype`.
+    RestJson,
+    /// AWS JSON 1.0 or 1.1 (`__type` in the body).
+    Json(&'static str),
+}
+
+/// The services whose REST protocol speaks XML (every other REST service speaks JSON).
+const REST_XML: [&str; 2] = ["route53", "cloudfront"];
+
+impl Wire {
+    /// The wire of a request to `service` with these headers.
+    pub(crate) fn detect(service: &str, has_target: bool, content_type: Option<&str>) -> Wire {
+        let content_type = content_type.unwrap_or_default();
+        if has_target {
+            return Wire::Json(if content_type.contains("1.0") { "application/x-amz-json-1.0" } else { "application/x-amz-json-1.1" });
+        }
+        if content_type.starts_with("application/x-www-form-urlencoded") {
+            return if service == "ec2" { Wire::Ec2Query } else { Wire::Query };
+        }
+        match service {
+            "s3" => Wire::S3Xml,
+            s if REST_XML.contains(&s) => Wire::RestXml,
+            _ => Wire::RestJson,
+        }
+    }
+
+    /// The throttling answer of the protocol: status and code.
+    fn throttle(self) -> (u16, &'static str) {
+        match self {
+            Wire::Ec2Query => (503, "RequestLimitExceeded"),
+            Wire::S3Xml => (503, "SlowDown"),
+            Wire::Query | Wire::RestXml => (400, "Throttling"),
+            Wire::RestJson => (429, "TooManyRequestsException"),
+            Wire::Json(_) => (400, "ThrottlingException"),
+        }
+    }
+
+    fn internal_code(self) -> &'static str {
+        match self {
+            Wire::Ec2Query | Wire::S3Xml => "InternalError",
+            _ => "InternalFailure",
+        }
     }
 }
 
-fn internal_code(service: &str) -> &'static str {
-    match service {
-        "ec2" | "s3" => "InternalError",
-        _ => "InternalFailure",
-    }
-}
-
-/// An error answer in the wire format of the service's protocol.
-fn error_answer(service: &str, status: u16, code: &str, message: &str) -> Option<HttpResponse> {
+/// An error answer in the wire format of the request's protocol.
+fn error_answer(wire: Wire, status: u16, code: &str, message: &str) -> Option<HttpResponse> {
     let request_id = format!("strata-fault-{:08x}", fastrand::u32(..));
-    let (body, content_type, header_code) = match service {
-        "ec2" => (
+    let (body, content_type, header_code) = match wire {
+        Wire::Ec2Query => (
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"),
             "text/xml",
             false,
         ),
-        "s3" => (
+        Wire::S3Xml => (
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>{request_id}</RequestId></Error>"),
             "application/xml",
             false,
         ),
-        "elbv2" | "rds" | "elasticache" | "sns" | "cloudwatch" | "sts" | "route53" | "cloudfront" => (
+        Wire::Query | Wire::RestXml => (
             format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"),
             "text/xml",
             false,
         ),
-        // REST-JSON: the code travels in a header.
-        "opensearch" | "backup" => (format!("{{\"message\":\"{message}\"}}"), "application/json", true),
-        // AWS JSON 1.1.
-        _ => (format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"), "application/x-amz-json-1.1", true),
+        Wire::RestJson => (format!("{{\"message\":\"{message}\"}}"), "application/json", true),
+        Wire::Json(content_type) => (format!("{{\"__type\":\"{code}\",\"message\":\"{message}\"}}"), content_type, true),
     };
     let status = StatusCode::try_from(status).ok()?;
     let mut response = HttpResponse::new(status, SdkBody::from(body));
@@ -404,7 +443,7 @@ mod tests {
         inj.created("CreateSubnet", b"<subnetId>subnet-0123456789abcdef1</subnetId><vpcId>vpc-0123456789abcdef9</vpcId>");
         assert_eq!(*inj.fresh.lock().unwrap_or_else(|e| e.into_inner()), vec!["vpc-0123456789abcdef0", "subnet-0123456789abcdef1"]);
         let body = b"Action=CreateSubnet&VpcId=vpc-0123456789abcdef0&CidrBlock=10.0.1.0%2F24";
-        match inj.decide("ec2", "CreateSubnet", Some(body)) {
+        match inj.decide("ec2", Wire::Ec2Query, "CreateSubnet", Some(body)) {
             Decision::Answer(r) => {
                 assert_eq!(r.status().as_u16(), 400);
                 let text = String::from_utf8_lossy(r.body().bytes().unwrap_or_default()).to_string();
@@ -413,19 +452,27 @@ mod tests {
             other => panic!("expected a NotFound answer, got {other:?}"),
         }
         // Requests that name no fresh id are never given NotFound.
-        assert!(matches!(inj.decide("ec2", "DescribeVpcs", Some(b"Action=DescribeVpcs")), Decision::Pass));
+        assert!(matches!(inj.decide("ec2", Wire::Ec2Query, "DescribeVpcs", Some(b"Action=DescribeVpcs")), Decision::Pass));
         inj.settle("vpc-0123456789abcdef0");
-        assert!(matches!(inj.decide("ec2", "CreateSubnet", Some(body)), Decision::Pass));
+        assert!(matches!(inj.decide("ec2", Wire::Ec2Query, "CreateSubnet", Some(body)), Decision::Pass));
         assert_eq!(inj.stats().injected.get("not-found"), Some(&1));
     }
 
     #[test]
     fn answers_speak_each_protocol() {
-        let answer = |service, code| error_answer(service, 400, code, "Rate exceeded").unwrap_or_else(|| panic!("no answer"));
-        let json = answer("kms", "ThrottlingException");
+        let form = Some("application/x-www-form-urlencoded; charset=utf-8");
+        assert_eq!(Wire::detect("iam", false, form), Wire::Query);
+        assert_eq!(Wire::detect("ec2", false, form), Wire::Ec2Query);
+        assert_eq!(Wire::detect("sqs", true, Some("application/x-amz-json-1.0")), Wire::Json("application/x-amz-json-1.0"));
+        assert_eq!(Wire::detect("kms", true, Some("application/x-amz-json-1.1")), Wire::Json("application/x-amz-json-1.1"));
+        assert_eq!(Wire::detect("s3", false, None), Wire::S3Xml);
+        assert_eq!(Wire::detect("route53", false, Some("application/xml")), Wire::RestXml);
+        assert_eq!(Wire::detect("backup", false, Some("application/json")), Wire::RestJson);
+        let answer = |wire, code| error_answer(wire, 400, code, "Rate exceeded").unwrap_or_else(|| panic!("no answer"));
+        let json = answer(Wire::Json("application/x-amz-json-1.1"), "ThrottlingException");
         assert_eq!(json.headers().get("x-amzn-errortype"), Some("ThrottlingException"));
-        let query = answer("rds", "Throttling");
+        let query = answer(Wire::Query, "Throttling");
         assert!(String::from_utf8_lossy(query.body().bytes().unwrap_or_default()).contains("<ErrorResponse>"));
-        assert_eq!(throttle_of("ec2"), (503, "RequestLimitExceeded"));
+        assert_eq!(Wire::Ec2Query.throttle(), (503, "RequestLimitExceeded"));
     }
 }
