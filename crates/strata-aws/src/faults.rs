@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
 
@@ -346,6 +346,12 @@ pub(crate) enum Wire {
 const REST_XML: [&str; 2] = ["route53", "cloudfront"];
 
 impl Wire {
+    /// The wire of this request to `service`.
+    pub(crate) fn of(service: &str, request: &HttpRequest) -> Wire {
+        let headers = request.headers();
+        Wire::detect(service, headers.get("x-amz-target").is_some(), headers.get("content-type"))
+    }
+
     /// The wire of a request to `service` with these headers.
     pub(crate) fn detect(service: &str, has_target: bool, content_type: Option<&str>) -> Wire {
         let content_type = content_type.unwrap_or_default();

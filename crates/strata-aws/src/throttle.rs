@@ -111,10 +111,6 @@ impl HttpConnector for RateLimitedConnector {
         let inner = self.inner.clone();
         let (log, service, region) = (self.log.clone(), self.service, self.region.clone());
         let faults = self.faults.clone();
-        let wire = faults.as_ref().map(|_| {
-            let headers = request.headers();
-            Wire::detect(service, headers.get("x-amz-target").is_some(), headers.get("content-type"))
-        });
         let record = self.record.clone();
         HttpConnectorFuture::new(async move {
             if let Some(b) = bucket {
@@ -124,7 +120,7 @@ impl HttpConnector for RateLimitedConnector {
                 l.push((service.to_string(), op.clone(), tokio::time::Instant::now()));
             }
             let recorded = record.as_ref().map(|r| (r.sent(service, &region, &op, &request), std::time::Instant::now()));
-            let response = match faults.as_ref().zip(wire).map(|(f, wire)| f.decide(service, wire, &op, request.body().bytes())) {
+            let response = match faults.as_ref().map(|f| f.decide(service, Wire::of(service, &request), &op, request.body().bytes())) {
                 Some(Decision::Answer(fabricated)) => *fabricated,
                 Some(Decision::Delay(d)) => {
                     tokio::time::sleep(d).await;
