@@ -85,6 +85,7 @@ pub mod aws {
         "cloudfront" cloudfront = strata_aws_cloudfront, "CloudFront";
         "logs" logs = strata_aws_logs, "CloudWatch Logs";
         "iam" iam = strata_aws_iam, "IAM";
+        "sqs" sqs = strata_aws_sqs, "SQS";
     }
 }
 

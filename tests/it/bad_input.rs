@@ -17,6 +17,7 @@ use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record};
 use strata::aws::s3::Bucket;
 use strata::aws::secretsmanager::Secret;
+use strata::aws::sqs::Queue;
 use strata::aws::wafv2::{IpSet, WafScope, WebAcl};
 use strata::engine::{CallCounter, Engine, EngineError};
 use strata::prelude::*;
@@ -435,6 +436,20 @@ const CASES: &[Case] = &[
     case("attached policy that is a role ARN", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).attach("arn:aws:iam::123456789012:role/x")); }, "role", Some("managed_policy_arns"), "not the ARN of a managed policy"),
     case("instance profile given a role ARN", |s| { s.add("profile", InstanceProfile::new("arn:aws:iam::123456789012:role/web")); }, "profile", Some("role"), "the role's name, not its ARN"),
     case("managed policy with a principal", |s| { s.add("policy", ManagedPolicy::new(PolicyDocument::assumed_by("ec2.amazonaws.com"))); }, "policy", Some("document"), "cannot have"),
+    // SQS.
+    case("queue name with a dot", |s| { s.add("q", Queue::named("orders.v2")); }, "q", Some("name"), "is not a queue name"),
+    case("FIFO queue name without .fifo", |s| { s.add("q", Queue::new_fifo().name("orders")); }, "q", Some("name"), "must end in .fifo"),
+    case("standard queue named .fifo", |s| { s.add("q", Queue::named("orders.fifo")); }, "q", Some("name"), "only a FIFO queue"),
+    case("visibility timeout over 12 hours", |s| { s.add("q", Queue::new().visibility_timeout_seconds(43_201)); }, "q", Some("visibility_timeout_seconds"), "out of range"),
+    case("retention under a minute", |s| { s.add("q", Queue::new().message_retention_seconds(59)); }, "q", Some("message_retention_seconds"), "out of range"),
+    case("long polling of 30 seconds", |s| { s.add("q", Queue::new().receive_wait_time_seconds(30)); }, "q", Some("receive_wait_time_seconds"), "out of range"),
+    case("redrive after 0 receives", |s| { s.add("q", Queue::new().dead_letter_queue("arn:aws:sqs:eu-central-1:123456789012:dlq", 0)); }, "q", Some("max_receive_count"), "out of range"),
+    case("dead-letter queue given by URL", |s| { s.add("q", Queue::new().dead_letter_queue("https://sqs.eu-central-1.amazonaws.com/123456789012/dlq", 5)); }, "q", Some("dead_letter_queue_arn"), "is not a queue ARN"),
+    case("FIFO queue with a standard dead-letter queue", |s| { s.add("q", Queue::new_fifo().dead_letter_queue("arn:aws:sqs:eu-central-1:123456789012:dlq", 5)); }, "q", Some("dead_letter_queue_arn"), "a FIFO queue's dead-letter queue"),
+    case("content deduplication on a standard queue", |s| { s.add("q", Queue::new().content_based_deduplication(true)); }, "q", Some("content_based_deduplication"), "FIFO queues only"),
+    case("SSE-SQS and a KMS key at once", |s| { s.add("q", Queue::new().kms_key("alias/orders").sqs_managed_sse(true)); }, "q", Some("sqs_managed_sse"), "one kind of encryption"),
+    case("queue subscribed to a queue ARN", |s| { s.add("q", Queue::new().subscribe("arn:aws:sqs:eu-central-1:123456789012:other")); }, "q", Some("sns_topic_arns"), "is not an SNS topic ARN"),
+    case("queue policy naming nobody", |s| { s.add("q", Queue::new().policy(PolicyDocument::new().statement(Statement::allow().action("sqs:SendMessage").resource("*")))); }, "q", Some("policy"), "names no principal"),
 ];
 
 #[tokio::test]

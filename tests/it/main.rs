@@ -37,5 +37,6 @@ mod parameters;
 mod protection;
 mod rate_limits;
 mod secure_defaults;
+mod sqs;
 mod support;
 mod tidy;

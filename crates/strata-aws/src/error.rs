@@ -29,6 +29,9 @@ pub fn classify_code(code: Option<&str>, status: Option<u16>) -> ErrorClass {
         Some("InternalError" | "InternalFailure" | "ServiceUnavailable" | "Unavailable" | "InsufficientInstanceCapacity") => {
             ErrorClass::Transient
         }
+        // SQS: `QueueDoesNotExist` (JSON protocol), the query protocol's
+        // `AWS.SimpleQueueService.NonExistentQueue`.
+        Some("QueueDoesNotExist" | "AWS.SimpleQueueService.NonExistentQueue") => ErrorClass::NotFound,
         Some(c)
             if c.ends_with(".NotFound")
                 || c.starts_with("NoSuch")
@@ -126,6 +129,7 @@ mod tests {
         assert_eq!(classify_code(Some("RequestLimitExceeded"), None), ErrorClass::Throttled);
         assert_eq!(classify_code(Some("InvalidVpcID.NotFound"), None), ErrorClass::NotFound);
         assert_eq!(classify_code(Some("NoSuchHostedZone"), None), ErrorClass::NotFound);
+        assert_eq!(classify_code(Some("QueueDoesNotExist"), Some(400)), ErrorClass::NotFound);
         assert_eq!(classify_code(Some("InvalidNatGatewayID.NotFound"), None), ErrorClass::NotFound);
         assert_eq!(classify_code(Some("DependencyViolation"), None), ErrorClass::DependencyViolation);
         assert_eq!(classify_code(Some("AuthFailure"), None), ErrorClass::Auth);

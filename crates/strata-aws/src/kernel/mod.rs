@@ -188,6 +188,11 @@ pub trait Kind: Send + Sync + Sized + 'static {
         Self::id(item).map(str::to_string)
     }
 
+    /// Whether the tag calls name the item by its id even when it has an
+    /// `arn` output (SQS tags by queue URL); by default an observed item's
+    /// tag target is its `arn` output, else its id.
+    const TAGS_BY_ID: bool = false;
+
     /// The tags the item carries in the list answer; `None` (the default)
     /// when they must be read through [`Kind::Tags`].
     fn carried_tags(_item: &Self::Item) -> Option<Tags> {
@@ -372,6 +377,9 @@ impl<K: Kind> KindProvider<K> {
 
     /// What the tag calls name an observed resource by.
     fn target_of(actual: &Observed) -> String {
+        if K::TAGS_BY_ID {
+            return actual.id.clone();
+        }
         actual.outputs.get("arn").and_then(Value::as_str).unwrap_or(&actual.id).to_string()
     }
 
