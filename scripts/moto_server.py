@@ -41,6 +41,12 @@ selections in creation order, paginated by `MaxResults` and an opaque
 `InvalidRequestException` ("Related backup plan selections must be deleted
 prior to backup plan deletion"), as on AWS.
 
+ECR: the AWS SDKs leave `scanOnPush: false` (its default) out of
+`PutImageScanningConfiguration`, and moto 5.2.5 takes the empty
+`imageScanningConfiguration` left as "no change", so scanning could never be
+turned off. This launcher fixes that as AWS behaves: a configuration without
+`scanOnPush` turns scanning off.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -273,6 +279,26 @@ BackupResponse.create_backup_selection = _create_backup_selection
 BackupResponse.get_backup_selection = _get_backup_selection
 BackupResponse.list_backup_selections = _list_backup_selections
 BackupResponse.delete_backup_selection = _delete_backup_selection
+
+
+from moto.ecr.responses import ECRResponse
+
+_moto_put_image_scanning_configuration = ECRResponse.put_image_scanning_configuration
+
+
+def _put_image_scanning_configuration(self):
+    # `scanOnPush` left out (false, its default, is not serialized) is false.
+    config = self._get_param("imageScanningConfiguration")
+    if isinstance(config, dict) and "scanOnPush" not in config:
+        self.ecr_backend.put_image_scanning_configuration(
+            registry_id=self._get_param("registryId"),
+            repository_name=self._get_param("repositoryName"),
+            image_scan_config={"scanOnPush": False},
+        )
+    return _moto_put_image_scanning_configuration(self)
+
+
+ECRResponse.put_image_scanning_configuration = _put_image_scanning_configuration
 
 if __name__ == "__main__":
     from moto.server import main

@@ -86,6 +86,7 @@ pub mod aws {
         "logs" logs = strata_aws_logs, "CloudWatch Logs";
         "iam" iam = strata_aws_iam, "IAM";
         "sqs" sqs = strata_aws_sqs, "SQS";
+        "ecr" ecr = strata_aws_ecr, "ECR";
     }
 }
 

@@ -6,6 +6,7 @@
 use strata::aws::acm::Certificate;
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
+use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
@@ -436,6 +437,14 @@ const CASES: &[Case] = &[
     case("attached policy that is a role ARN", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).attach("arn:aws:iam::123456789012:role/x")); }, "role", Some("managed_policy_arns"), "not the ARN of a managed policy"),
     case("instance profile given a role ARN", |s| { s.add("profile", InstanceProfile::new("arn:aws:iam::123456789012:role/web")); }, "profile", Some("role"), "the role's name, not its ARN"),
     case("managed policy with a principal", |s| { s.add("policy", ManagedPolicy::new(PolicyDocument::assumed_by("ec2.amazonaws.com"))); }, "policy", Some("document"), "cannot have"),
+    // ECR.
+    case("repository name in capitals", |s| { s.add("repo", Repository::named("Web")); }, "repo", Some("name"), "is not a repository name"),
+    case("tag mutability misspelt", |s| { s.add("repo", Repository::new().image_tag_mutability("LOCKED")); }, "repo", Some("image_tag_mutability"), "neither MUTABLE nor IMMUTABLE"),
+    case("repository KMS key without KMS encryption", |s| { s.add("repo", Repository::new().kms_key("arn:aws:kms:eu-central-1:123456789012:key/x")); }, "repo", Some("kms_key"), "only with encryption_type KMS"),
+    case("lifecycle rule keeping 0 images", |s| { s.add("repo", Repository::new().lifecycle_rule(LifecycleRule::keep_last(0))); }, "repo", Some("lifecycle_rules"), "keeps or expires nothing"),
+    case("lifecycle rule over every image before another", |s| { s.add("repo", Repository::new().lifecycle_rule(LifecycleRule::keep_last(5)).lifecycle_rule(LifecycleRule::expire_untagged_after_days(1))); }, "repo", Some("lifecycle_rules"), "must be the last rule"),
+    case("lifecycle rule on tagged images without a prefix", |s| { s.add("repo", Repository::new().lifecycle_rule(LifecycleRule::keep_last_tagged(Vec::<String>::new(), 5))); }, "repo", Some("lifecycle_rules"), "names no tag prefix"),
+    case("repository policy naming nobody", |s| { s.add("repo", Repository::new().policy(PolicyDocument::new().statement(Statement::allow().action("ecr:BatchGetImage")))); }, "repo", Some("policy"), "names no principal"),
     // SQS.
     case("queue name with a dot", |s| { s.add("q", Queue::named("orders.v2")); }, "q", Some("name"), "is not a queue name"),
     case("FIFO queue name without .fifo", |s| { s.add("q", Queue::new_fifo().name("orders")); }, "q", Some("name"), "must end in .fifo"),

@@ -15,6 +15,7 @@ mod crash_sweep;
 mod data_stores;
 mod deletion_windows;
 mod drift;
+mod ecr;
 mod faults;
 mod inventory;
 mod load_balancing;
