@@ -87,6 +87,7 @@ pub mod aws {
         "iam" iam = strata_aws_iam, "IAM";
         "sqs" sqs = strata_aws_sqs, "SQS";
         "ecr" ecr = strata_aws_ecr, "ECR";
+        "cloudtrail" cloudtrail = strata_aws_cloudtrail, "CloudTrail";
     }
 }
 

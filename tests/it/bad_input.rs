@@ -6,6 +6,7 @@
 use strata::aws::acm::Certificate;
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
+use strata::aws::cloudtrail::Trail;
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
@@ -16,7 +17,7 @@ use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record};
-use strata::aws::s3::Bucket;
+use strata::aws::s3::{Bucket, BucketPolicy};
 use strata::aws::secretsmanager::Secret;
 use strata::aws::sqs::Queue;
 use strata::aws::wafv2::{IpSet, WafScope, WebAcl};
@@ -445,6 +446,15 @@ const CASES: &[Case] = &[
     case("lifecycle rule over every image before another", |s| { s.add("repo", Repository::new().lifecycle_rule(LifecycleRule::keep_last(5)).lifecycle_rule(LifecycleRule::expire_untagged_after_days(1))); }, "repo", Some("lifecycle_rules"), "must be the last rule"),
     case("lifecycle rule on tagged images without a prefix", |s| { s.add("repo", Repository::new().lifecycle_rule(LifecycleRule::keep_last_tagged(Vec::<String>::new(), 5))); }, "repo", Some("lifecycle_rules"), "names no tag prefix"),
     case("repository policy naming nobody", |s| { s.add("repo", Repository::new().policy(PolicyDocument::new().statement(Statement::allow().action("ecr:BatchGetImage")))); }, "repo", Some("policy"), "names no principal"),
+    // CloudTrail and bucket policies.
+    case("trail name with a space", |s| { s.add("trail", Trail::new("logs").name("audit trail")); }, "trail", Some("name"), "is not a trail name"),
+    case("multi-region trail without global events", |s| { s.add("trail", Trail::new("logs").include_global_service_events(false)); }, "trail", Some("include_global_service_events"), "must include global service events"),
+    case("trail log group without its role", |s| { s.add("trail", Trail::new("logs").cloud_watch_logs_group_arn("arn:aws:logs:eu-central-1:123456789012:log-group:trail")); }, "trail", Some("cloud_watch_logs_role_arn"), "needs both"),
+    case("trail log delivery role that is a user", |s| { s.add("trail", Trail::new("logs").cloud_watch_logs("arn:aws:logs:eu-central-1:123456789012:log-group:trail", "arn:aws:iam::123456789012:user/x")); }, "trail", Some("cloud_watch_logs_role_arn"), "is not an IAM role ARN"),
+    case("trail KMS key by alias", |s| { s.add("trail", Trail::new("logs").kms_key_id("alias/trail")); }, "trail", Some("kms_key_id"), "not a KMS key ARN"),
+    case("trail key prefix with a trailing slash", |s| { s.add("trail", Trail::new("logs").s3_key_prefix("audit/")); }, "trail", Some("s3_key_prefix"), "is not a key prefix"),
+    case("bucket policy naming nobody", |s| { s.add("bp", BucketPolicy::new("logs", PolicyDocument::new().statement(Statement::allow().action("s3:GetObject").resource("arn:aws:s3:::logs/*")))); }, "bp", Some("policy"), "names no principal"),
+    case("bucket policy without statements", |s| { s.add("bp", BucketPolicy::new("logs", PolicyDocument::new())); }, "bp", Some("policy"), "has no statements"),
     // SQS.
     case("queue name with a dot", |s| { s.add("q", Queue::named("orders.v2")); }, "q", Some("name"), "is not a queue name"),
     case("FIFO queue name without .fifo", |s| { s.add("q", Queue::new_fifo().name("orders")); }, "q", Some("name"), "must end in .fifo"),

@@ -9,6 +9,7 @@
 mod api_calls;
 mod bad_input;
 mod certificates;
+mod cloudtrail;
 mod cli;
 mod compute;
 mod crash_sweep;

@@ -322,8 +322,8 @@ impl Kind for Repositories {
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
-        let Some(repo) = describe(aws, region, Some(vec![id.to_string()])).await?.into_iter().next() else { return Ok(None) };
-        self.complete(aws, region, Item { repo, lifecycle: None, policy: None }).await.map(Some)
+        // The kernel completes it (the policies) when it reads it.
+        Ok(describe(aws, region, Some(vec![id.to_string()])).await?.into_iter().next().map(|repo| Item { repo, lifecycle: None, policy: None }))
     }
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Repository>) -> Result<Created<Item>, ProviderError> {
@@ -352,8 +352,7 @@ impl Kind for Repositories {
             put_policy(aws, &cx.region, &name, v.policy.as_ref()).await?;
         }
         let repo = out.repository().cloned().ok_or_else(|| strata_aws::lacks("CreateRepository", "repository", &cx.name))?;
-        let item = Item { repo, lifecycle: None, policy: None };
-        Ok(Created::Item(self.complete(aws, &cx.region, item).await?))
+        Ok(Created::Item(Item { repo, lifecycle: None, policy: None }))
     }
 
     async fn update(&self, aws: &Aws, actual: &Observed, want: &Want<'_, Repository>, diff: &Diff) -> Result<(), ProviderError> {

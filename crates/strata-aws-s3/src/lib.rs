@@ -16,7 +16,9 @@ strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_s3, "s3", |c, p| c.force_
 strata_aws::sdk_client!(pub(crate) fn sts_client = aws_sdk_sts, "sts");
 
 
+mod bucket_policy;
 mod lock;
+pub use bucket_policy::{BucketPolicy, BucketPolicyHandle, BucketPolicyOutputs, BucketPolicyValues};
 pub use lock::S3Locks;
 
 use std::collections::BTreeMap;
@@ -41,6 +43,18 @@ use strata_aws::Aws;
 
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(BucketProvider { aws: aws.clone() }));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, bucket_policy::BucketPolicies)));
+}
+
+/// Every bucket of the account: one `ListBuckets` per discovery pass, shared
+/// by the buckets' and the bucket policies' discovery in every region.
+pub(crate) async fn listed_buckets(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<aws_sdk_s3::types::Bucket>>, ProviderError> {
+    aws.shared_lists()
+        .get(scope, "s3:ListBuckets".into(), || async {
+            let list = crate::client(aws, &scope.region).list_buckets().send().await.map_err(err("ListBuckets"))?;
+            Ok(list.buckets().to_vec())
+        })
+        .await
 }
 
 /// The tag that lets `destroy` empty a bucket before deleting it.
@@ -545,14 +559,7 @@ impl Provider for BucketProvider {
     async fn discover(&self, scope: &DiscoverScope) -> Result<Vec<Observed>, ProviderError> {
         // Buckets are listed globally: one list per discovery pass, shared by
         // every region of the stack.
-        let buckets = self
-            .aws
-            .shared_lists()
-            .get(scope, "s3:ListBuckets".into(), || async {
-                let list = crate::client(&self.aws, &scope.region).list_buckets().send().await.map_err(err("ListBuckets"))?;
-                Ok(list.buckets().to_vec())
-            })
-            .await?;
+        let buckets = listed_buckets(&self.aws, scope).await?;
         let mut out = Vec::new();
         for b in buckets.iter() {
             let Some(name) = b.name() else { continue };

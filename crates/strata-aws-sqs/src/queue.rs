@@ -417,8 +417,8 @@ impl Kind for Queues {
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
-        let item = read(aws, region, id).await?;
-        self.complete(aws, region, item).await.map(Some)
+        // The kernel completes it (the subscriptions) when it reads it.
+        read(aws, region, id).await.map(Some)
     }
 
     async fn lookalikes(&self, aws: &Aws, region: &str, want: &V) -> Result<Vec<Item>, ProviderError> {
