@@ -259,3 +259,58 @@ mod moto {
         super::an_untagged_role_with_the_name_is_not_taken_over(strata_aws_testkit::Emulator::Moto).await
     }
 }
+
+/// An instance runs with an instance profile the stack made
+/// (`Instance::iam_instance_profile` taking the profile's output); the next
+/// plan is empty; a new profile replaces the instance (EC2 cannot swap it
+/// through `ModifyInstanceAttribute`); destroy removes all of it. On moto:
+/// LocalStack's EC2 keeps no instance profile on an instance.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_instance_runs_with_its_instance_profile_on_moto() {
+    use strata::aws::ec2::{Ami, Instance, Subnet, Vpc};
+    let url = Emulator::Moto.url();
+    let name = unique_stack("iam-vm");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let ec2 = aws_sdk_ec2::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let stack = |profile: &str| {
+        let mut s = Stack::new(&name, "eu-central-1");
+        let vpc = s.add("vpc", Vpc::new("10.40.0.0/16"));
+        let subnet = s.add("app-a", Subnet::new(vpc.id(), "10.40.1.0/24", "eu-central-1a"));
+        let role = s.add("web-role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")));
+        let profile = s.add(profile, InstanceProfile::new(role.role_name()));
+        let ami = s.lookup::<Ami>("ubuntu", Ami::newest("099720109477", "ubuntu/images/hvm-ssd/ubuntu-*"));
+        let vm = s.add("web-1", Instance::new(ami.id(), "t3.micro", subnet.id()).iam_instance_profile(profile.profile_name()));
+        s.export("instance", vm.id());
+        s.export("profile_arn", profile.arn());
+        s
+    };
+    let profile_of = |id: String| {
+        let ec2 = ec2.clone();
+        async move {
+            let out = ec2.describe_instances().instance_ids(id).send().await.unwrap();
+            out.reservations()[0].instances()[0].iam_instance_profile().and_then(|p| p.arn()).map(str::to_string)
+        }
+    };
+
+    let s = stack("web-profile");
+    let report = apply(&engine, &s).await;
+    let vm = report.exports["instance"].as_str().unwrap().to_string();
+    let arn = report.exports["profile_arn"].as_str().unwrap().to_string();
+    assert_eq!(profile_of(vm.clone()).await.as_deref(), Some(arn.as_str()), "the instance runs with the profile");
+    empty_plan(&engine, &s).await;
+
+    let s2 = stack("web-profile-v2");
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("web-1").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let vm2 = report.exports["instance"].as_str().unwrap().to_string();
+    assert_ne!(vm2, vm);
+    assert_eq!(profile_of(vm2).await.as_deref(), report.exports["profile_arn"].as_str());
+
+    let plan = engine.plan_destroy(&s2).await.unwrap();
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+}
