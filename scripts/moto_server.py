@@ -47,6 +47,13 @@ ECR: the AWS SDKs leave `scanOnPush: false` (its default) out of
 turned off. This launcher fixes that as AWS behaves: a configuration without
 `scanOnPush` turns scanning off.
 
+IAM: moto 5.2.5 has no `AddClientIDToOpenIDConnectProvider` or
+`RemoveClientIDFromOpenIDConnectProvider` (an OIDC provider's audiences
+changed in place). This launcher is an emulator extension that adds both as
+AWS documents them: the client id is added (once) or removed, removing one
+the provider lacks is not an error (AWS: "idempotent"), a missing provider
+is `NoSuchEntity`, and both answer an empty body.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -299,6 +306,28 @@ def _put_image_scanning_configuration(self):
 
 
 ECRResponse.put_image_scanning_configuration = _put_image_scanning_configuration
+
+
+from moto.iam.responses import IamResponse
+
+
+def _add_client_id_to_open_id_connect_provider(self):
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    if client_id not in provider.client_id_list:
+        provider.client_id_list.append(client_id)
+    return EmptyResult()
+
+
+def _remove_client_id_from_open_id_connect_provider(self):
+    provider = self.backend.get_open_id_connect_provider(self._get_param("OpenIDConnectProviderArn"))
+    client_id = self._get_param("ClientID")
+    provider.client_id_list = [c for c in provider.client_id_list if c != client_id]
+    return EmptyResult()
+
+
+IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id_to_open_id_connect_provider
+IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id_from_open_id_connect_provider
 
 if __name__ == "__main__":
     from moto.server import main

@@ -11,7 +11,7 @@ use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
-use strata::aws::iam::{InstanceProfile, ManagedPolicy, PolicyDocument, Role, Statement};
+use strata::aws::iam::{InstanceProfile, ManagedPolicy, OpenIdConnectProvider, PolicyDocument, Role, Statement};
 use strata::aws::kms::Key;
 use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
@@ -438,6 +438,8 @@ const CASES: &[Case] = &[
     case("attached policy that is a role ARN", |s| { s.add("role", Role::new(PolicyDocument::assumed_by("ec2.amazonaws.com")).attach("arn:aws:iam::123456789012:role/x")); }, "role", Some("managed_policy_arns"), "not the ARN of a managed policy"),
     case("instance profile given a role ARN", |s| { s.add("profile", InstanceProfile::new("arn:aws:iam::123456789012:role/web")); }, "profile", Some("role"), "the role's name, not its ARN"),
     case("managed policy with a principal", |s| { s.add("policy", ManagedPolicy::new(PolicyDocument::assumed_by("ec2.amazonaws.com"))); }, "policy", Some("document"), "cannot have"),
+    case("OIDC issuer over plain HTTP", |s| { s.add("oidc", OpenIdConnectProvider::new("http://issuer.example.com")); }, "oidc", Some("url"), "is not an issuer URL"),
+    case("OIDC thumbprint too short", |s| { s.add("oidc", OpenIdConnectProvider::new("https://issuer.example.com").thumbprint("9e99a48a")); }, "oidc", Some("thumbprints"), "is not a SHA-1 thumbprint"),
     // ECR.
     case("repository name in capitals", |s| { s.add("repo", Repository::named("Web")); }, "repo", Some("name"), "is not a repository name"),
     case("tag mutability misspelt", |s| { s.add("repo", Repository::new().image_tag_mutability("LOCKED")); }, "repo", Some("image_tag_mutability"), "neither MUTABLE nor IMMUTABLE"),

@@ -314,3 +314,76 @@ async fn an_instance_runs_with_its_instance_profile_on_moto() {
     let report = engine.apply(&s2, plan).await;
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
 }
+
+/// An OpenID Connect provider (what EKS service accounts need): created with
+/// its audiences, thumbprint and tags; the next plan is empty although IAM
+/// answers its URL without the scheme; audiences and thumbprints change in
+/// place (on moto, through `scripts/moto_server.py`'s emulator extension of
+/// the client-id calls; LocalStack only creates, re-plans and destroys);
+/// a new URL replaces it; destroy removes it.
+async fn oidc_provider_lifecycle(emulator: Emulator) {
+    use strata::aws::iam::OpenIdConnectProvider;
+    let url = emulator.url();
+    let name = unique_stack("oidc");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let engine = Engine::new(strata::aws::registry(&aws));
+    let iam = aws_sdk_iam::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let issuer = |v: &str| format!("https://oidc.eks.eu-central-1.amazonaws.com/id/{}{v}", name.replace('-', "").to_uppercase());
+    let stack = |url: &str, audiences: &[&str], thumb: &str| {
+        let mut s = Stack::new(&name, "eu-central-1");
+        let mut p = OpenIdConnectProvider::new(url).thumbprint(thumb).tag("cluster", "innovate");
+        for a in audiences {
+            p = p.client_id(*a);
+        }
+        let p = s.add("eks-oidc", p);
+        s.export("arn", p.arn());
+        s
+    };
+    const T1: &str = "9E99A48A9960B14926BB7F3B02E22DA2B0AB7280";
+    const T2: &str = "06b25927c42a721631c1efd9431e648fa62e1e39";
+
+    let s = stack(&issuer("A"), &["sts.amazonaws.com"], T1);
+    let report = apply(&engine, &s).await;
+    let arn = report.exports["arn"].as_str().unwrap().to_string();
+    let got = iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send().await.unwrap();
+    assert_eq!(got.client_id_list(), ["sts.amazonaws.com".to_string()]);
+    assert!(got.tags().iter().any(|t| t.key() == "strata:stack" && t.value() == name), "{:?}", got.tags());
+    empty_plan(&engine, &s).await;
+
+    if emulator == Emulator::Moto {
+        let s2 = stack(&issuer("A"), &["sts.amazonaws.com", "innovate-web"], T2);
+        let plan = engine.plan(&s2).await.unwrap();
+        assert_eq!(plan.step("eks-oidc").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+        apply(&engine, &s2).await;
+        let got = iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send().await.unwrap();
+        let mut ids = got.client_id_list().to_vec();
+        ids.sort();
+        assert_eq!(ids, ["innovate-web".to_string(), "sts.amazonaws.com".to_string()]);
+        assert_eq!(got.thumbprint_list(), [T2.to_string()]);
+        empty_plan(&engine, &s2).await;
+        let s3 = stack(&issuer("A"), &["innovate-web"], T2);
+        apply(&engine, &s3).await;
+        let got = iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send().await.unwrap();
+        assert_eq!(got.client_id_list(), ["innovate-web".to_string()]);
+    }
+
+    let s4 = stack(&issuer("B"), &["innovate-web"], T2);
+    let plan = engine.plan(&s4).await.unwrap();
+    assert_eq!(plan.step("eks-oidc").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    let report = apply(&engine, &s4).await;
+    assert!(iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send().await.is_err(), "the old provider is deleted");
+    let new_arn = report.exports["arn"].as_str().unwrap().to_string();
+    let plan = engine.plan_destroy(&s4).await.unwrap();
+    assert!(engine.apply(&s4, plan).await.is_success());
+    assert!(iam.get_open_id_connect_provider().open_id_connect_provider_arn(&new_arn).send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_provider_lifecycle_on_moto() {
+    oidc_provider_lifecycle(Emulator::Moto).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn oidc_provider_lifecycle_on_localstack() {
+    oidc_provider_lifecycle(Emulator::LocalStack).await
+}

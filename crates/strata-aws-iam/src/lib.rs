@@ -1,6 +1,7 @@
 #![warn(missing_docs)]
 //! IAM for strata: `aws:iam:Role` (with its inline and attached policies),
-//! `aws:iam:InstanceProfile` and `aws:iam:ManagedPolicy`, written on the
+//! `aws:iam:InstanceProfile`, `aws:iam:ManagedPolicy` and
+//! `aws:iam:OpenIdConnectProvider`, written on the
 //! resource kernel ([`strata_aws::kernel`]).
 //!
 //! IAM is global: its kinds are [`strata_aws::kernel::Kind::GLOBAL`], so one
@@ -17,6 +18,7 @@
 
 mod instance_profile;
 mod managed_policy;
+mod oidc_provider;
 mod role;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ use strata_engine::{ErrorClass, ProviderError, Registry};
 
 pub use instance_profile::{InstanceProfile, InstanceProfileHandle, InstanceProfileOutputs, InstanceProfileValues};
 pub use managed_policy::{ManagedPolicy, ManagedPolicyHandle, ManagedPolicyOutputs, ManagedPolicyValues};
+pub use oidc_provider::{OpenIdConnectProvider, OpenIdConnectProviderHandle, OpenIdConnectProviderOutputs, OpenIdConnectProviderValues};
 pub use role::{Role, RoleHandle, RoleOutputs, RoleValues};
 pub use strata_aws::policy::{PolicyDocument, Statement};
 
@@ -41,6 +44,7 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, role::Roles)));
     r.register(Arc::new(KindProvider::new(aws, instance_profile::InstanceProfiles)));
     r.register(Arc::new(KindProvider::new(aws, managed_policy::ManagedPolicies)));
+    r.register(Arc::new(KindProvider::new(aws, oidc_provider::OidcProviders)));
 }
 
 /// The rules of IAM names (roles, instance profiles, policies): 1 to 64 (128
@@ -72,14 +76,19 @@ pub(crate) fn sdk_tags(tags: &Tags) -> Result<Vec<Tag>, ProviderError> {
         .collect()
 }
 
-/// What an IAM ARN names: (`role`, `instance-profile` or `policy`; the name).
+/// What an IAM ARN names: (`role`, `instance-profile`, `policy` or
+/// `oidc-provider`; the name).
 fn target(arn: &str) -> Result<(&str, &str), ProviderError> {
     let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
     let (kind, rest) = resource.split_once('/').unwrap_or((resource, ""));
     let name = rest.rsplit('/').next().unwrap_or_default();
     match kind {
-        "role" | "instance-profile" | "policy" if !name.is_empty() => Ok((kind, name)),
-        _ => Err(ProviderError::new(ErrorClass::Fatal, "tags", format!("{arn:?} is not the ARN of an IAM role, instance profile or policy"))),
+        "role" | "instance-profile" | "policy" | "oidc-provider" if !name.is_empty() => Ok((kind, name)),
+        _ => Err(ProviderError::new(
+            ErrorClass::Fatal,
+            "tags",
+            format!("{arn:?} is not the ARN of an IAM role, instance profile, policy or OpenID Connect provider"),
+        )),
     }
 }
 
@@ -102,6 +111,14 @@ impl Tagging for IamTags {
                 .map_err(err("ListInstanceProfileTags"))?
                 .tags()
                 .to_vec(),
+            ("oidc-provider", _) => c
+                .list_open_id_connect_provider_tags()
+                .open_id_connect_provider_arn(arn)
+                .send()
+                .await
+                .map_err(err("ListOpenIDConnectProviderTags"))?
+                .tags()
+                .to_vec(),
             _ => c.list_policy_tags().policy_arn(arn).send().await.map_err(err("ListPolicyTags"))?.tags().to_vec(),
         };
         Ok(tags_of(&tags))
@@ -122,6 +139,14 @@ impl Tagging for IamTags {
                     .await
                     .map(|_| ())
                     .map_err(err("UntagInstanceProfile"))?,
+                "oidc-provider" => c
+                    .untag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tag_keys(keys)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(err("UntagOpenIDConnectProvider"))?,
                 _ => c.untag_policy().policy_arn(arn).set_tag_keys(keys).send().await.map(|_| ()).map_err(err("UntagPolicy"))?,
             }
         }
@@ -137,6 +162,14 @@ impl Tagging for IamTags {
                     .await
                     .map(|_| ())
                     .map_err(err("TagInstanceProfile"))?,
+                "oidc-provider" => c
+                    .tag_open_id_connect_provider()
+                    .open_id_connect_provider_arn(arn)
+                    .set_tags(tags)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(err("TagOpenIDConnectProvider"))?,
                 _ => c.tag_policy().policy_arn(arn).set_tags(tags).send().await.map(|_| ()).map_err(err("TagPolicy"))?,
             }
         }
@@ -153,6 +186,10 @@ mod tests {
         assert_eq!(target("arn:aws:iam::123456789012:role/service-role/backup").ok(), Some(("role", "backup")));
         assert_eq!(target("arn:aws:iam::123456789012:instance-profile/web").ok(), Some(("instance-profile", "web")));
         assert_eq!(target("arn:aws:iam::123456789012:policy/p/read").ok(), Some(("policy", "read")));
+        assert_eq!(
+            target("arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/ABC").ok().map(|t| t.0),
+            Some("oidc-provider")
+        );
         assert!(target("arn:aws:iam::123456789012:user/bob").is_err());
         assert!(target("backup").is_err());
     }
