@@ -4,11 +4,11 @@
 //!
 //! A bucket policy carries no tags. With no state file, it is known by its
 //! document's `Id`, which strata sets to `strata:<stack>:<logical name>`:
-//! discovery reads the policy of each bucket of the region (one
-//! `GetBucketPolicy` each, the bucket list shared with the buckets' own
-//! discovery) and keeps those whose `Id` names the stack. A policy is only
-//! ever put on a bucket that carries the stack's tag: someone else's bucket
-//! is refused before anything is written.
+//! discovery reads the policy of each of the stack's buckets in the region
+//! (one `GetBucketPolicy` each; the bucket list and the buckets' tags are
+//! shared with the buckets' own discovery) and keeps those whose `Id` names
+//! the stack. A policy is only ever put on a bucket that carries the stack's
+//! tag: someone else's bucket is refused before anything is written.
 
 use std::time::Duration;
 
@@ -146,11 +146,20 @@ impl Kind for BucketPolicies {
             if b.bucket_region().is_some_and(|r| r != scope.region) {
                 continue;
             }
+            // Only the stack's own buckets hold its policies: their tags are
+            // read once per pass, shared with the buckets' discovery.
+            let skip = |e: &ProviderError| matches!(e.code.as_deref(), Some("PermanentRedirect" | "AuthorizationHeaderMalformed" | "NoSuchBucket"));
+            match crate::listed_bucket_tags(aws, scope, name).await {
+                Ok(t) if t.get(tags::STACK) == Some(&scope.stack) => {}
+                Ok(_) => continue,
+                // A bucket in another region answers with a redirect; one being deleted, not found.
+                Err(e) if skip(&e) => continue,
+                Err(e) => return Err(e),
+            }
             match read(aws, &scope.region, name).await {
                 Ok(Some(i)) => out.push(i),
                 Ok(None) => {}
-                // A bucket in another region answers with a redirect; one being deleted, not found.
-                Err(e) if matches!(e.code.as_deref(), Some("PermanentRedirect" | "AuthorizationHeaderMalformed" | "NoSuchBucket")) => {}
+                Err(e) if skip(&e) => {}
                 Err(e) => return Err(e),
             }
         }

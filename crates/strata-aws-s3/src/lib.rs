@@ -46,6 +46,22 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, bucket_policy::BucketPolicies)));
 }
 
+/// A bucket's tags (none: an empty set).
+async fn read_tags(aws: &Aws, region: &str, bucket: &str) -> Result<Tags, ProviderError> {
+    match crate::client(aws, region).get_bucket_tagging().bucket(bucket).send().await.map_err(err("GetBucketTagging")) {
+        Ok(t) => Ok(t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()),
+        Err(e) if absent(&e) => Ok(Tags::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A bucket's tags, read once per discovery pass for the buckets' and the
+/// bucket policies' discovery.
+pub(crate) async fn listed_bucket_tags(aws: &Aws, scope: &DiscoverScope, bucket: &str) -> Result<Arc<Tags>, ProviderError> {
+    let key = format!("s3:GetBucketTagging:{}:{bucket}", scope.region);
+    aws.shared_lists().get(scope, key, || read_tags(aws, &scope.region, bucket)).await
+}
+
 /// Every bucket of the account: one `ListBuckets` per discovery pass, shared
 /// by the buckets' and the bucket policies' discovery in every region.
 pub(crate) async fn listed_buckets(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<aws_sdk_s3::types::Bucket>>, ProviderError> {
@@ -294,11 +310,7 @@ fn absent(e: &ProviderError) -> bool {
 
 impl BucketProvider {
     async fn tags_of(&self, region: &str, bucket: &str) -> Result<Tags, ProviderError> {
-        match crate::client(&self.aws, region).get_bucket_tagging().bucket(bucket).send().await.map_err(err("GetBucketTagging")) {
-            Ok(t) => Ok(t.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()),
-            Err(e) if absent(&e) => Ok(Tags::new()),
-            Err(e) => Err(e),
-        }
+        read_tags(&self.aws, region, bucket).await
     }
 
     /// The bucket's configuration, read in five calls (S3 has no batched read).
@@ -567,8 +579,8 @@ impl Provider for BucketProvider {
             if b.bucket_region().is_some_and(|r| r != scope.region) {
                 continue;
             }
-            let t = match self.tags_of(&scope.region, name).await {
-                Ok(t) => t,
+            let t = match listed_bucket_tags(&self.aws, scope, name).await {
+                Ok(t) => Tags::clone(&t),
                 // A bucket in another region answers with a redirect; one being deleted, not found.
                 Err(e) if matches!(e.code.as_deref(), Some("PermanentRedirect" | "AuthorizationHeaderMalformed" | "NoSuchBucket")) => continue,
                 Err(e) => return Err(e),
