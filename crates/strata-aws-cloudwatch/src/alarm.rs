@@ -8,7 +8,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, MetricAlarm as It
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
 use strata_aws::Aws;
-use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{tags, Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, tag_list, CloudWatchTags};
@@ -55,7 +55,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct MetricAlarm: "aws:cloudwatch:MetricAlarm";
     values MetricAlarmValues;
-    handle MetricAlarmHandle / MetricAlarmOutputs { arn, name };
+    handle MetricAlarmHandle / MetricAlarmOutputs { arn, alarm_name };
     fields {
         /// An explicit name; default `<stack>-<logical name>`.
         name: str [replace];
@@ -112,13 +112,6 @@ impl MetricAlarm {
     /// Send the return to OK to this topic.
     pub fn ok_action(self, arn: impl Into<Arg<String>>) -> Self {
         self.push(V::ok_actions, arn.into().into_input())
-    }
-}
-
-impl MetricAlarmHandle {
-    /// The `name` output.
-    pub fn alarm_name(&self) -> Output<String> {
-        self.name()
     }
 }
 
@@ -198,7 +191,7 @@ impl Kind for Alarms {
             ok_actions: Some(a.ok_actions().to_vec()),
             ..V::default()
         };
-        Seen { values, outputs: MetricAlarmOutputs { arn: a.alarm_arn().map(str::to_string), name }, refs: Vec::new() }
+        Seen { values, outputs: MetricAlarmOutputs { arn: a.alarm_arn().map(str::to_string), alarm_name: name }, refs: Vec::new() }
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {

@@ -35,7 +35,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct Repository: "aws:ecr:Repository";
     values RepositoryValues;
-    handle RepositoryHandle / RepositoryOutputs { arn, url, name, registry_id };
+    handle RepositoryHandle / RepositoryOutputs { arn, url, repository_name, registry_id };
     fields {
         /// The repository's name (default: derived from the stack and the logical name).
         name: str [replace];
@@ -298,7 +298,7 @@ impl Kind for Repositories {
             outputs: RepositoryOutputs {
                 arn: r.repository_arn().map(str::to_string),
                 url: r.repository_uri().map(str::to_string),
-                name: r.repository_name().map(str::to_string),
+                repository_name: r.repository_name().map(str::to_string),
                 registry_id: r.registry_id().map(str::to_string),
             },
             refs: Vec::new(),

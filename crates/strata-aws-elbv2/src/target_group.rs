@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Matcher, ProtocolEnum, TargetDescrip
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Output, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
 
 use super::{derived_name_salted, name_problem, tags_of, Elbv2Tags};
@@ -44,7 +44,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct TargetGroup: "aws:elbv2:TargetGroup";
     values TargetGroupValues;
-    handle TargetGroupHandle / TargetGroupOutputs { arn, name };
+    handle TargetGroupHandle / TargetGroupOutputs { arn, tg_name };
     fields {
         /// An explicit name (1-32 characters); default: derived from stack, logical name and what replaces.
         name: str [replace];
@@ -90,13 +90,6 @@ impl TargetGroup {
     /// Register an instance.
     pub fn target(self, instance_id: impl Into<Arg<String>>) -> Self {
         self.push(V::targets, instance_id.into().into_input())
-    }
-}
-
-impl TargetGroupHandle {
-    /// The group's name (the `name` output).
-    pub fn tg_name(&self) -> Output<String> {
-        self.name()
     }
 }
 
@@ -167,7 +160,7 @@ impl Kind for TargetGroups {
             ..V::default()
         };
         let refs = text(g.vpc_id()).into_iter().chain(targets).collect();
-        Seen { values, outputs: TargetGroupOutputs { arn: text(g.target_group_arn()), name: text(g.target_group_name()) }, refs }
+        Seen { values, outputs: TargetGroupOutputs { arn: text(g.target_group_arn()), tg_name: text(g.target_group_name()) }, refs }
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {

@@ -25,7 +25,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct LogGroup: "aws:logs:LogGroup";
     values LogGroupValues;
-    handle LogGroupHandle / LogGroupOutputs { arn, name };
+    handle LogGroupHandle / LogGroupOutputs { arn, group_name };
     fields {
         /// The group's name (default: `/strata/<stack>/<logical name>`).
         name: str [replace];
@@ -119,7 +119,7 @@ impl Kind for LogGroups {
                 class: Some(item.log_group_class().map_or("STANDARD", LogGroupClass::as_str).to_string()),
                 ..V::default()
             },
-            outputs: LogGroupOutputs { name: item.log_group_name().map(str::to_string), ..LogGroupOutputs::default() },
+            outputs: LogGroupOutputs { group_name: item.log_group_name().map(str::to_string), ..LogGroupOutputs::default() },
             refs: Vec::new(),
         }
     }

@@ -13,7 +13,7 @@ use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Values, Want};
 use strata_aws::naming::{derived_id, id_problem, RDS_GROUP};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Input, Output, ResourceDecl, Stack};
+use strata_core::{Arg, Diagnostic, Input, ResourceDecl, Stack};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::RdsTags;
@@ -33,7 +33,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct DbParameterGroup: "aws:rds:DbParameterGroup";
     values DbParameterGroupValues;
-    handle DbParameterGroupHandle / DbParameterGroupOutputs { name, arn };
+    handle DbParameterGroupHandle / DbParameterGroupOutputs { group_name, arn };
     fields {
         /// An explicit name; default: derived from stack, logical name and family.
         name: str [replace];
@@ -66,13 +66,6 @@ impl DbParameterGroup {
     /// A static parameter, applied at the instance's next reboot.
     pub fn parameter_on_reboot(self, name: &str, value: impl Into<Arg<String>>) -> Self {
         self.push(V::on_reboot, Input::from(name)).parameter(name, value)
-    }
-}
-
-impl DbParameterGroupHandle {
-    /// The `name` output: the group's name, for [`crate::DbInstance::parameter_group`].
-    pub fn group_name(&self) -> Output<String> {
-        self.name()
     }
 }
 
@@ -126,7 +119,7 @@ impl Kind for Groups {
         let name = g.db_parameter_group_name().map(str::to_string);
         let (family, description) = (g.db_parameter_group_family().map(str::to_string), g.description().map(str::to_string));
         let values = V { name: name.clone(), family, description, parameters: Some(params.clone()), ..V::default() };
-        Seen { values, outputs: DbParameterGroupOutputs { name, arn: g.db_parameter_group_arn().map(str::to_string) }, refs: Vec::new() }
+        Seen { values, outputs: DbParameterGroupOutputs { group_name: name, arn: g.db_parameter_group_arn().map(str::to_string) }, refs: Vec::new() }
     }
 
     async fn complete(&self, aws: &Aws, region: &str, Item(g, _): Item) -> Result<Item, ProviderError> {

@@ -6,7 +6,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntr
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
-use strata_core::{tags, Arg, Diagnostic, Output, Props, ResourceDecl, Secret as Sensitive, Stack, Tags, Value};
+use strata_core::{tags, Arg, Diagnostic, Props, ResourceDecl, Secret as Sensitive, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
 
 use crate::{client, tag_list, tags_from, SecretsTags};
@@ -23,7 +23,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct Secret: "aws:secretsmanager:Secret";
     values SecretValues;
-    handle SecretHandle / SecretOutputs { arn, name, value: secret };
+    handle SecretHandle / SecretOutputs { arn, secret_name, value: secret };
     fields {
         /// The secret's name (default: `<stack>/<logical name>`).
         name: str [replace];
@@ -54,13 +54,6 @@ impl Secret {
     /// The KMS key that encrypts the value.
     pub fn kms_key(self, key_id: impl Into<Arg<String>>) -> Self {
         self.kms_key_id(key_id)
-    }
-}
-
-impl SecretHandle {
-    /// The `name` output.
-    pub fn secret_name(&self) -> Output<String> {
-        self.name()
     }
 }
 
@@ -103,7 +96,7 @@ impl Kind for Secrets {
     fn observe(Item(s, value): &Item) -> Seen<Secret> {
         let (name, description) = (s.name.clone(), Some(s.description().unwrap_or_default().to_string()));
         let values = V { name: name.clone(), description, value: value.clone(), kms_key_id: s.kms_key_id.clone(), ..V::default() };
-        Seen { values, outputs: SecretOutputs { arn: s.arn.clone(), name, value: value.clone() }, refs: Vec::new() }
+        Seen { values, outputs: SecretOutputs { arn: s.arn.clone(), secret_name: name, value: value.clone() }, refs: Vec::new() }
     }
 
     async fn complete(&self, aws: &Aws, region: &str, Item(s, value): Item) -> Result<Item, ProviderError> {

@@ -27,11 +27,11 @@ strata_aws::kind_fields! {
     /// use strata_aws_sns::Topic;
     /// let mut stack = Stack::new("demo", "eu-central-1");
     /// let alerts = stack.add("alerts", Topic::new().display_name("Alerts").email_subscription("ops@example.com"));
-    /// let _ = (alerts.arn(), alerts.name());
+    /// let _ = (alerts.arn(), alerts.topic_name());
     /// ```
     pub struct Topic: "aws:sns:Topic";
     values TopicValues;
-    handle TopicHandle / TopicOutputs { arn, name };
+    handle TopicHandle / TopicOutputs { arn, topic_name };
     fields {
         /// An explicit name; default `<stack>-<logical name>`.
         name: str [replace];
@@ -141,7 +141,7 @@ impl Kind for Topics {
                 email_subscriptions: Some(t.emails.clone()),
                 ..V::default()
             },
-            outputs: TopicOutputs { arn: Some(t.arn.clone()), name },
+            outputs: TopicOutputs { arn: Some(t.arn.clone()), topic_name: name },
             refs: Vec::new(),
         }
     }

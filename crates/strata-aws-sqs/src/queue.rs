@@ -37,7 +37,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct Queue: "aws:sqs:Queue";
     values QueueValues;
-    handle QueueHandle / QueueOutputs { arn, url, name };
+    handle QueueHandle / QueueOutputs { arn, url, queue_name };
     fields {
         /// The queue's name (default: derived from the stack and the logical
         /// name; a FIFO queue's ends in `.fifo`).
@@ -381,7 +381,7 @@ impl Kind for Queues {
                 sns_topic_arns: Some(topics),
                 ..V::default()
             },
-            outputs: QueueOutputs { arn: attr(item, &A::QueueArn).map(str::to_string), url: Some(item.url.clone()), name: Some(name) },
+            outputs: QueueOutputs { arn: attr(item, &A::QueueArn).map(str::to_string), url: Some(item.url.clone()), queue_name: Some(name) },
             refs: Vec::new(),
         }
     }

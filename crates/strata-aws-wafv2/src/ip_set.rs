@@ -24,7 +24,7 @@ strata_aws::kind_fields! {
     /// ```
     pub struct IpSet: "aws:wafv2:IpSet";
     values IpSetValues;
-    handle IpSetHandle / IpSetOutputs { arn, set_id, name };
+    handle IpSetHandle / IpSetOutputs { arn, set_id, ip_set_name };
     fields {
         /// `REGIONAL` or `CLOUDFRONT` (set by [`IpSet::new`]).
         scope: str [replace];
@@ -95,7 +95,7 @@ impl Kind for IpSets {
                 description: Some(set.description().unwrap_or_default().to_string()),
                 ..V::default()
             },
-            outputs: IpSetOutputs { arn: Some(set.arn().into()), set_id: Some(set.id().into()), name: Some(set.name().into()) },
+            outputs: IpSetOutputs { arn: Some(set.arn().into()), set_id: Some(set.id().into()), ip_set_name: Some(set.name().into()) },
             refs: Vec::new(),
         }
     }

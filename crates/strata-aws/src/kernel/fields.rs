@@ -168,6 +168,22 @@ pub const fn replace_names<const N: usize>(fields: &[Field]) -> [&'static str; N
 /// assert!(matches!(&inputs["labels"], strata_core::Input::Map(m) if m.len() == 1));
 /// ```
 ///
+/// An output called `name` is refused at compile time (`Ref::name()`, the
+/// logical name, would hide its accessor):
+///
+/// ```compile_fail
+/// strata_aws::kind_fields! {
+///     /// A thing.
+///     pub struct Thing: "aws:demo:Thing";
+///     values ThingValues;
+///     handle ThingHandle / ThingOutputs { arn, name };
+///     fields {
+///         /// Its name.
+///         name: str [replace];
+///     }
+/// }
+/// ```
+///
 /// Field types: `str` (a string or an output), `int`, `bool`, `strs` (a list
 /// of strings or outputs), `list` (a list of structured items: no setter, it
 /// starts empty and the kind's builder methods append with the private
@@ -358,6 +374,12 @@ macro_rules! kind_fields {
             $( #[doc = concat!("The name of the `", stringify!($out), "` output.")]
                pub const $out: &'static str = stringify!($out); )*
         }
+
+        // `Ref::name()` (the logical name) would hide an output called `name`.
+        const _: () = assert!(
+            $crate::kernel::no_output_called_name(&[$(stringify!($out)),*]),
+            "an output called `name` is hidden by `Ref::name()` (the logical name): call it `<kind>_name`"
+        );
 
         impl $crate::kernel::Outputs for $outputs {
             fn into_props(self) -> $crate::__private::Props {

@@ -326,6 +326,22 @@ pub trait Kind: Send + Sync + Sized + 'static {
     }
 }
 
+/// Whether none of a kind's outputs is called `name` ([`crate::kind_fields!`]
+/// refuses one at compile time: `Ref::name()`, the logical name, would hide
+/// its accessor, and `&str` converts to an argument, so the logical name
+/// would be passed where the AWS-side name was meant).
+#[doc(hidden)]
+pub const fn no_output_called_name(outputs: &[&str]) -> bool {
+    let mut i = 0;
+    while i < outputs.len() {
+        if let [b'n', b'a', b'm', b'e'] = outputs[i].as_bytes() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// How many tag reads of one discovery run at once.
 pub const TAG_READS_AT_ONCE: usize = 8;
 
