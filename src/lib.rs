@@ -88,6 +88,7 @@ pub mod aws {
         "sqs" sqs = strata_aws_sqs, "SQS";
         "ecr" ecr = strata_aws_ecr, "ECR";
         "cloudtrail" cloudtrail = strata_aws_cloudtrail, "CloudTrail";
+        "ecs" ecs = strata_aws_ecs, "ECS";
     }
 }
 

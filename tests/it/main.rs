@@ -17,6 +17,7 @@ mod data_stores;
 mod deletion_windows;
 mod drift;
 mod ecr;
+mod ecs;
 mod faults;
 mod inventory;
 mod load_balancing;
