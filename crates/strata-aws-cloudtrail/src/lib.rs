@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_cloudtrail::types::Tag;
-use strata_aws::error::err;
+use strata_aws::error::{all_pages, err};
 use strata_aws::kernel::{KindProvider, Tagging};
 use strata_aws::Aws;
 use strata_core::Tags;
@@ -38,25 +38,13 @@ pub(crate) fn sdk_tags(tags: &Tags) -> Result<Vec<Tag>, ProviderError> {
 
 /// The tags of up to 20 trails (ARNs) in one `ListTags`.
 pub(crate) async fn tags_of(aws: &Aws, region: &str, arns: &[String]) -> Result<Vec<(String, Tags)>, ProviderError> {
+    let pages = all_pages(client(aws, region).list_tags().set_resource_id_list(Some(arns.to_vec())).into_paginator().send(), "ListTags").await?;
     let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client(aws, region)
-            .list_tags()
-            .set_resource_id_list(Some(arns.to_vec()))
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(err("ListTags"))?;
-        for r in page.resource_tag_list() {
-            let tags = r.tags_list().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect();
-            out.extend(r.resource_id().map(|id| (id.to_string(), tags)));
-        }
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
+    for r in pages.iter().flat_map(|p| p.resource_tag_list()) {
+        let tags = r.tags_list().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())).collect();
+        out.extend(r.resource_id().map(|id| (id.to_string(), tags)));
     }
+    Ok(out)
 }
 
 /// Tags of trails, by ARN (`ListTags`, `AddTags`, `RemoveTags`).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecr::types::{EncryptionConfiguration, EncryptionType, ImageScanningConfiguration, ImageTagMutability, Repository as Repo};
-use strata_aws::error::err;
+use strata_aws::error::{all_pages, err};
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::naming::{derived_id, IdRules};
 use strata_aws::policy::{self, PolicyDocument, Statement};
@@ -221,20 +221,13 @@ fn absent_is_none<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderE
 }
 
 async fn describe(aws: &Aws, region: &str, names: Option<Vec<String>>) -> Result<Vec<Repo>, ProviderError> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let mut call = client(aws, region).describe_repositories().set_repository_names(names.clone()).set_next_token(token);
-        if names.is_none() {
-            call = call.max_results(1000);
-        }
-        let page = call.send().await.map_err(err("DescribeRepositories"))?;
-        out.extend(page.repositories().iter().cloned());
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
-        }
+    let listing = names.is_none();
+    let mut call = client(aws, region).describe_repositories().set_repository_names(names);
+    if listing {
+        call = call.max_results(1000);
     }
+    let pages = all_pages(call.into_paginator().send(), "DescribeRepositories").await?;
+    Ok(pages.iter().flat_map(|p| p.repositories()).cloned().collect())
 }
 
 async fn put_lifecycle(aws: &Aws, region: &str, name: &str, rules: &[Value]) -> Result<(), ProviderError> {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Cluster as Sdk, ClusterField, ClusterSetting, ClusterSettingName};
-use strata_aws::error::err;
+use strata_aws::error::{all_pages, err};
 use strata_aws::kernel::{Created, Kind, Life, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{Diagnostic, ResourceDecl, Stack, Tags, Value};
@@ -137,17 +137,8 @@ impl Kind for Clusters {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Sdk>, ProviderError> {
-        let c = client(aws, &scope.region);
-        let mut arns = Vec::new();
-        let mut token = None;
-        loop {
-            let page = c.list_clusters().max_results(100).set_next_token(token).send().await.map_err(err("ListClusters"))?;
-            arns.extend(page.cluster_arns().iter().cloned());
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+        let pages = all_pages(client(aws, &scope.region).list_clusters().max_results(100).into_paginator().send(), "ListClusters").await?;
+        let arns: Vec<String> = pages.iter().flat_map(|p| p.cluster_arns()).cloned().collect();
         let mut out = Vec::new();
         for chunk in arns.chunks(100) {
             out.extend(describe(aws, &scope.region, chunk).await?);

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as A;
-use strata_aws::error::err;
+use strata_aws::error::{all_pages, err};
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::naming::{derived_id, IdRules};
 use strata_aws::policy;
@@ -304,26 +304,17 @@ async fn subscriptions(aws: &Aws, topics: &[String], queue_arn: &str) -> Result<
     let mut found = Vec::new();
     for topic in topics {
         let region = topic.split(':').nth(3).unwrap_or_default();
-        let mut token = None;
-        loop {
-            let page = match sns(aws, region).list_subscriptions_by_topic().topic_arn(topic).set_next_token(token).send().await {
-                Ok(p) => p,
-                Err(e) => match err("ListSubscriptionsByTopic")(e) {
-                    // A deleted topic has no subscriptions.
-                    e if e.class == ErrorClass::NotFound => break,
-                    e => return Err(e),
-                },
-            };
-            for s in page.subscriptions() {
-                if s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn) {
-                    if let Some(arn) = s.subscription_arn().filter(|a| a.starts_with("arn:")) {
-                        found.push((topic.clone(), arn.to_string()));
-                    }
+        let pages = match all_pages(sns(aws, region).list_subscriptions_by_topic().topic_arn(topic).into_paginator().send(), "ListSubscriptionsByTopic").await {
+            Ok(p) => p,
+            // A deleted topic has no subscriptions.
+            Err(e) if e.class == ErrorClass::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for s in pages.iter().flat_map(|p| p.subscriptions()) {
+            if s.protocol() == Some("sqs") && s.endpoint() == Some(queue_arn) {
+                if let Some(arn) = s.subscription_arn().filter(|a| a.starts_with("arn:")) {
+                    found.push((topic.clone(), arn.to_string()));
                 }
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
             }
         }
     }
@@ -398,22 +389,9 @@ impl Kind for Queues {
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // ListQueues has no tag filter: the kernel reads each queue's tags
         // (bounded) and completes only the stack's own.
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = client(aws, &scope.region)
-                .list_queues()
-                .max_results(1000)
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(err("ListQueues"))?;
-            out.extend(page.queue_urls().iter().map(|u| Item { url: u.clone(), attributes: HashMap::new(), subscribed: Vec::new() }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+        let pages = all_pages(client(aws, &scope.region).list_queues().max_results(1000).into_paginator().send(), "ListQueues").await?;
+        let urls = pages.iter().flat_map(|p| p.queue_urls());
+        Ok(urls.map(|u| Item { url: u.clone(), attributes: HashMap::new(), subscribed: Vec::new() }).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
