@@ -471,10 +471,7 @@ impl Kind for Queues {
                 subscribe(aws, t, arn).await?;
             }
             let gone: Vec<String> = have.into_iter().filter(|t| !want_topics.contains(t)).collect();
-            for (topic, sub) in subscriptions(aws, &gone, arn).await? {
-                let region = topic.split(':').nth(3).unwrap_or_default();
-                sns(aws, region).unsubscribe().subscription_arn(sub).send().await.map_err(err("Unsubscribe"))?;
-            }
+            unsubscribe(aws, &gone, arn).await?;
         }
         Ok(())
     }
@@ -483,10 +480,7 @@ impl Kind for Queues {
         // A deleted queue's subscriptions would keep failing deliveries: remove them first.
         let topics: Vec<String> = actual.props.get(V::sns_topic_arns).and_then(Value::as_list).unwrap_or_default().iter().filter_map(Value::as_str).map(str::to_string).collect();
         if let Some(arn) = actual.outputs.get("arn").and_then(Value::as_str) {
-            for (topic, sub) in subscriptions(aws, &topics, arn).await? {
-                let region = topic.split(':').nth(3).unwrap_or_default();
-                sns(aws, region).unsubscribe().subscription_arn(sub).send().await.map_err(err("Unsubscribe"))?;
-            }
+            unsubscribe(aws, &topics, arn).await?;
         }
         client(aws, &cx.region).delete_queue().queue_url(&actual.id).send().await.map(|_| ()).map_err(err("DeleteQueue"))
     }
@@ -563,6 +557,15 @@ impl Kind for Queues {
     fn estimate(_op: Op) -> Duration {
         Duration::from_secs(1)
     }
+}
+
+/// Remove the queue's subscriptions to `topics`.
+async fn unsubscribe(aws: &Aws, topics: &[String], queue_arn: &str) -> Result<(), ProviderError> {
+    for (topic, sub) in subscriptions(aws, topics, queue_arn).await? {
+        let region = topic.split(':').nth(3).unwrap_or_default();
+        sns(aws, region).unsubscribe().subscription_arn(sub).send().await.map_err(err("Unsubscribe"))?;
+    }
+    Ok(())
 }
 
 /// Subscribe the queue to the topic (idempotent for the same endpoint).
