@@ -54,6 +54,12 @@ AWS documents them: the client id is added (once) or removed, removing one
 the provider lacks is not an error (AWS: "idempotent"), a missing provider
 is `NoSuchEntity`, and both answer an empty body.
 
+ECS: moto 5.2.5's `CreateService` drops `deploymentConfiguration` (the
+deployment circuit breaker, maximum and minimum healthy percent) and
+`healthCheckGracePeriodSeconds`, which `UpdateService` keeps, so a service
+would never read back as created. This launcher keeps both at create, as AWS
+does: `DescribeServices` answers them as given.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -328,6 +334,27 @@ def _remove_client_id_from_open_id_connect_provider(self):
 
 IamResponse.add_client_id_to_open_id_connect_provider = _add_client_id_to_open_id_connect_provider
 IamResponse.remove_client_id_from_open_id_connect_provider = _remove_client_id_from_open_id_connect_provider
+
+
+from moto.ecs.responses import EC2ContainerServiceResponse
+
+_moto_create_service = EC2ContainerServiceResponse.create_service
+
+
+def _create_service(self):
+    result = _moto_create_service(self)
+    cluster = self._get_param("cluster", "default")
+    service = self.ecs_backend._get_service(cluster, self._get_param("serviceName"))
+    deployment = self._get_param("deploymentConfiguration")
+    if deployment is not None:
+        service.deployment_configuration = deployment
+    grace = self._get_param("healthCheckGracePeriodSeconds")
+    if grace is not None:
+        service.health_check_grace_period_seconds = grace
+    return result
+
+
+EC2ContainerServiceResponse.create_service = _create_service
 
 if __name__ == "__main__":
     from moto.server import main

@@ -8,6 +8,7 @@ use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
 use strata::aws::ecr::{LifecycleRule, Repository};
+use strata::aws::ecs::{Container, Service, TaskDefinition};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
@@ -64,6 +65,10 @@ fn alb(s: &mut Stack) -> Output<String> {
     let (b, c) = two_azs(s);
     s.add("alb", LoadBalancer::internet_facing([b, c])).arn()
 }
+
+const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/ecs-execution";
+const TD_ARN: &str = "arn:aws:ecs:eu-central-1:123456789012:task-definition/web:1";
+const TG_ARN: &str = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/web/0123456789abcdef";
 
 const ALB_ARN: &str = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/app/shop/0123456789abcdef";
 
@@ -471,6 +476,60 @@ const CASES: &[Case] = &[
     case("SSE-SQS and a KMS key at once", |s| { s.add("q", Queue::new().kms_key("alias/orders").sqs_managed_sse(true)); }, "q", Some("sqs_managed_sse"), "one kind of encryption"),
     case("queue subscribed to a queue ARN", |s| { s.add("q", Queue::new().subscribe("arn:aws:sqs:eu-central-1:123456789012:other")); }, "q", Some("sns_topic_arns"), "is not an SNS topic ARN"),
     case("queue policy naming nobody", |s| { s.add("q", Queue::new().policy(PolicyDocument::new().statement(Statement::allow().action("sqs:SendMessage").resource("*")))); }, "q", Some("policy"), "names no principal"),
+    // ECS task definitions and services.
+    case("Fargate task with 256 CPU and 4 GiB", |s| drop(s.add("web", TaskDefinition::fargate(256, 4096).container(Container::new("web", "nginx")))), "web", Some("memory"), "Fargate has no 256 CPU / 4096 MiB task"),
+    case("Fargate task with 300 CPU units", |s| drop(s.add("web", TaskDefinition::fargate(300, 1024).container(Container::new("web", "nginx")))), "web", Some("cpu"), "not a Fargate size"),
+    case("Fargate task in bridge mode", |s| drop(s.add("web", TaskDefinition::fargate(256, 512).network_mode("bridge").container(Container::new("web", "nginx")))), "web", Some("network_mode"), "awsvpc mode only"),
+    case("task definition without containers", |s| drop(s.add("web", TaskDefinition::fargate(256, 512))), "web", Some("containers"), "at least one container"),
+    case("task definition secret that is a plain string", |s| drop(s.add("web", TaskDefinition::fargate(256, 512).execution_role(EXEC_ROLE).container(Container::new("web", "nginx").secret("DB_PASSWORD", "hunter2")))), "web", Some("containers"), "secret DB_PASSWORD: not an ARN of Secrets Manager or SSM"),
+    case(
+        "task definition secret that is the secret's value",
+        |s| {
+            let db = s.add("db", Secret::generated(24));
+            s.add("web", TaskDefinition::fargate(256, 512).execution_role(EXEC_ROLE).container(Container::new("web", "nginx").secret("DB_PASSWORD", db.value().map(|v| v.expose().clone()))));
+        },
+        "web",
+        Some("containers"),
+        "a secret value, not a reference",
+    ),
+    case(
+        "environment variable holding a secret",
+        |s| {
+            let db = s.add("db", Secret::generated(24));
+            s.add("web", TaskDefinition::fargate(256, 512).container(Container::new("web", "nginx").env("DB_PASSWORD", db.value().map(|v| v.expose().clone()))));
+        },
+        "web",
+        Some("containers"),
+        "holds a secret",
+    ),
+    case("container secrets without an execution role", |s| drop(s.add("web", TaskDefinition::fargate(256, 512).container(Container::new("web", "nginx").secret("DB", "arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf")))), "web", Some("execution_role"), "need an execution role"),
+    case("two containers with one name", |s| drop(s.add("web", TaskDefinition::fargate(256, 512).container(Container::new("web", "nginx")).container(Container::new("web", "envoy")))), "web", Some("containers"), "two containers have this name"),
+    case(
+        "service in a public subnet without a public IP",
+        |s| {
+            let v = vpc(s);
+            let igw = s.add("igw", InternetGateway::new().vpc_id(v.clone()));
+            let public = s.add("public-a", Subnet::new(v.clone(), "10.0.1.0/24", "eu-central-1a")).id();
+            s.add("public-rt", RouteTable::new(v.clone()).route(Route::to_gateway("0.0.0.0/0", igw.id())).associate(public.clone()));
+            let sg = s.add("tasks", SecurityGroup::new(v)).id();
+            s.add("svc", Service::fargate("apps", TD_ARN, [public], [sg]));
+        },
+        "svc",
+        Some("assign_public_ip"),
+        "subnet `public-a` is public",
+    ),
+    case("Fargate service without subnets", |s| drop(s.add("svc", Service::fargate("apps", TD_ARN, Vec::<String>::new(), ["sg-0123"]))), "svc", Some("subnets"), "needs the subnets"),
+    case("service grace period without a load balancer", |s| drop(s.add("svc", Service::fargate("apps", TD_ARN, ["subnet-0123"], ["sg-0123"]).health_check_grace_period(60))), "svc", Some("health_check_grace_period"), "needs a load balancer"),
+    case(
+        "service load balancer on a port the container does not expose",
+        |s| {
+            let td = s.add("web", TaskDefinition::fargate(256, 512).container(Container::new("web", "nginx").port(80)));
+            s.add("svc", Service::fargate("apps", td.arn(), ["subnet-0123"], ["sg-0123"]).load_balancer(TG_ARN, "web", 8080));
+        },
+        "svc",
+        Some("load_balancers"),
+        "no container \"web\" exposing port 8080",
+    ),
 ];
 
 #[tokio::test]
@@ -514,4 +573,18 @@ async fn bad_input_catalogue_is_refused_before_any_api_call() {
     }
     assert!(CASES.len() >= 40, "the catalogue has {} programs", CASES.len());
     assert!(wrong.is_empty(), "{} of {} malformed programs were not refused as expected:\n  {}", wrong.len(), CASES.len(), wrong.join("\n  "));
+}
+
+/// A secret given where a reference belongs is refused without its value
+/// appearing anywhere in the error.
+#[tokio::test]
+async fn a_task_definition_secret_given_by_value_is_not_printed() {
+    let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
+    let engine = Engine::new(strata::aws::registry(&aws));
+    let mut s = Stack::new("catalogue", REGION);
+    s.add("web", TaskDefinition::fargate(256, 512).execution_role(EXEC_ROLE).container(Container::new("web", "nginx").secret("DB_PASSWORD", "hunter2-Zq9")));
+    let Err(err) = engine.plan(&s).await else { panic!("a secret given by value is accepted") };
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("DB_PASSWORD"), "{text}");
+    assert!(!text.contains("hunter2-Zq9"), "the value leaked: {text}");
 }

@@ -111,3 +111,162 @@ async fn an_untagged_cluster_with_the_name_is_not_taken_over_on_moto() {
     assert!(!c.tags().iter().any(|t| t.key() == Some("strata:stack")), "{:?}", c.tags());
     ecs.delete_cluster().cluster(&theirs).send().await.unwrap();
 }
+
+/// What the services test declares.
+#[derive(Clone)]
+struct App {
+    mode: &'static str,
+    count: i64,
+    rollback: bool,
+}
+
+/// A Fargate service of a task definition in two private subnets, behind an
+/// `ip` target group, reading a Secrets Manager secret and logging to a
+/// log group, with its execution role.
+fn app_stack(stack: &str, a: &App) -> Stack {
+    use strata::aws::ec2::{SecurityGroup, Subnet, Vpc};
+    use strata::aws::ecs::{Container, Service, TaskDefinition};
+    use strata::aws::elbv2::TargetGroup;
+    use strata::aws::iam::{PolicyDocument, Role, Statement};
+    use strata::aws::logs::LogGroup;
+    use strata::aws::secretsmanager::Secret;
+    let mut s = Stack::new(stack, "eu-central-1");
+    let vpc = s.add("vpc", Vpc::new("10.40.0.0/16"));
+    let a1 = s.add("app-a", Subnet::new(vpc.id(), "10.40.1.0/24", "eu-central-1a"));
+    let b1 = s.add("app-b", Subnet::new(vpc.id(), "10.40.2.0/24", "eu-central-1b"));
+    let sg = s.add("tasks", SecurityGroup::new(vpc.id()));
+    let logs = s.add("web-logs", LogGroup::new().retention_days(30));
+    let db = s.add("db-password", Secret::generated(24).recovery_window_days(0));
+    let exec = s.add(
+        "web-execution",
+        Role::new(PolicyDocument::assumed_by("ecs-tasks.amazonaws.com")).inline_policy(
+            "read",
+            PolicyDocument::new()
+                .statement(Statement::allow().actions(["secretsmanager:GetSecretValue"]).resource(db.arn()))
+                .statement(Statement::allow().actions(["logs:CreateLogStream", "logs:PutLogEvents"]).resource(logs.arn())),
+        ),
+    );
+    let tg = s.add("web-tg", TargetGroup::http(vpc.id(), 80).ip_targets());
+    let cluster = s.add("apps", Cluster::new());
+    let td = s.add(
+        "web",
+        TaskDefinition::fargate(256, 512).execution_role(exec.arn()).container(
+            Container::new("web", "public.ecr.aws/nginx/nginx:1.27")
+                .port(80)
+                .env("MODE", a.mode)
+                .secret("DB_PASSWORD", db.arn())
+                .logs(logs.group_name(), "web"),
+        ),
+    );
+    let svc = s.add(
+        "web-svc",
+        Service::fargate(cluster.arn(), td.arn(), [a1.id(), b1.id()], [sg.id()])
+            .desired_count(a.count)
+            .rollback(a.rollback)
+            .load_balancer(tg.arn(), "web", 80)
+            .health_check_grace_period(30)
+            .tag("team", "web"),
+    );
+    s.export("service", svc.arn());
+    s.export("task_definition", td.arn());
+    s.export("secret", db.arn());
+    s.export("cluster", cluster.cluster_name());
+    s
+}
+
+async fn service(ecs: &aws_sdk_ecs::Client, arn: &str) -> Option<aws_sdk_ecs::types::Service> {
+    let cluster = arn.split(":service/").nth(1)?.split('/').next()?;
+    let out = ecs.describe_services().cluster(cluster).services(arn).include(aws_sdk_ecs::types::ServiceField::Tags).send().await.ok()?;
+    out.services().iter().find(|s| s.status() == Some("ACTIVE")).cloned()
+}
+
+async fn task_definition_status(ecs: &aws_sdk_ecs::Client, arn: &str) -> Option<String> {
+    let out = ecs.describe_task_definition().task_definition(arn).send().await.ok()?;
+    out.task_definition().and_then(|t| t.status()).map(|s| s.as_str().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn task_definition_and_service_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("ecs-svc");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let ecs = aws_sdk_ecs::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let app = App { mode: "blue", count: 2, rollback: true };
+
+    let s = app_stack(&name, &app);
+    let plan = engine.plan(&s).await.unwrap();
+    let report = engine.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let (svc_arn, td1) = (report.exports["service"].as_str().unwrap().to_string(), report.exports["task_definition"].as_str().unwrap().to_string());
+    let secret_arn = report.exports["secret"].as_str().unwrap().to_string();
+    let svc = service(&ecs, &svc_arn).await.expect("the service runs");
+    assert_eq!(svc.task_definition(), Some(td1.as_str()));
+    assert_eq!(svc.desired_count(), 2);
+    assert_eq!(svc.launch_type(), Some(&aws_sdk_ecs::types::LaunchType::Fargate));
+    let breaker = svc.deployment_configuration().and_then(|d| d.deployment_circuit_breaker()).expect("a circuit breaker");
+    assert!(breaker.enable() && breaker.rollback());
+    assert_eq!(svc.health_check_grace_period_seconds(), Some(30));
+    let vpc = svc.network_configuration().and_then(|n| n.awsvpc_configuration()).expect("awsvpc");
+    assert_eq!(vpc.subnets().len(), 2);
+    assert_eq!(vpc.assign_public_ip(), Some(&aws_sdk_ecs::types::AssignPublicIp::Disabled));
+    assert_eq!(svc.load_balancers().first().and_then(|l| l.container_port()), Some(80));
+    assert!(svc.tags().iter().any(|t| t.key() == Some("strata:stack") && t.value() == Some(name.as_str())), "{:?}", svc.tags());
+    let td = ecs.describe_task_definition().task_definition(&td1).send().await.unwrap();
+    let td = td.task_definition().unwrap();
+    assert_eq!((td.cpu(), td.memory()), (Some("256"), Some("512")));
+    let c = &td.container_definitions()[0];
+    assert_eq!(c.secrets()[0].value_from(), secret_arn, "the secret is passed by reference");
+    assert_eq!(c.environment()[0].value(), Some("blue"));
+    let log = c.log_configuration().and_then(|l| l.options()).expect("awslogs options");
+    assert_eq!(log.get("awslogs-region").map(String::as_str), Some("eu-central-1"));
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // A changed container registers a new revision; the service moves to it;
+    // then the old revision is deregistered.
+    let green = App { mode: "green", ..app.clone() };
+    let s2 = app_stack(&name, &green);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("web").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    assert_eq!(plan.step("web-svc").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let td2 = report.exports["task_definition"].as_str().unwrap().to_string();
+    assert_ne!(td1, td2);
+    assert!(td2.starts_with(td1.rsplit_once(':').unwrap().0), "the same family: {td1} {td2}");
+    assert_eq!(service(&ecs, &svc_arn).await.unwrap().task_definition(), Some(td2.as_str()));
+    assert_ne!(task_definition_status(&ecs, &td1).await.as_deref(), Some("ACTIVE"), "the old revision is deregistered");
+    let plan = engine.plan(&s2).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+
+    // In place: the count and the rollback.
+    let s3 = app_stack(&name, &App { count: 3, rollback: false, ..green });
+    let plan = engine.plan(&s3).await.unwrap();
+    assert_eq!(plan.step("web-svc").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert!(plan.step("web").is_none_or(|st| st.action == strata::Action::NoOp), "{}", plan.render_text());
+    let report = engine.apply(&s3, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let svc = service(&ecs, &svc_arn).await.unwrap();
+    assert_eq!(svc.desired_count(), 3);
+    assert!(!svc.deployment_configuration().and_then(|d| d.deployment_circuit_breaker()).unwrap().rollback());
+
+    // Drift: someone scales the service by hand.
+    ecs.update_service().cluster(report.exports["cluster"].as_str().unwrap()).service(&svc_arn).desired_count(7).send().await.unwrap();
+    let plan = engine.plan(&s3).await.unwrap();
+    assert!(plan.render_text().contains("desired_count"), "{}", plan.render_text());
+    assert!(engine.apply(&s3, plan).await.is_success());
+    assert_eq!(service(&ecs, &svc_arn).await.unwrap().desired_count(), 3);
+
+    let plan = engine.plan_destroy(&s3).await.unwrap();
+    let report = engine.apply(&s3, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(service(&ecs, &svc_arn).await.is_none(), "the service is gone");
+    assert_ne!(task_definition_status(&ecs, &td2).await.as_deref(), Some("ACTIVE"), "the revision is deregistered");
+}

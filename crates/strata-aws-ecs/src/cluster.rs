@@ -10,13 +10,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{Cluster as Sdk, ClusterField, ClusterSetting, ClusterSettingName};
-use strata_aws::error::{all_pages, err};
+use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Life, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{Diagnostic, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, sdk_tags, tags_of, EcsTags};
+use crate::{client, cluster_arns, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
 
 strata_aws::kind_fields! {
     /// An ECS cluster.
@@ -68,11 +68,6 @@ type V = ClusterValues;
 
 /// The kind behind [`Cluster`].
 pub(crate) struct Clusters;
-
-fn derived_name(cx: &OpContext) -> String {
-    let full: String = format!("{}-{}", cx.stack, cx.name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    full.chars().take(255).collect()
-}
 
 /// The clusters named or ARN'd in `ids` (100 at most), with their tags and settings.
 async fn describe(aws: &Aws, region: &str, ids: &[String]) -> Result<Vec<Sdk>, ProviderError> {
@@ -137,8 +132,7 @@ impl Kind for Clusters {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Sdk>, ProviderError> {
-        let pages = all_pages(client(aws, &scope.region).list_clusters().max_results(100).into_paginator().send(), "ListClusters").await?;
-        let arns: Vec<String> = pages.iter().flat_map(|p| p.cluster_arns()).cloned().collect();
+        let arns = cluster_arns(aws, scope).await?;
         let mut out = Vec::new();
         for chunk in arns.chunks(100) {
             out.extend(describe(aws, &scope.region, chunk).await?);
@@ -152,7 +146,7 @@ impl Kind for Clusters {
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Cluster>) -> Result<Created<Sdk>, ProviderError> {
         let (v, cx) = (&want.values, want.cx);
-        let name = v.name.clone().unwrap_or_else(|| derived_name(cx));
+        let name = v.name.clone().unwrap_or_else(|| ecs_name(cx));
         // CreateCluster answers an existing cluster as if it had made it.
         if let Some(theirs) = self.get(aws, &cx.region, &name).await?.filter(|c| Self::life(c) == Life::Live) {
             return Err(ProviderError::new(
@@ -211,11 +205,8 @@ impl Kind for Clusters {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        if let Some(name) = decl.known(V::name).and_then(|v| v.as_str().map(str::to_string)) {
-            let ok = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-            if !ok {
-                out.push(Diagnostic::field(&decl.name, V::name, format!("{name:?} is not a cluster name (1 to 255 of A-Z a-z 0-9 - _)")));
-            }
+        if let Some(p) = decl.known(V::name).and_then(|v| v.as_str().and_then(name_problem)) {
+            out.push(Diagnostic::field(&decl.name, V::name, p));
         }
         if let Some(ci) = decl.known(V::container_insights).and_then(|v| v.as_str().map(str::to_string)) {
             if !["enabled", "enhanced", "disabled"].contains(&ci.as_str()) {

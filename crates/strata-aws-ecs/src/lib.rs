@@ -1,30 +1,64 @@
 #![warn(missing_docs)]
-//! ECS for strata: `aws:ecs:Cluster`, written on the resource kernel
-//! ([`strata_aws::kernel`]).
+//! ECS for strata: `aws:ecs:Cluster`, `aws:ecs:TaskDefinition` and
+//! `aws:ecs:Service`, written on the resource kernel ([`strata_aws::kernel`]).
 //!
-//! Discovery is batched: `ListClusters` (100 a page) and one
-//! `DescribeClusters` per 100 clusters with their tags and settings, so no
-//! tag read per cluster.
+//! Discovery is batched: `ListClusters` (100 a page, once a pass for both
+//! clusters and services) and one `DescribeClusters` per 100 clusters with
+//! their tags and settings; `ListServices` per cluster and one
+//! `DescribeServices` per 10 services with their tags; task definitions have
+//! no batch describe, so one `DescribeTaskDefinition` (with its tags) per
+//! family, not per revision (see [`TaskDefinition`]).
 
 mod cluster;
+mod service;
+mod task_definition;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::Tag;
-use strata_aws::error::err;
+use strata_aws::error::{all_pages, err};
 use strata_aws::kernel::{KindProvider, Tagging};
 use strata_aws::Aws;
 use strata_core::Tags;
-use strata_engine::{ProviderError, Registry};
+use strata_engine::{DiscoverScope, OpContext, ProviderError, Registry};
 
 pub use cluster::{Cluster, ClusterHandle, ClusterOutputs, ClusterValues};
+pub use service::{Service, ServiceHandle, ServiceOutputs, ServiceValues};
+pub use task_definition::{Container, TaskDefinition, TaskDefinitionHandle, TaskDefinitionOutputs, TaskDefinitionValues};
 
 strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_ecs, "ecs");
 
 /// Register the ECS kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, cluster::Clusters)));
+    r.register(Arc::new(KindProvider::new(aws, task_definition::TaskDefinitions)));
+    r.register(Arc::new(KindProvider::new(aws, service::Services)));
+}
+
+/// The derived name of a cluster, service or task definition family:
+/// `<stack>-<logical name>`, with what ECS does not allow as `-`, 255 at most.
+pub(crate) fn ecs_name(cx: &OpContext) -> String {
+    let full: String = format!("{}-{}", cx.stack, cx.name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+    full.chars().take(255).collect()
+}
+
+/// Why `name` is not an ECS name (cluster, service, family).
+pub(crate) fn name_problem(name: &str) -> Option<String> {
+    let ok = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (!ok).then(|| format!("{name:?} is not an ECS name (1 to 255 of A-Z a-z 0-9 - _)"))
+}
+
+/// The ARNs of the region's clusters, listed once a discovery pass.
+pub(crate) async fn cluster_arns(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<String>>, ProviderError> {
+    let key = format!("ecs:ListClusters:{}", scope.region);
+    aws.shared_lists()
+        .get(scope, key, || async {
+            let c = client(aws, &scope.region);
+            let pages = all_pages(c.list_clusters().max_results(100).into_paginator().send(), "ListClusters").await?;
+            Ok(pages.iter().flat_map(|p| p.cluster_arns()).cloned().collect::<Vec<String>>())
+        })
+        .await
 }
 
 /// Tags in ECS's shape.

@@ -54,6 +54,9 @@ strata_aws::kind_fields! {
         port: int [replace private];
         /// The VPC.
         vpc_id: str [replace required private];
+        /// `instance` (the default: EC2 instances, registered by strata) or
+        /// `ip` (addresses, such as Fargate tasks' registered by ECS).
+        target_type: str [replace private] = "instance";
         /// The health check's path.
         health_check_path: str [update private];
         /// The HTTP codes that mean healthy (`200`, `200-299`).
@@ -86,6 +89,13 @@ impl TargetGroup {
             .health_check_interval(h.interval_seconds)
             .healthy_threshold(h.healthy_threshold)
             .unhealthy_threshold(h.unhealthy_threshold)
+    }
+    /// Targets are IP addresses, registered by someone else (an ECS
+    /// service's tasks in `awsvpc` mode): strata neither registers nor
+    /// deregisters any, and a registered target is not drift.
+    pub fn ip_targets(mut self) -> Self {
+        self.inputs.remove(V::targets);
+        self.target_type("ip")
     }
     /// Register an instance.
     pub fn target(self, instance_id: impl Into<Arg<String>>) -> Self {
@@ -151,6 +161,7 @@ impl Kind for TargetGroups {
             protocol: text(g.protocol().map(|p| p.as_str())),
             port: g.port().map(i64::from),
             vpc_id: text(g.vpc_id()),
+            target_type: Some(g.target_type().map_or("instance", |t| t.as_str()).to_string()),
             health_check_path: Some(g.health_check_path().unwrap_or("/").to_string()),
             health_check_matcher: Some(g.matcher().and_then(|m| m.http_code()).unwrap_or("200").to_string()),
             health_check_interval: Some(i64::from(g.health_check_interval_seconds().unwrap_or(30))),
@@ -210,7 +221,11 @@ impl Kind for TargetGroups {
         // Replacement creates the new group before deleting the old: a
         // name that depends on the replace-forcing fields cannot collide.
         // (As the props render: strings quoted.)
-        let salt = format!("{:?}/{}/{:?}", v.protocol.as_deref().unwrap_or_default(), v.port.unwrap_or_default(), v.vpc_id.as_deref().unwrap_or_default());
+        let mut salt = format!("{:?}/{}/{:?}", v.protocol.as_deref().unwrap_or_default(), v.port.unwrap_or_default(), v.vpc_id.as_deref().unwrap_or_default());
+        let target_type = v.target_type.as_deref().unwrap_or("instance");
+        if target_type != "instance" {
+            salt.push_str(&format!("/{target_type:?}"));
+        }
         let name = v.name.clone().unwrap_or_else(|| derived_name_salted(&cx.stack, &cx.name, &salt));
         let protocol = v.protocol.as_deref().map(ProtocolEnum::from);
         let out = crate::client(aws, &cx.region)
@@ -219,7 +234,7 @@ impl Kind for TargetGroups {
             .set_protocol(protocol.clone())
             .set_port(int(v.port))
             .set_vpc_id(v.vpc_id.clone())
-            .target_type(TargetTypeEnum::Instance)
+            .target_type(TargetTypeEnum::from(target_type))
             .set_health_check_protocol(protocol)
             .set_health_check_path(v.health_check_path.clone())
             .matcher(Matcher::builder().set_http_code(v.health_check_matcher.clone()).build())

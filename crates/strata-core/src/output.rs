@@ -41,6 +41,11 @@ impl ErasedOutput {
         self.source.as_ref().map(|(id, a)| (*id, a.as_str()))
     }
 
+    /// The output is marked secret (its value is masked everywhere).
+    pub fn is_secret(&self) -> bool {
+        self.secret
+    }
+
     /// Evaluate; `Value::Unknown` if a dependency is not yet known.
     pub fn resolve(&self, r: &dyn Resolver) -> Value {
         match (self.eval)(r) {
@@ -371,6 +376,18 @@ impl Input {
             Input::Output(o) => out.extend(o.deps.iter().copied()),
             Input::List(items) => items.iter().for_each(|i| i.deps(out)),
             Input::Map(m) => m.values().for_each(|i| i.deps(out)),
+        }
+    }
+
+    /// Some part of this input is secret (a secret value, or an output marked
+    /// secret): validation uses this to refuse a secret where it would be
+    /// stored in the clear, without printing it.
+    pub fn is_secret(&self) -> bool {
+        match self {
+            Input::Known(v) => v.is_secret(),
+            Input::Output(o) => o.secret,
+            Input::List(items) => items.iter().any(Input::is_secret),
+            Input::Map(m) => m.values().any(Input::is_secret),
         }
     }
 
