@@ -226,6 +226,13 @@ async fn task_definition_and_service_lifecycle_on_moto() {
     let before = counter.snapshot();
     let plan = engine.plan(&s).await.unwrap();
     assert!(!plan.has_changes(), "{}", plan.render_text());
+    // Clusters are listed once for clusters and services; task definitions
+    // once (moto holds other tests' clusters and families, so the describes
+    // are not counted here).
+    let counted = counter.snapshot().since(&before);
+    let calls = |op: &str| counted.rows.iter().filter(|((svc, o), _)| svc == "ECS" && o == op).map(|(_, c)| c.calls).sum::<u64>();
+    assert_eq!(calls("ListClusters"), 1, "{:?}", counted.rows);
+    assert_eq!(calls("ListTaskDefinitions"), 1, "{:?}", counted.rows);
     assert!(engine.apply(&s, plan).await.is_success());
     assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
 
