@@ -60,6 +60,18 @@ deployment circuit breaker, maximum and minimum healthy percent) and
 would never read back as created. This launcher keeps both at create, as AWS
 does: `DescribeServices` answers them as given.
 
+ElastiCache: moto 5.2.5 gives a Memcached cache cluster no
+`ConfigurationEndpoint`, which AWS gives every Memcached cluster (the one
+name clients use to discover the nodes), so nothing could refer to it. This
+launcher adds it at create, in AWS's shape:
+`<cluster id>.<6 characters>.cfg.<region>.cache.amazonaws.com` on the
+cluster's port.
+
+CloudFront: moto 5.2.5 drops an origin's `OriginAccessControlId`, so a
+distribution reads back as if its S3 origin had no origin access control
+(and one could never be checked). This launcher keeps it as given, answered
+as AWS answers it ("" for none).
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -94,6 +106,21 @@ def _delete_cache_subnet_group_response(self):
 
 
 ElastiCacheBackend.delete_cache_subnet_group = _delete_cache_subnet_group
+
+_moto_create_cache_cluster = ElastiCacheBackend.create_cache_cluster
+
+
+def _create_cache_cluster(self, *args, **kwargs):
+    cluster = _moto_create_cache_cluster(self, *args, **kwargs)
+    if getattr(cluster, "engine", "") == "memcached" and not getattr(cluster, "configuration_endpoint", None):
+        cluster.configuration_endpoint = {
+            "address": f"{cluster.cache_cluster_id}.a1b2c3.cfg.{self.region_name}.cache.amazonaws.com",
+            "port": cluster.port,
+        }
+    return cluster
+
+
+ElastiCacheBackend.create_cache_cluster = _create_cache_cluster
 ElastiCacheResponse.delete_cache_subnet_group = _delete_cache_subnet_group_response
 
 
@@ -355,6 +382,19 @@ def _create_service(self):
 
 
 EC2ContainerServiceResponse.create_service = _create_service
+
+
+from moto.cloudfront.models import Origin as CloudFrontOrigin
+
+_moto_origin_init = CloudFrontOrigin.__init__
+
+
+def _origin_init(self, origin):
+    _moto_origin_init(self, origin)
+    self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+
+CloudFrontOrigin.__init__ = _origin_init
 
 if __name__ == "__main__":
     from moto.server import main

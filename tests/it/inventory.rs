@@ -65,6 +65,35 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
         }
     }
 
+    // ECS clusters, services and task definitions (moto keeps deleted
+    // clusters and services listed as INACTIVE: gone).
+    let ecs = aws_sdk_ecs::Client::new(&home);
+    let pairs = |t: &[aws_sdk_ecs::types::Tag]| t.iter().map(|t| (t.key().unwrap_or("").to_string(), t.value().unwrap_or("").to_string())).collect::<Vec<_>>();
+    let clusters = ecs.list_clusters().send().await.unwrap().cluster_arns().to_vec();
+    if !clusters.is_empty() {
+        let described = ecs.describe_clusters().set_clusters(Some(clusters)).include(aws_sdk_ecs::types::ClusterField::Tags).send().await.unwrap();
+        for c in described.clusters().iter().filter(|c| c.status() == Some("ACTIVE")) {
+            let arn = c.cluster_arn().unwrap_or_default();
+            if tagged(pairs(c.tags()).iter().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+                out.insert(format!("ecs-cluster {arn}"));
+            }
+            for svc in ecs.list_services().cluster(arn).send().await.unwrap().service_arns().chunks(10) {
+                let d = ecs.describe_services().cluster(arn).set_services(Some(svc.to_vec())).include(aws_sdk_ecs::types::ServiceField::Tags).send().await.unwrap();
+                for sv in d.services().iter().filter(|s| s.status() == Some("ACTIVE")) {
+                    if tagged(pairs(sv.tags()).iter().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+                        out.insert(format!("ecs-service {}", sv.service_arn().unwrap_or_default()));
+                    }
+                }
+            }
+        }
+    }
+    for td in ecs.list_task_definitions().send().await.unwrap().task_definition_arns() {
+        let d = ecs.describe_task_definition().task_definition(td).include(aws_sdk_ecs::types::TaskDefinitionField::Tags).send().await.unwrap();
+        if tagged(pairs(d.tags()).iter().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("ecs-task-definition {td}"));
+        }
+    }
+
     // Secrets Manager (secrets scheduled for deletion are gone).
     let sm = aws_sdk_secretsmanager::Client::new(&home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {

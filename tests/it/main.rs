@@ -39,6 +39,11 @@ mod operations;
 mod parameters;
 mod protection;
 mod rate_limits;
+// The reference-architecture example itself (settings and component), for refarch.
+#[allow(dead_code)]
+#[path = "../../examples/refarch.rs"]
+mod refarch_example;
+mod refarch;
 mod secure_defaults;
 mod sqs;
 mod support;
