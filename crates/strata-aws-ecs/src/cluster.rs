@@ -16,7 +16,7 @@ use strata_aws::Aws;
 use strata_core::{Diagnostic, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, cluster_arns, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
+use crate::{client, clusters, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
 
 strata_aws::kind_fields! {
     /// An ECS cluster.
@@ -70,7 +70,7 @@ type V = ClusterValues;
 pub(crate) struct Clusters;
 
 /// The clusters named or ARN'd in `ids` (100 at most), with their tags and settings.
-async fn describe(aws: &Aws, region: &str, ids: &[String]) -> Result<Vec<Sdk>, ProviderError> {
+pub(crate) async fn describe(aws: &Aws, region: &str, ids: &[String]) -> Result<Vec<Sdk>, ProviderError> {
     let out = client(aws, region)
         .describe_clusters()
         .set_clusters(Some(ids.to_vec()))
@@ -132,12 +132,7 @@ impl Kind for Clusters {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Sdk>, ProviderError> {
-        let arns = cluster_arns(aws, scope).await?;
-        let mut out = Vec::new();
-        for chunk in arns.chunks(100) {
-            out.extend(describe(aws, &scope.region, chunk).await?);
-        }
-        Ok(out)
+        Ok(clusters(aws, scope).await?.to_vec())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Sdk>, ProviderError> {

@@ -49,14 +49,20 @@ pub(crate) fn name_problem(name: &str) -> Option<String> {
     (!ok).then(|| format!("{name:?} is not an ECS name (1 to 255 of A-Z a-z 0-9 - _)"))
 }
 
-/// The ARNs of the region's clusters, listed once a discovery pass.
-pub(crate) async fn cluster_arns(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<String>>, ProviderError> {
-    let key = format!("ecs:ListClusters:{}", scope.region);
+/// The region's clusters with their tags and settings, listed and described
+/// once a discovery pass (clusters and services both need them).
+pub(crate) async fn clusters(aws: &Aws, scope: &DiscoverScope) -> Result<Arc<Vec<aws_sdk_ecs::types::Cluster>>, ProviderError> {
+    let key = format!("ecs:DescribeClusters:{}", scope.region);
     aws.shared_lists()
         .get(scope, key, || async {
             let c = client(aws, &scope.region);
             let pages = all_pages(c.list_clusters().max_results(100).into_paginator().send(), "ListClusters").await?;
-            Ok(pages.iter().flat_map(|p| p.cluster_arns()).cloned().collect::<Vec<String>>())
+            let arns: Vec<String> = pages.iter().flat_map(|p| p.cluster_arns()).cloned().collect();
+            let mut out = Vec::new();
+            for chunk in arns.chunks(100) {
+                out.extend(cluster::describe(aws, &scope.region, chunk).await?);
+            }
+            Ok(out)
         })
         .await
 }

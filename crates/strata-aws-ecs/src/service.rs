@@ -29,7 +29,7 @@ use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Input, ResourceDecl, ResourceId, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, cluster_arns, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
+use crate::{client, clusters, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
 
 strata_aws::kind_fields! {
     /// An ECS service.
@@ -256,7 +256,9 @@ impl Kind for Services {
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Sdk>, ProviderError> {
         let c = client(aws, &scope.region);
         let mut out = Vec::new();
-        for cluster in cluster_arns(aws, scope).await?.iter() {
+        // Not the inactive (deleted) clusters a list still answers.
+        let live = clusters(aws, scope).await?;
+        for cluster in live.iter().filter(|c| c.status() == Some("ACTIVE")).filter_map(|c| c.cluster_arn()) {
             let pages = all_pages(c.list_services().cluster(cluster).max_results(100).into_paginator().send(), "ListServices").await?;
             let arns: Vec<String> = pages.iter().flat_map(|p| p.service_arns()).cloned().collect();
             for chunk in arns.chunks(10) {
