@@ -72,6 +72,16 @@ distribution reads back as if its S3 origin had no origin access control
 (and one could never be checked). This launcher keeps it as given, answered
 as AWS answers it ("" for none).
 
+EKS: moto 5.2.5's `UpdateClusterConfig` replaces a cluster's whole
+`resourcesVpcConfig` with the fields given (an endpoint-access change would
+drop its subnets and security groups), and moto has no
+`UpdateClusterVersion`. This launcher merges the given fields into the
+configuration, as AWS does, and adds `UpdateClusterVersion` as AWS documents
+it: the cluster takes the version (AWS allows one minor version a step and
+answers `InvalidParameterException` otherwise; a missing cluster is
+`ResourceNotFoundException`), and the answer is a `VersionUpdate` update that
+has `Successful` at once (moto's clusters are `ACTIVE` at once too).
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -395,6 +405,51 @@ def _origin_init(self, origin):
 
 
 CloudFrontOrigin.__init__ = _origin_init
+
+
+import json as _json
+import uuid as _uuid
+
+from moto.eks import urls as _eks_urls
+from moto.eks.exceptions import InvalidParameterException as _EksInvalidParameter
+from moto.eks.exceptions import ResourceNotFoundException as _EksNotFound
+from moto.eks.models import EKSBackend
+from moto.eks.responses import EKSResponse
+
+_moto_update_cluster_config = EKSBackend.update_cluster_config
+
+
+def _update_cluster_config(self, name, resources_vpc_config, *args, **kwargs):
+    cluster = self.clusters.get(name)
+    if cluster is not None and resources_vpc_config:
+        merged = dict(cluster.resources_vpc_config or {})
+        merged.update(resources_vpc_config)
+        resources_vpc_config = merged
+    return _moto_update_cluster_config(self, name, resources_vpc_config, *args, **kwargs)
+
+
+def _minor(version):
+    major, _, minor = str(version).partition(".")
+    return int(major), int(minor)
+
+
+def _update_cluster_version(self):
+    name = self._get_param("name")
+    version = self._get_param("version")
+    cluster = self.eks_backend.clusters.get(name)
+    if cluster is None:
+        raise _EksNotFound(clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None, message=f"No cluster found for name: {name}.")
+    (have_major, have_minor), (want_major, want_minor) = _minor(cluster.version), _minor(version)
+    if want_major != have_major or want_minor != have_minor + 1:
+        raise _EksInvalidParameter(clusterName=name, nodegroupName=None, fargateProfileName=None, addonName=None, message=f"Unsupported Kubernetes minor version update from {cluster.version} to {version}")
+    cluster.version = version
+    update = {"id": str(_uuid.uuid4()), "status": "Successful", "type": "VersionUpdate", "params": [{"type": "Version", "value": version}], "errors": []}
+    return 200, {}, _json.dumps({"update": update})
+
+
+EKSBackend.update_cluster_config = _update_cluster_config
+EKSResponse.update_cluster_version = _update_cluster_version
+_eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = _eks_urls.response.dispatch
 
 if __name__ == "__main__":
     from moto.server import main

@@ -89,6 +89,7 @@ pub mod aws {
         "ecr" ecr = strata_aws_ecr, "ECR";
         "cloudtrail" cloudtrail = strata_aws_cloudtrail, "CloudTrail";
         "ecs" ecs = strata_aws_ecs, "ECS";
+        "eks" eks = strata_aws_eks, "EKS";
     }
 }
 

@@ -9,6 +9,7 @@ use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
+use strata::aws::eks::{Cluster as EksCluster, FargateProfile, NodeGroup};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
@@ -530,6 +531,28 @@ const CASES: &[Case] = &[
         Some("load_balancers"),
         "no container \"web\" exposing port 8080",
     ),
+    // EKS clusters, node groups and Fargate profiles.
+    case("node group with min above max", |s| drop(s.add("ng", NodeGroup::new("apps", EXEC_ROLE, ["subnet-0a"], ["m5.large"]).scaling(4, 2, 2))), "ng", Some("min_size"), "the minimum (4) is above the maximum (2)"),
+    case("node group wanting more than its max", |s| drop(s.add("ng", NodeGroup::new("apps", EXEC_ROLE, ["subnet-0a"], ["m5.large"]).scaling(1, 3, 5))), "ng", Some("desired_size"), "outside the group's bounds 1 to 3"),
+    case("node group capacity type", |s| drop(s.add("ng", NodeGroup::new("apps", EXEC_ROLE, ["subnet-0a"], ["m5.large"]).capacity_type("RESERVED"))), "ng", Some("capacity_type"), "not ON_DEMAND or SPOT"),
+    case(
+        "EKS cluster in one AZ",
+        |s| {
+            let (b1, b2) = {
+                let v = vpc(s);
+                (s.add("b1", Subnet::new(v.clone(), "10.0.1.0/24", "eu-central-1b")).id(), s.add("b2", Subnet::new(v, "10.0.2.0/24", "eu-central-1b")).id())
+            };
+            s.add("eks", EksCluster::new("1.30", EXEC_ROLE, [b1, b2]));
+        },
+        "eks",
+        Some("subnets"),
+        "needs two AZs",
+    ),
+    case("EKS public endpoint without CIDRs", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).endpoint_public(true))), "eks", Some("public_cidrs"), "names the CIDRs allowed"),
+    case("EKS cluster without any endpoint", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).endpoint_private(false))), "eks", Some("endpoint_public"), "needs a private or a public endpoint"),
+    case("EKS log type misspelt", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).log_types(["api", "audits"]))), "eks", Some("log_types"), "\"audits\" is not a log type"),
+    case("EKS version that is not MAJOR.MINOR", |s| drop(s.add("eks", EksCluster::new("latest", EXEC_ROLE, ["subnet-0a", "subnet-0b"]))), "eks", Some("version"), "not a Kubernetes version"),
+    case("Fargate profile without a selector", |s| drop(s.add("fp", FargateProfile::new("apps", EXEC_ROLE, ["subnet-0a"]))), "fp", Some("selectors"), "1 to 5"),
 ];
 
 #[tokio::test]

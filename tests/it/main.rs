@@ -18,6 +18,7 @@ mod deletion_windows;
 mod drift;
 mod ecr;
 mod ecs;
+mod eks;
 mod faults;
 mod inventory;
 mod load_balancing;

@@ -108,6 +108,7 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("GET", "/2021-01-01/domain") => "ListDomainNames",
         ("POST", "/2021-01-01/opensearch/domain-info") => "DescribeDomains",
         ("GET", "/2021-01-01/tags") => "ListTags",
+        ("GET", "/clusters") => "ListClusters",
         _ => return None,
     };
     Some(op.to_string())
