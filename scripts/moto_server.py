@@ -80,7 +80,11 @@ configuration, as AWS does, and adds `UpdateClusterVersion` as AWS documents
 it: the cluster takes the version (AWS allows one minor version a step and
 answers `InvalidParameterException` otherwise; a missing cluster is
 `ResourceNotFoundException`), and the answer is a `VersionUpdate` update that
-has `Successful` at once (moto's clusters are `ACTIVE` at once too).
+has `Successful` at once (moto's clusters are `ACTIVE` at once too). moto
+also gives every cluster of a process the same OIDC issuer and API endpoint,
+where AWS gives each cluster its own (an IAM OIDC provider per cluster for
+service-account roles needs that): each cluster gets its own, in AWS's
+shape (`https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>`).
 
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
@@ -447,6 +451,21 @@ def _update_cluster_version(self):
     return 200, {}, _json.dumps({"update": update})
 
 
+from moto.eks.models import Cluster as _EksCluster
+
+_moto_eks_cluster_init = _EksCluster.__init__
+
+
+def _eks_cluster_init(self, *args, **kwargs):
+    _moto_eks_cluster_init(self, *args, **kwargs)
+    # moto's own issuer names the region: https://oidc.eks.<region>.amazonaws.com/id/...
+    region = self.identity["oidc"]["issuer"].split("oidc.eks.", 1)[1].split(".amazonaws.com", 1)[0]
+    unique = _uuid.uuid4().hex.upper()
+    self.identity = {"oidc": {"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{unique}"}}
+    self.endpoint = f"https://{unique}.gr7.{region}.eks.amazonaws.com"
+
+
+_EksCluster.__init__ = _eks_cluster_init
 EKSBackend.update_cluster_config = _update_cluster_config
 EKSResponse.update_cluster_version = _update_cluster_version
 _eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = _eks_urls.response.dispatch

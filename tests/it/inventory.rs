@@ -94,6 +94,28 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
         }
     }
 
+    // EKS clusters, node groups and Fargate profiles (their tags come with them).
+    let eks = aws_sdk_eks::Client::new(&home);
+    let eks_tagged = |t: Option<&std::collections::HashMap<String, String>>| tagged(t.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack);
+    for name in eks.list_clusters().send().await.unwrap().clusters() {
+        let Ok(c) = eks.describe_cluster().name(name).send().await else { continue };
+        if c.cluster().is_some_and(|c| eks_tagged(c.tags())) {
+            out.insert(format!("eks-cluster {name}"));
+        }
+        for ng in eks.list_nodegroups().cluster_name(name).send().await.map(|o| o.nodegroups().to_vec()).unwrap_or_default() {
+            let Ok(g) = eks.describe_nodegroup().cluster_name(name).nodegroup_name(&ng).send().await else { continue };
+            if g.nodegroup().is_some_and(|g| eks_tagged(g.tags())) {
+                out.insert(format!("eks-nodegroup {name}/{ng}"));
+            }
+        }
+        for fp in eks.list_fargate_profiles().cluster_name(name).send().await.map(|o| o.fargate_profile_names().to_vec()).unwrap_or_default() {
+            let Ok(p) = eks.describe_fargate_profile().cluster_name(name).fargate_profile_name(&fp).send().await else { continue };
+            if p.fargate_profile().is_some_and(|p| eks_tagged(p.tags())) {
+                out.insert(format!("eks-fargate-profile {name}/{fp}"));
+            }
+        }
+    }
+
     // Secrets Manager (secrets scheduled for deletion are gone).
     let sm = aws_sdk_secretsmanager::Client::new(&home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {

@@ -20,6 +20,11 @@ mod ecr;
 mod ecs;
 mod eks;
 mod faults;
+mod innovate;
+// The Innovate example itself (settings and component), for innovate.
+#[allow(dead_code)]
+#[path = "../../examples/innovate.rs"]
+mod innovate_example;
 mod inventory;
 mod load_balancing;
 mod iam;

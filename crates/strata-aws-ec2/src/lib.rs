@@ -14,6 +14,7 @@ mod internet_gateway;
 mod nat_gateway;
 mod network;
 mod network_acl;
+mod prefix_list;
 mod route_table;
 mod security_group;
 mod subnet;
@@ -29,6 +30,7 @@ pub use internet_gateway::{InternetGateway, InternetGatewayHandle, InternetGatew
 pub use key_pair::{KeyPair, KeyPairHandle, KeyPairOutputs, KeyPairValues};
 pub use nat_gateway::{NatGateway, NatGatewayHandle, NatGatewayOutputs, NatGatewayValues};
 pub use network::{NatStrategy, Network, NetworkRefs, SubnetSpec};
+pub use prefix_list::{ManagedPrefixList, ManagedPrefixListHandle};
 pub use network_acl::{AclEntry, NetworkAcl, NetworkAclHandle, NetworkAclOutputs, NetworkAclValues};
 pub use route_table::{Route, RouteTable, RouteTableHandle, RouteTableOutputs, RouteTableValues};
 pub use security_group::{
@@ -51,6 +53,7 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, network_acl::NetworkAcls)));
     r.register(Arc::new(instance::InstanceProvider { aws: a() }));
     r.register(Arc::new(instance::AmiProvider { aws: a() }));
+    r.register(Arc::new(prefix_list::PrefixListProvider { aws: a() }));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, key_pair::KeyPairs)));
 }
 
