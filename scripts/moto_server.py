@@ -86,6 +86,20 @@ where AWS gives each cluster its own (an IAM OIDC provider per cluster for
 service-account roles needs that): each cluster gets its own, in AWS's
 shape (`https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>`).
 
+EKS add-ons: moto 5.2.5 has none (no `CreateAddon`, `DescribeAddon`,
+`ListAddons`, `UpdateAddon` or `DeleteAddon`), so no stack with a cluster
+could even be planned (strata lists every cluster's add-ons). This launcher
+is an emulator extension that adds the five as AWS documents them: an
+add-on of a missing cluster, or a missing add-on, is
+`ResourceNotFoundException`; a second add-on of one name is
+`ResourceInUseException`; an add-on is `ACTIVE` at once (like moto's
+clusters), with the version given or `v1.0.0-eksbuild.1`, its service
+account role, configuration values and tags; `UpdateAddon` changes what it
+is given and answers an update
+that has `Successful`; `DeleteAddon` removes it at once; tags of add-on ARNs
+go through `TagResource`, `UntagResource` and `ListTagsForResource`. The
+strata tests of add-ons' request shapes use aws-smithy-mocks.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -469,6 +483,143 @@ _EksCluster.__init__ = _eks_cluster_init
 EKSBackend.update_cluster_config = _update_cluster_config
 EKSResponse.update_cluster_version = _update_cluster_version
 _eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/updates$"] = _eks_urls.response.dispatch
+
+
+import time as _time
+
+_ADDONS = {}  # (account, region, cluster, addon) -> dict
+
+
+def _addon_key(self, cluster, addon):
+    return (self.current_account, self.region, cluster, addon)
+
+
+def _addon_cluster(self, cluster):
+    if cluster not in self.eks_backend.clusters:
+        raise _EksNotFound(clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=None, message=f"No cluster found for name: {cluster}.")
+
+
+def _addon_missing(cluster, addon):
+    return _EksNotFound(clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=addon, message=f"No addon: {addon} found in cluster: {cluster}")
+
+
+def _create_addon(self):
+    from moto.eks.exceptions import ResourceInUseException
+    cluster = self._get_param("name")
+    _addon_cluster(self, cluster)
+    name = self._get_param("addonName")
+    key = _addon_key(self, cluster, name)
+    if key in _ADDONS:
+        raise ResourceInUseException(clusterName=cluster, nodegroupName=None, fargateProfileName=None, addonName=name, message=f"Addon already exists: {name}")
+    now = _time.time()
+    addon = {
+        "addonName": name,
+        "clusterName": cluster,
+        "status": "ACTIVE",
+        "addonVersion": self._get_param("addonVersion") or "v1.0.0-eksbuild.1",
+        "health": {"issues": []},
+        "addonArn": f"arn:aws:eks:{self.region}:{self.current_account}:addon/{cluster}/{name}/{_uuid.uuid4()}",
+        "createdAt": now,
+        "modifiedAt": now,
+        "tags": self._get_param("tags") or {},
+    }
+    for field in ("serviceAccountRoleArn", "configurationValues"):
+        if self._get_param(field):
+            addon[field] = self._get_param(field)
+    _ADDONS[key] = addon
+    return 200, {}, _json.dumps({"addon": addon})
+
+
+def _describe_addon(self):
+    cluster, name = self._get_param("name"), self._get_param("addonName")
+    _addon_cluster(self, cluster)
+    addon = _ADDONS.get(_addon_key(self, cluster, name))
+    if addon is None:
+        raise _addon_missing(cluster, name)
+    return 200, {}, _json.dumps({"addon": addon})
+
+
+def _list_addons(self):
+    cluster = self._get_param("name")
+    _addon_cluster(self, cluster)
+    names = sorted(a["addonName"] for (acct, region, c, _), a in _ADDONS.items() if (acct, region, c) == (self.current_account, self.region, cluster))
+    return 200, {}, _json.dumps({"addons": names})
+
+
+def _update_addon(self):
+    cluster, name = self._get_param("name"), self._get_param("addonName")
+    _addon_cluster(self, cluster)
+    addon = _ADDONS.get(_addon_key(self, cluster, name))
+    if addon is None:
+        raise _addon_missing(cluster, name)
+    params = []
+    if self._get_param("addonVersion"):
+        addon["addonVersion"] = self._get_param("addonVersion")
+        params.append({"type": "AddonVersion", "value": addon["addonVersion"]})
+    for field, kind in (("serviceAccountRoleArn", "ServiceAccountRoleArn"), ("configurationValues", "ConfigurationValues")):
+        value = self._get_param(field)
+        if value is None:
+            continue
+        addon[field] = value
+        params.append({"type": kind, "value": value})
+    addon["modifiedAt"] = _time.time()
+    update = {"id": str(_uuid.uuid4()), "status": "Successful", "type": "AddonUpdate", "params": params, "errors": []}
+    return 200, {}, _json.dumps({"update": update})
+
+
+def _delete_addon(self):
+    cluster, name = self._get_param("name"), self._get_param("addonName")
+    _addon_cluster(self, cluster)
+    addon = _ADDONS.pop(_addon_key(self, cluster, name), None)
+    if addon is None:
+        raise _addon_missing(cluster, name)
+    return 200, {}, _json.dumps({"addon": dict(addon, status="DELETING")})
+
+
+def _addon_by_arn(arn):
+    return next((a for a in _ADDONS.values() if a["addonArn"] == arn), None)
+
+
+_moto_eks_tag_resource = EKSResponse.tag_resource
+_moto_eks_untag_resource = EKSResponse.untag_resource
+_moto_eks_list_tags = EKSResponse.list_tags_for_resource
+
+
+def _eks_tag_resource(self):
+    addon = _addon_by_arn(self._extract_arn_from_path())
+    if addon is None:
+        return _moto_eks_tag_resource(self)
+    addon["tags"].update(self._get_param("tags") or {})
+    return 200, {}, "{}"
+
+
+def _eks_untag_resource(self):
+    addon = _addon_by_arn(self._extract_arn_from_path())
+    if addon is None:
+        return _moto_eks_untag_resource(self)
+    for k in self._get_param("tagKeys") or []:
+        addon["tags"].pop(k, None)
+    return 200, {}, "{}"
+
+
+def _eks_list_tags(self):
+    addon = _addon_by_arn(self._extract_arn_from_path())
+    if addon is None:
+        return _moto_eks_list_tags(self)
+    return 200, {}, _json.dumps({"tags": addon["tags"]})
+
+
+EKSResponse.create_addon = _create_addon
+EKSResponse.describe_addon = _describe_addon
+EKSResponse.list_addons = _list_addons
+EKSResponse.update_addon = _update_addon
+EKSResponse.delete_addon = _delete_addon
+EKSResponse.tag_resource = _eks_tag_resource
+EKSResponse.untag_resource = _eks_untag_resource
+EKSResponse.list_tags_for_resource = _eks_list_tags
+_eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = _eks_urls.response.dispatch
+_eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"] = _eks_urls.response.dispatch
+_eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$"] = _eks_urls.response.dispatch
 
 if __name__ == "__main__":
     from moto.server import main

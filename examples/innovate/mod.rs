@@ -43,7 +43,9 @@
 //!   CIDR (`admin_cidr`, a documentation range: put yours there); Kubernetes
 //!   secrets are encrypted with the environment's KMS key; the API, audit and
 //!   authenticator logs go to CloudWatch. An IAM OIDC provider for the
-//!   cluster's issuer lets service accounts assume IAM roles.
+//!   cluster's issuer lets service accounts assume IAM roles. The cluster's
+//!   networking add-ons (`vpc-cni`, `coredns`, `kube-proxy`) are EKS
+//!   add-ons at the version EKS chooses for the Kubernetes version.
 //! * PostgreSQL: Multi-AZ, encrypted with the customer key, 7 days of
 //!   automated backups, the master password managed by RDS in Secrets
 //!   Manager (which rotates it); deletion protection in prod. Read replicas
@@ -73,7 +75,7 @@ use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
 use strata::aws::ec2::{ElasticIp, InternetGateway, ManagedPrefixList, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::ecr::{LifecycleRule, Repository};
-use strata::aws::eks::{Cluster, NodeGroup, Taint};
+use strata::aws::eks::{Addon, Cluster, NodeGroup, Taint};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::iam::{OpenIdConnectProvider, PolicyDocument, Role};
 use strata::aws::kms::Key;
@@ -243,6 +245,9 @@ pub fn stack(env: &Env) -> Stack {
             .log_types(["api", "audit", "authenticator"]),
     );
     s.add("eks-oidc", OpenIdConnectProvider::new(cluster.oidc_issuer()).client_id("sts.amazonaws.com"));
+    for addon in ["vpc-cni", "coredns", "kube-proxy"] {
+        s.add(format!("addons/{addon}"), Addon::new(cluster.cluster_name(), addon));
+    }
     for tier in &env.tiers {
         let (lo, hi, want) = tier.on_demand;
         s.add(

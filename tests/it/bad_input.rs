@@ -9,7 +9,7 @@ use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
-use strata::aws::eks::{Cluster as EksCluster, FargateProfile, NodeGroup};
+use strata::aws::eks::{Addon, Cluster as EksCluster, FargateProfile, NodeGroup};
 use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
@@ -552,6 +552,8 @@ const CASES: &[Case] = &[
     case("EKS cluster without any endpoint", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).endpoint_private(false))), "eks", Some("endpoint_public"), "needs a private or a public endpoint"),
     case("EKS log type misspelt", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).log_types(["api", "audits"]))), "eks", Some("log_types"), "\"audits\" is not a log type"),
     case("EKS version that is not MAJOR.MINOR", |s| drop(s.add("eks", EksCluster::new("latest", EXEC_ROLE, ["subnet-0a", "subnet-0b"]))), "eks", Some("version"), "not a Kubernetes version"),
+    case("EKS add-on configuration that is not JSON", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").configuration("ENABLE_PREFIX_DELEGATION=true"))), "cni", Some("configuration"), "a JSON object"),
+    case("EKS add-on role that is not a role", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").service_account_role("vpc-cni"))), "cni", Some("service_account_role"), "not an IAM role ARN"),
     case("Fargate profile without a selector", |s| drop(s.add("fp", FargateProfile::new("apps", EXEC_ROLE, ["subnet-0a"]))), "fp", Some("selectors"), "1 to 5"),
 ];
 

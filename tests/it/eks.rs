@@ -4,12 +4,14 @@
 //! Fargate profile; read back through the SDK; re-planned empty; changed in
 //! place (the Kubernetes version one minor step, the endpoint CIDRs, the
 //! logs; the group's scaling, labels and taints); drift shown and repaired;
-//! new instance types replace the group; destroy removes all three. moto's
-//! `UpdateClusterConfig` merging and `UpdateClusterVersion` are emulator
-//! extensions (`scripts/moto_server.py`).
+//! new instance types replace the group; an add-on's version changes in
+//! place; destroy removes all four. moto's `UpdateClusterConfig` merging,
+//! `UpdateClusterVersion` and the add-on calls are emulator extensions
+//! (`scripts/moto_server.py`); the add-on requests' real shapes are also
+//! checked with aws-smithy-mocks in `strata-aws-eks`.
 
 use strata::aws::ec2::{Subnet, Vpc};
-use strata::aws::eks::{Cluster, FargateProfile, NodeGroup, Taint};
+use strata::aws::eks::{Addon, Cluster, FargateProfile, NodeGroup, Taint};
 use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
@@ -28,6 +30,7 @@ struct Want {
     tier: &'static str,
     taint: bool,
     types: Vec<&'static str>,
+    cni: &'static str,
 }
 
 fn stack(stack: &str, name: &str, w: &Want) -> Stack {
@@ -44,6 +47,7 @@ fn stack(stack: &str, name: &str, w: &Want) -> Stack {
         group = group.taint(Taint::no_schedule("capacity", "spot"));
     }
     let group = s.add("back-end", group);
+    s.add("vpc-cni", Addon::new(cluster.cluster_name(), "vpc-cni").version(w.cni).configuration(r#"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#));
     s.add("batch", FargateProfile::new(cluster.cluster_name(), POD_ROLE, [a.id(), b.id()]).selector("batch", [("runs-on", "fargate")]));
     s.export("cluster", cluster.cluster_name());
     s.export("issuer", cluster.oidc_issuer());
@@ -61,7 +65,7 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let eks = aws_sdk_eks::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let cluster = format!("{name}-apps");
-    let w = Want { version: "1.29", cidrs: vec!["203.0.113.0/24"], logs: vec!["api", "audit"], scaling: (1, 3, 2), tier: "back-end", taint: true, types: vec!["m6i.large", "m5.large"] };
+    let w = Want { version: "1.29", cidrs: vec!["203.0.113.0/24"], logs: vec!["api", "audit"], scaling: (1, 3, 2), tier: "back-end", taint: true, types: vec!["m6i.large", "m5.large"], cni: "v1.18.3-eksbuild.1" };
 
     let s = stack(&name, &cluster, &w);
     let plan = engine.plan(&s).await.unwrap();
@@ -85,6 +89,9 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     assert_eq!(g.taints().len(), 1);
     let profiles = eks.list_fargate_profiles().cluster_name(&cluster).send().await.unwrap();
     assert_eq!(profiles.fargate_profile_names().len(), 1);
+    let cni = eks.describe_addon().cluster_name(&cluster).addon_name("vpc-cni").send().await.unwrap().addon().cloned().unwrap();
+    assert_eq!(cni.addon_version(), Some("v1.18.3-eksbuild.1"));
+    assert!(cni.configuration_values().is_some_and(|c| c.contains("ENABLE_PREFIX_DELEGATION")));
 
     let before = counter.snapshot();
     let plan = engine.plan(&s).await.unwrap();
@@ -93,11 +100,12 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
 
     // In place: version, endpoint CIDRs, logs; scaling, labels, taints.
-    let w2 = Want { version: "1.30", cidrs: vec!["198.51.100.0/24", "203.0.113.0/24"], logs: vec!["api", "audit", "scheduler"], scaling: (1, 5, 3), tier: "api", taint: false, ..w.clone() };
+    let w2 = Want { version: "1.30", cidrs: vec!["198.51.100.0/24", "203.0.113.0/24"], logs: vec!["api", "audit", "scheduler"], scaling: (1, 5, 3), tier: "api", taint: false, cni: "v1.19.0-eksbuild.1", ..w.clone() };
     let s2 = stack(&name, &cluster, &w2);
     let plan = engine.plan(&s2).await.unwrap();
     assert_eq!(plan.step("apps").unwrap().action, strata::Action::Update, "{}", plan.render_text());
     assert_eq!(plan.step("back-end").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert_eq!(plan.step("vpc-cni").unwrap().action, strata::Action::Update, "{}", plan.render_text());
     let report = engine.apply(&s2, plan).await;
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     let c = eks.describe_cluster().name(&cluster).send().await.unwrap().cluster().cloned().unwrap();
@@ -109,6 +117,8 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     assert_eq!(g.scaling_config().and_then(|s| s.max_size()), Some(5));
     assert_eq!(g.labels().and_then(|l| l.get("tier")).map(String::as_str), Some("api"));
     assert!(g.taints().is_empty());
+    let cni = eks.describe_addon().cluster_name(&cluster).addon_name("vpc-cni").send().await.unwrap().addon().cloned().unwrap();
+    assert_eq!(cni.addon_version(), Some("v1.19.0-eksbuild.1"));
     let plan = engine.plan(&s2).await.unwrap();
     assert!(!plan.has_changes(), "{}", plan.render_text());
 

@@ -98,6 +98,8 @@ async fn innovate_staging_on_moto() {
     }
     let want: BTreeSet<String> = ["front-end/ON_DEMAND", "front-end/SPOT", "back-end/ON_DEMAND", "back-end/SPOT"].iter().map(|s| s.to_string()).collect();
     holds(&format!("front-end and back-end node groups, on-demand and spot ({seen:?})"), seen == want);
+    let addons: BTreeSet<String> = eks.list_addons().cluster_name(&cluster).send().await.unwrap().addons().iter().cloned().collect();
+    holds(&format!("the networking add-ons are managed ({addons:?})"), addons == BTreeSet::from(["vpc-cni".to_string(), "coredns".to_string(), "kube-proxy".to_string()]));
     let issuer = c.identity().and_then(|i| i.oidc()).and_then(|o| o.issuer()).unwrap_or_default().trim_start_matches("https://").to_string();
     let providers = iam.list_open_id_connect_providers().send().await.unwrap();
     holds("an IAM OIDC provider trusts the cluster's issuer", providers.open_id_connect_provider_list().iter().any(|p| p.arn().is_some_and(|a| a.ends_with(&issuer))));

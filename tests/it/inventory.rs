@@ -114,6 +114,12 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
                 out.insert(format!("eks-fargate-profile {name}/{fp}"));
             }
         }
+        for ad in eks.list_addons().cluster_name(name).send().await.map(|o| o.addons().to_vec()).unwrap_or_default() {
+            let Ok(a) = eks.describe_addon().cluster_name(name).addon_name(&ad).send().await else { continue };
+            if a.addon().is_some_and(|a| eks_tagged(a.tags())) {
+                out.insert(format!("eks-addon {name}/{ad}"));
+            }
+        }
     }
 
     // Secrets Manager (secrets scheduled for deletion are gone).

@@ -117,11 +117,8 @@ fn endpoint_access(v: &V) -> VpcConfigRequest {
 }
 
 async fn describe(aws: &Aws, region: &str, name: &str) -> Result<Option<Sdk>, ProviderError> {
-    match client(aws, region).describe_cluster().name(name).send().await.map_err(err("DescribeCluster")) {
-        Ok(o) => Ok(o.cluster().cloned()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let out = strata_aws::found(client(aws, region).describe_cluster().name(name).send().await.map_err(err("DescribeCluster")))?;
+    Ok(out.and_then(|o| o.cluster().cloned()))
 }
 
 /// Wait until the cluster takes the next update (`ACTIVE` again).

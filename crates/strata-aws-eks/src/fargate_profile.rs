@@ -68,11 +68,8 @@ type V = FargateProfileValues;
 pub(crate) struct FargateProfiles;
 
 async fn describe(aws: &Aws, region: &str, cluster: &str, name: &str) -> Result<Option<Sdk>, ProviderError> {
-    match client(aws, region).describe_fargate_profile().cluster_name(cluster).fargate_profile_name(name).send().await.map_err(err("DescribeFargateProfile")) {
-        Ok(o) => Ok(o.fargate_profile().cloned()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let out = strata_aws::found(client(aws, region).describe_fargate_profile().cluster_name(cluster).fargate_profile_name(name).send().await.map_err(err("DescribeFargateProfile")))?;
+    Ok(out.and_then(|o| o.fargate_profile().cloned()))
 }
 
 #[async_trait]
@@ -142,12 +139,9 @@ impl Kind for FargateProfiles {
         let c = client(aws, &scope.region);
         let mut out = Vec::new();
         for cluster in cluster_names(aws, scope).await?.iter() {
-            let pages = match all_pages(c.list_fargate_profiles().cluster_name(cluster).max_results(100).into_paginator().send(), "ListFargateProfiles").await {
-                Ok(p) => p,
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            for name in pages.iter().flat_map(|p| p.fargate_profile_names()) {
+            // None: the cluster went away since it was listed.
+            let pages = strata_aws::found(all_pages(c.list_fargate_profiles().cluster_name(cluster).max_results(100).into_paginator().send(), "ListFargateProfiles").await)?;
+            for name in pages.iter().flatten().flat_map(|p| p.fargate_profile_names()) {
                 out.extend(describe(aws, &scope.region, cluster, name).await?);
             }
         }

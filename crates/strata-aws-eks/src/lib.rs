@@ -1,18 +1,19 @@
 #![warn(missing_docs)]
-//! EKS for strata: `aws:eks:Cluster`, `aws:eks:NodeGroup` and
-//! `aws:eks:FargateProfile`, written on the resource kernel
+//! EKS for strata: `aws:eks:Cluster`, `aws:eks:NodeGroup`,
+//! `aws:eks:FargateProfile` and `aws:eks:Addon`, written on the resource kernel
 //! ([`strata_aws::kernel`]).
 //!
 //! EKS has no tag filter and no batch describe: discovery lists the clusters
 //! once a pass (shared by the three kinds), describes each cluster (its
 //! tags come with it), and lists and describes the node groups and Fargate
-//! profiles of the clusters (their tags come with them too), so there is no
+//! profiles and add-ons of the clusters (their tags come with them too), so there is no
 //! tag read of its own.
 //!
 //! A cluster takes 10 to 15 minutes to create on AWS, a node group 3 to 5:
 //! their estimates put them on the critical path (started first), and the
 //! kernel's waiter polls them until `ACTIVE`.
 
+mod addon;
 mod cluster;
 mod fargate_profile;
 mod node_group;
@@ -27,6 +28,7 @@ use strata_aws::Aws;
 use strata_core::Tags;
 use strata_engine::{DiscoverScope, OpContext, ProviderError, Registry};
 
+pub use addon::{Addon, AddonHandle, AddonOutputs, AddonValues};
 pub use cluster::{Cluster, ClusterHandle, ClusterOutputs, ClusterValues};
 pub use fargate_profile::{FargateProfile, FargateProfileHandle, FargateProfileOutputs, FargateProfileValues};
 pub use node_group::{NodeGroup, NodeGroupHandle, NodeGroupOutputs, NodeGroupValues, Taint};
@@ -38,6 +40,7 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, cluster::Clusters)));
     r.register(Arc::new(KindProvider::new(aws, node_group::NodeGroups)));
     r.register(Arc::new(KindProvider::new(aws, fargate_profile::FargateProfiles)));
+    r.register(Arc::new(KindProvider::new(aws, addon::Addons)));
 }
 
 /// EKS tags as strata tags.

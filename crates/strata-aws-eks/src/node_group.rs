@@ -141,11 +141,8 @@ type V = NodeGroupValues;
 pub(crate) struct NodeGroups;
 
 async fn describe(aws: &Aws, region: &str, cluster: &str, name: &str) -> Result<Option<Sdk>, ProviderError> {
-    match client(aws, region).describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await.map_err(err("DescribeNodegroup")) {
-        Ok(o) => Ok(o.nodegroup().cloned()),
-        Err(e) if e.class == ErrorClass::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    let out = strata_aws::found(client(aws, region).describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await.map_err(err("DescribeNodegroup")))?;
+    Ok(out.and_then(|o| o.nodegroup().cloned()))
 }
 
 fn sdk_taints(l: &[Value]) -> Vec<SdkTaint> {
@@ -247,14 +244,9 @@ impl Kind for NodeGroups {
         let c = client(aws, &scope.region);
         let mut out = Vec::new();
         for cluster in cluster_names(aws, scope).await?.iter() {
-            let pages = all_pages(c.list_nodegroups().cluster_name(cluster).max_results(100).into_paginator().send(), "ListNodegroups").await;
-            let pages = match pages {
-                Ok(p) => p,
-                // The cluster went away since it was listed.
-                Err(e) if e.class == ErrorClass::NotFound => continue,
-                Err(e) => return Err(e),
-            };
-            for name in pages.iter().flat_map(|p| p.nodegroups()) {
+            // None: the cluster went away since it was listed.
+            let pages = strata_aws::found(all_pages(c.list_nodegroups().cluster_name(cluster).max_results(100).into_paginator().send(), "ListNodegroups").await)?;
+            for name in pages.iter().flatten().flat_map(|p| p.nodegroups()) {
                 out.extend(describe(aws, &scope.region, cluster, name).await?);
             }
         }

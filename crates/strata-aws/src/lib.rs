@@ -55,6 +55,11 @@ pub fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
     (add, remove)
 }
 
+/// The answer of a read, `None` when the service says it does not exist.
+pub fn found<T>(r: Result<T, ProviderError>) -> Result<Option<T>, ProviderError> {
+    r.map(Some).or_else(not_found_none)
+}
+
 /// A read that found nothing: `NotFound` becomes `Ok(None)`.
 pub fn not_found_none<T>(e: ProviderError) -> Result<Option<T>, ProviderError> {
     if e.class == ErrorClass::NotFound {
