@@ -531,6 +531,41 @@ const CASES: &[Case] = &[
         Some("load_balancers"),
         "no container \"web\" exposing port 8080",
     ),
+    // Network load balancers.
+    case(
+        "network load balancer listener answering itself",
+        |s| {
+            let (b, c) = two_azs(s);
+            let nlb = s.add("nlb", LoadBalancer::internal([b, c]).network());
+            s.add("tcp", Listener::tcp(nlb.arn(), 80, Action::fixed_response(403, "text/plain", "no")));
+        },
+        "tcp",
+        Some("default_action"),
+        "can only forward to a target group",
+    ),
+    case(
+        "TCP listener on an application load balancer",
+        |s| {
+            let lb = alb(s);
+            s.add("tcp", Listener::tcp(lb, 80, Action::forward(TG_ARN)));
+        },
+        "tcp",
+        Some("protocol"),
+        "takes HTTP or HTTPS listeners, not TCP",
+    ),
+    case(
+        "HTTP listener on a network load balancer",
+        |s| {
+            let (b, c) = two_azs(s);
+            let nlb = s.add("nlb", LoadBalancer::internal([b, c]).network());
+            s.add("web", Listener::http(nlb.arn(), 80, Action::forward(TG_ARN)));
+        },
+        "web",
+        Some("protocol"),
+        "takes TCP, UDP, TCP_UDP or TLS listeners, not HTTP",
+    ),
+    case("network load balancer idle timeout", |s| { let (b, c) = two_azs(s); s.add("nlb", LoadBalancer::internal([b, c]).network().idle_timeout_seconds(120)); }, "nlb", Some("idle_timeout"), "has no idle timeout"),
+    case("application load balancer without cross-zone balancing", |s| { let (b, c) = two_azs(s); s.add("alb", LoadBalancer::internal([b, c]).cross_zone(false)); }, "alb", Some("cross_zone"), "always balances across zones"),
     // EKS clusters, node groups and Fargate profiles.
     case("node group with min above max", |s| drop(s.add("ng", NodeGroup::new("apps", EXEC_ROLE, ["subnet-0a"], ["m5.large"]).scaling(4, 2, 2))), "ng", Some("min_size"), "the minimum (4) is above the maximum (2)"),
     case("node group wanting more than its max", |s| drop(s.add("ng", NodeGroup::new("apps", EXEC_ROLE, ["subnet-0a"], ["m5.large"]).scaling(1, 3, 5))), "ng", Some("desired_size"), "outside the group's bounds 1 to 3"),

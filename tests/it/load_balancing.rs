@@ -219,3 +219,71 @@ async fn listener_and_balancer_validation() {
     }
     assert_eq!(counter.snapshot().total_calls(), 0);
 }
+
+/// A network load balancer on moto (LocalStack's community edition has no
+/// ELBv2): TCP and UDP listeners forwarding to `ip` and TCP/UDP target
+/// groups, cross-zone balancing on; read back through the SDK; re-planned
+/// empty; cross-zone turned off in place; destroyed.
+#[tokio::test(flavor = "multi_thread")]
+async fn network_load_balancer_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("nlb");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let stack = |cross_zone: bool| {
+        let mut s = Stack::new(&name, "eu-central-1");
+        let vpc = s.add("vpc", Vpc::new("10.61.0.0/16"));
+        let a = s.add("a", Subnet::new(vpc.id(), "10.61.1.0/24", "eu-central-1a"));
+        let b = s.add("b", Subnet::new(vpc.id(), "10.61.2.0/24", "eu-central-1b"));
+        let nlb = s.add("nlb", LoadBalancer::internal([a.id(), b.id()]).network().cross_zone(cross_zone));
+        let api = s.add("api-tg", TargetGroup::tcp(vpc.id(), 8080).ip_targets());
+        let vpn = s.add("vpn-tg", TargetGroup::udp(vpc.id(), 1194));
+        s.add("tcp", Listener::tcp(nlb.arn(), 80, Action::forward(api.arn())));
+        s.add("udp", Listener::udp(nlb.arn(), 1194, Action::forward(vpn.arn())));
+        s.export("nlb", nlb.arn());
+        s
+    };
+
+    let s = stack(true);
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let arn = report.exports["nlb"].as_str().unwrap().to_string();
+    let lb = elb.describe_load_balancers().load_balancer_arns(&arn).send().await.unwrap().load_balancers()[0].clone();
+    assert_eq!(lb.r#type().map(|t| t.as_str()), Some("network"));
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internal"));
+    let cross_zone = |elb: aws_sdk_elasticloadbalancingv2::Client, arn: String| async move {
+        let attrs = elb.describe_load_balancer_attributes().load_balancer_arn(&arn).send().await.unwrap();
+        attrs.attributes().iter().find(|a| a.key() == Some("load_balancing.cross_zone.enabled")).and_then(|a| a.value()).map(str::to_string)
+    };
+    assert_eq!(cross_zone(elb.clone(), arn.clone()).await.as_deref(), Some("true"));
+    let listeners = elb.describe_listeners().load_balancer_arn(&arn).send().await.unwrap();
+    let mut protocols: Vec<String> = listeners.listeners().iter().filter_map(|l| l.protocol().map(|p| p.as_str().to_string())).collect();
+    protocols.sort();
+    assert_eq!(protocols, ["TCP", "UDP"]);
+    for l in listeners.listeners() {
+        let tg = l.default_actions()[0].target_group_arn().unwrap_or_default();
+        let g = elb.describe_target_groups().target_group_arns(tg).send().await.unwrap().target_groups()[0].clone();
+        assert_eq!(g.protocol(), l.protocol(), "the listener forwards to a group of its protocol");
+        assert_eq!(g.health_check_protocol().map(|p| p.as_str()), Some("TCP"), "layer-4 groups are checked by TCP");
+    }
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    let s2 = stack(false);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("nlb").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    assert_eq!(cross_zone(elb.clone(), arn.clone()).await.as_deref(), Some("false"));
+    assert!(!engine.plan(&s2).await.unwrap().has_changes());
+
+    let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(elb.describe_load_balancers().load_balancer_arns(&arn).send().await.is_err(), "the NLB is gone");
+}

@@ -66,6 +66,23 @@ impl Listener {
             ..Listener::http(load_balancer_arn, port, default_action)
         }
     }
+    /// A TCP listener of a network load balancer.
+    pub fn tcp(load_balancer_arn: impl Into<Arg<String>>, port: u16, default_action: Action) -> Self {
+        Listener { protocol: "TCP", ..Listener::http(load_balancer_arn, port, default_action) }
+    }
+    /// A UDP listener of a network load balancer (OpenVPN, DNS, QUIC).
+    pub fn udp(load_balancer_arn: impl Into<Arg<String>>, port: u16, default_action: Action) -> Self {
+        Listener { protocol: "UDP", ..Listener::http(load_balancer_arn, port, default_action) }
+    }
+    /// A listener of a network load balancer taking TCP and UDP on one port.
+    pub fn tcp_udp(load_balancer_arn: impl Into<Arg<String>>, port: u16, default_action: Action) -> Self {
+        Listener { protocol: "TCP_UDP", ..Listener::http(load_balancer_arn, port, default_action) }
+    }
+    /// A TLS listener of a network load balancer: TLS ends here with the
+    /// certificate, with the same default security policy as HTTPS.
+    pub fn tls(load_balancer_arn: impl Into<Arg<String>>, port: u16, certificate_arn: impl Into<Arg<String>>, default_action: Action) -> Self {
+        Listener { protocol: "TLS", ..Listener::https(load_balancer_arn, port, certificate_arn, default_action) }
+    }
     /// An HTTPS listener whose certificate is set later with [`Listener::certificate`]
     /// (validation refuses it until then).
     pub fn https_without_certificate(load_balancer_arn: impl Into<Arg<String>>, port: u16, default_action: Action) -> Self {
@@ -223,7 +240,7 @@ fn observe_listener(region: &str, l: &aws_sdk_elasticloadbalancingv2::types::Lis
         (
             "ssl_policy".into(),
             l.ssl_policy()
-                .filter(|p| !p.is_empty() && l.protocol() == Some(&ProtocolEnum::Https))
+                .filter(|p| !p.is_empty() && matches!(l.protocol(), Some(&ProtocolEnum::Https | &ProtocolEnum::Tls)))
                 .map(Value::str)
                 .unwrap_or(Value::Null),
         ),
@@ -258,11 +275,27 @@ impl Provider for ListenerProvider {
         &["load_balancer_arn"]
     }
 
-    fn validate(&self, decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        let https = decl.known("protocol").and_then(|v| v.as_str().map(str::to_string)).as_deref() == Some("HTTPS");
+    fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
+        let protocol = decl.known("protocol").and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let has_cert = !matches!(decl.inputs.get("certificate_arn"), None | Some(Input::Known(Value::Null)));
-        if https && !has_cert {
-            out.push(Diagnostic::field(&decl.name, "certificate_arn", "an HTTPS listener needs a certificate ARN"));
+        if (protocol == "HTTPS" || protocol == "TLS") && !has_cert {
+            out.push(Diagnostic::field(&decl.name, "certificate_arn", format!("an {protocol} listener needs a certificate ARN")));
+        }
+        // A network load balancer's listeners only forward.
+        let layer4 = ["TCP", "UDP", "TCP_UDP", "TLS"].contains(&protocol.as_str());
+        let action = decl.inputs.get("default_action").map(Input::partial);
+        let kind = action.as_ref().and_then(Value::as_map).and_then(|m| m.get("type")).and_then(Value::as_str).map(str::to_string);
+        if let Some(k) = kind.filter(|k| layer4 && k != "forward") {
+            out.push(Diagnostic::field(&decl.name, "default_action", format!("a {protocol} listener can only forward to a target group, not answer with {k}")));
+        }
+        // ... and the load balancer's type decides the protocols.
+        let lb = decl.inputs.get("load_balancer_arn").and_then(Input::source).and_then(|(id, _)| stack.resource(id));
+        if let Some(lb_type) = lb.and_then(|d| d.known("type")).and_then(|v| v.as_str().map(str::to_string)) {
+            if lb_type == "network" && !layer4 {
+                out.push(Diagnostic::field(&decl.name, "protocol", format!("a network load balancer takes TCP, UDP, TCP_UDP or TLS listeners, not {protocol}")));
+            } else if lb_type == "application" && layer4 {
+                out.push(Diagnostic::field(&decl.name, "protocol", format!("an application load balancer takes HTTP or HTTPS listeners, not {protocol}")));
+            }
         }
         if let Some(p) = decl.known("port").and_then(|v| v.as_int()) {
             if !(1..=65535).contains(&p) {

@@ -1,6 +1,9 @@
-//! `aws:elbv2:LoadBalancer`: an application load balancer. Create waits until
-//! `active`. Deletion protection, the idle timeout and access logs are
-//! attributes, read with `DescribeLoadBalancerAttributes` (no batched form).
+//! `aws:elbv2:LoadBalancer`: an application or network load balancer. Create
+//! waits until `active`. Deletion protection, the idle timeout (application),
+//! cross-zone balancing (network; an application load balancer always
+//! balances across zones) and access logs are attributes, read with
+//! `DescribeLoadBalancerAttributes` (no batched form). The type and the scheme
+//! replace the load balancer.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -16,7 +19,8 @@ use super::{derived_name, name_problem, sdk_tags, sync_tags, tags_of};
 use strata_aws::error::err;
 use strata_aws::Aws;
 
-/// An application load balancer.
+/// An application load balancer, or with [`LoadBalancer::network`] a network
+/// load balancer.
 ///
 /// ```
 /// use strata_core::Stack;
@@ -34,6 +38,8 @@ use strata_aws::Aws;
 pub struct LoadBalancer {
     name: Option<String>,
     internal: bool,
+    network: bool,
+    cross_zone: bool,
     subnets: Vec<Input>,
     security_groups: Vec<Input>,
     deletion_protection: bool,
@@ -47,6 +53,8 @@ impl LoadBalancer {
         LoadBalancer {
             name: None,
             internal: false,
+            network: false,
+            cross_zone: true,
             subnets: subnets.into_iter().map(|s| s.into().into_input()).collect(),
             security_groups: Vec::new(),
             deletion_protection: false,
@@ -57,6 +65,19 @@ impl LoadBalancer {
     }
     pub fn internal<I: IntoIterator<Item = A>, A: Into<Arg<String>>>(subnets: I) -> Self {
         LoadBalancer { internal: true, ..LoadBalancer::internet_facing(subnets) }
+    }
+    /// A network load balancer (TCP, UDP and TLS listeners; one AZ is enough),
+    /// not balancing across zones unless [`LoadBalancer::cross_zone`] says so.
+    pub fn network(mut self) -> Self {
+        self.network = true;
+        self.cross_zone = false;
+        self
+    }
+    /// Network load balancers: balance across zones (each node sends to the
+    /// targets of every AZ; AWS charges the inter-AZ traffic).
+    pub fn cross_zone(mut self, on: bool) -> Self {
+        self.cross_zone = on;
+        self
     }
     /// An explicit name (at most 32 characters); default: derived from stack and logical name.
     pub fn name(mut self, name: &str) -> Self {
@@ -102,6 +123,8 @@ impl Resource for LoadBalancer {
         BTreeMap::from([
             ("name".to_string(), Input::from(self.name)),
             ("scheme".to_string(), Input::from(if self.internal { "internal" } else { "internet-facing" })),
+            ("type".to_string(), Input::from(if self.network { "network" } else { "application" })),
+            ("cross_zone".to_string(), Input::from(self.cross_zone)),
             ("subnet_ids".to_string(), Input::List(self.subnets)),
             ("security_group_ids".to_string(), Input::List(self.security_groups)),
             ("deletion_protection".to_string(), Input::from(self.deletion_protection)),
@@ -149,16 +172,20 @@ impl LoadBalancerProvider {
         let logs_on = attr("access_logs.s3.enabled").as_deref() == Some("true");
         let subnets = lb.availability_zones().iter().filter_map(|z| z.subnet_id()).map(Value::str).collect();
         let sgs = lb.security_groups().iter().map(Value::str).collect();
+        let network = lb.r#type() == Some(&LoadBalancerTypeEnum::Network);
+        // An application load balancer always balances across zones, and a
+        // network one has no idle timeout attribute: each reads as its default.
+        let cross_zone = !network || attr("load_balancing.cross_zone.enabled").as_deref() == Some("true");
+        let idle = if network { Some(60) } else { attr("idle_timeout.timeout_seconds").and_then(|s| s.parse().ok()) };
         let props = Props::from([
             ("name".into(), Value::str(lb.load_balancer_name().unwrap_or_default())),
             ("scheme".into(), Value::str(lb.scheme().map(|s| s.as_str()).unwrap_or("internet-facing"))),
+            ("type".into(), Value::str(if network { "network" } else { "application" })),
+            ("cross_zone".into(), Value::Bool(cross_zone)),
             ("subnet_ids".into(), sorted(subnets)),
             ("security_group_ids".into(), sorted(sgs)),
             ("deletion_protection".into(), Value::Bool(attr("deletion_protection.enabled").as_deref() == Some("true"))),
-            (
-                "idle_timeout".into(),
-                Value::Int(attr("idle_timeout.timeout_seconds").and_then(|s| s.parse().ok()).unwrap_or(60)),
-            ),
+            ("idle_timeout".into(), Value::Int(idle.unwrap_or(60))),
             (
                 "access_logs_bucket".into(),
                 attr("access_logs.s3.bucket").filter(|b| logs_on && !b.is_empty()).map(Value::Str).unwrap_or(Value::Null),
@@ -193,9 +220,13 @@ impl LoadBalancerProvider {
         let bucket = get("access_logs_bucket");
         let mut attrs = vec![
             ("deletion_protection.enabled", get("deletion_protection").as_bool().unwrap_or(false).to_string()),
-            ("idle_timeout.timeout_seconds", get("idle_timeout").as_int().unwrap_or(60).to_string()),
             ("access_logs.s3.enabled", (bucket != Value::Null).to_string()),
         ];
+        if get("type").as_str() == Some("network") {
+            attrs.push(("load_balancing.cross_zone.enabled", get("cross_zone").as_bool().unwrap_or(false).to_string()));
+        } else {
+            attrs.push(("idle_timeout.timeout_seconds", get("idle_timeout").as_int().unwrap_or(60).to_string()));
+        }
         if let Some(b) = bucket.as_str() {
             attrs.push(("access_logs.s3.bucket", b.to_string()));
             attrs.push(("access_logs.s3.prefix", get("access_logs_prefix").as_str().unwrap_or_default().to_string()));
@@ -227,7 +258,7 @@ impl Provider for LoadBalancerProvider {
     }
 
     fn replace_fields(&self) -> &'static [&'static str] {
-        &["name", "scheme"]
+        &["name", "scheme", "type"]
     }
 
     fn validate(&self, decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {
@@ -240,13 +271,22 @@ impl Provider for LoadBalancerProvider {
             Some(Input::List(l)) => l.clone(),
             _ => Vec::new(),
         };
-        if subnets.len() < 2 {
+        let network = decl.known("type").and_then(|v| v.as_str().map(str::to_string)).as_deref() == Some("network");
+        if !network && subnets.len() < 2 {
             out.push(Diagnostic::field(&decl.name, "subnet_ids", "an application load balancer needs subnets in at least two AZs"));
+        }
+        if network && subnets.is_empty() {
+            out.push(Diagnostic::field(&decl.name, "subnet_ids", "a network load balancer needs at least one subnet"));
         }
         if let Some(t) = decl.known("idle_timeout").and_then(|v| v.as_int()) {
             if !(1..=4000).contains(&t) {
                 out.push(Diagnostic::field(&decl.name, "idle_timeout", format!("{t} s is outside 1-4000")));
+            } else if network && t != 60 {
+                out.push(Diagnostic::field(&decl.name, "idle_timeout", "a network load balancer has no idle timeout to set (TCP flows time out after 350 s)"));
             }
+        }
+        if !network && decl.known("cross_zone").and_then(|v| v.as_bool()) == Some(false) {
+            out.push(Diagnostic::field(&decl.name, "cross_zone", "an application load balancer always balances across zones"));
         }
         // Subnets and security groups must be in one VPC.
         let vpc_of = |i: &Input, field: &str| {
@@ -334,13 +374,15 @@ impl Provider for LoadBalancerProvider {
         } else {
             LoadBalancerSchemeEnum::InternetFacing
         };
+        let network = desired.get("type").and_then(Value::as_str) == Some("network");
+        let groups = Some(strs(desired, "security_group_ids")).filter(|g| !network || !g.is_empty());
         let out = c
             .create_load_balancer()
             .name(&name)
-            .r#type(LoadBalancerTypeEnum::Application)
+            .r#type(if network { LoadBalancerTypeEnum::Network } else { LoadBalancerTypeEnum::Application })
             .scheme(scheme)
             .set_subnets(Some(strs(desired, "subnet_ids")))
-            .set_security_groups(Some(strs(desired, "security_group_ids")))
+            .set_security_groups(groups)
             .set_tags(Some(sdk_tags(desired)))
             .send()
             .await
@@ -389,7 +431,7 @@ impl Provider for LoadBalancerProvider {
                 .await
                 .map_err(err("SetSecurityGroups"))?;
         }
-        if ["deletion_protection", "idle_timeout", "access_logs_bucket", "access_logs_prefix"]
+        if ["deletion_protection", "idle_timeout", "cross_zone", "access_logs_bucket", "access_logs_prefix"]
             .iter()
             .any(|f| diff.changed(f).is_some())
         {

@@ -82,6 +82,32 @@ impl TargetGroup {
     pub fn https(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
         Self::http(vpc_id, port).protocol("HTTPS")
     }
+    /// A TCP target group on `port` (for a network load balancer), checked by
+    /// TCP connections.
+    pub fn tcp(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
+        Self::layer4("TCP", vpc_id, port)
+    }
+    /// A UDP target group on `port` (a network load balancer's), checked by
+    /// TCP connections to the same port (UDP itself cannot be checked).
+    pub fn udp(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
+        Self::layer4("UDP", vpc_id, port)
+    }
+    /// A TLS target group on `port`: the network load balancer talks TLS to the
+    /// targets.
+    pub fn tls(vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
+        Self::layer4("TLS", vpc_id, port)
+    }
+    fn layer4(protocol: &str, vpc_id: impl Into<Arg<String>>, port: u16) -> Self {
+        let h = HealthCheck::default();
+        Self::empty()
+            .protocol(protocol)
+            .port(i64::from(port))
+            .vpc_id(vpc_id)
+            .targets(Vec::<String>::new())
+            .health_check_interval(h.interval_seconds)
+            .healthy_threshold(h.healthy_threshold)
+            .unhealthy_threshold(h.unhealthy_threshold)
+    }
     /// The health check.
     pub fn health_check(self, h: HealthCheck) -> Self {
         self.health_check_path(h.path)
@@ -228,6 +254,10 @@ impl Kind for TargetGroups {
         }
         let name = v.name.clone().unwrap_or_else(|| derived_name_salted(&cx.stack, &cx.name, &salt));
         let protocol = v.protocol.as_deref().map(ProtocolEnum::from);
+        // Layer-4 groups are checked by TCP connections, with no path or codes.
+        let layer4 = matches!(v.protocol.as_deref(), Some("TCP" | "UDP" | "TCP_UDP" | "TLS"));
+        let check = if layer4 { Some(ProtocolEnum::Tcp) } else { protocol.clone() };
+        let matcher = v.health_check_matcher.clone().filter(|_| !layer4).map(|m| Matcher::builder().http_code(m).build());
         let out = crate::client(aws, &cx.region)
             .create_target_group()
             .name(&name)
@@ -235,9 +265,9 @@ impl Kind for TargetGroups {
             .set_port(int(v.port))
             .set_vpc_id(v.vpc_id.clone())
             .target_type(TargetTypeEnum::from(target_type))
-            .set_health_check_protocol(protocol)
-            .set_health_check_path(v.health_check_path.clone())
-            .matcher(Matcher::builder().set_http_code(v.health_check_matcher.clone()).build())
+            .set_health_check_protocol(check)
+            .set_health_check_path(v.health_check_path.clone().filter(|_| !layer4))
+            .set_matcher(matcher)
             .set_health_check_interval_seconds(int(v.health_check_interval))
             .set_healthy_threshold_count(int(v.healthy_threshold))
             .set_unhealthy_threshold_count(int(v.unhealthy_threshold))
@@ -259,7 +289,7 @@ impl Kind for TargetGroups {
                 .modify_target_group()
                 .target_group_arn(&actual.id)
                 .set_health_check_path(v.health_check_path.clone())
-                .matcher(Matcher::builder().set_http_code(v.health_check_matcher.clone()).build())
+                .set_matcher(v.health_check_matcher.clone().map(|m| Matcher::builder().http_code(m).build()))
                 .set_health_check_interval_seconds(int(v.health_check_interval))
                 .set_healthy_threshold_count(int(v.healthy_threshold))
                 .set_unhealthy_threshold_count(int(v.unhealthy_threshold))
