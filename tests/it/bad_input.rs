@@ -520,6 +520,16 @@ const CASES: &[Case] = &[
         "subnet `public-a` is public",
     ),
     case("Fargate service without subnets", |s| drop(s.add("svc", Service::fargate("apps", TD_ARN, Vec::<String>::new(), ["sg-0123"]))), "svc", Some("subnets"), "needs the subnets"),
+    case(
+        "EC2 service of a Fargate task definition",
+        |s| {
+            let td = s.add("web", TaskDefinition::fargate(256, 512).container(Container::new("web", "nginx")));
+            s.add("svc", Service::fargate("apps", td.arn(), ["subnet-0123"], ["sg-0123"]).launch_type("EC2"));
+        },
+        "svc",
+        Some("launch_type"),
+        "is for FARGATE, and this service launches on EC2",
+    ),
     case("service grace period without a load balancer", |s| drop(s.add("svc", Service::fargate("apps", TD_ARN, ["subnet-0123"], ["sg-0123"]).health_check_grace_period(60))), "svc", Some("health_check_grace_period"), "needs a load balancer"),
     case(
         "service load balancer on a port the container does not expose",

@@ -118,6 +118,7 @@ struct App {
     mode: &'static str,
     count: i64,
     rollback: bool,
+    service_name: Option<String>,
 }
 
 /// A Fargate service of a task definition in two private subnets, behind an
@@ -160,7 +161,7 @@ fn app_stack(stack: &str, a: &App) -> Stack {
     );
     let svc = s.add(
         "web-svc",
-        Service::fargate(cluster.arn(), td.arn(), [a1.id(), b1.id()], [sg.id()])
+        a.service_name.iter().fold(Service::fargate(cluster.arn(), td.arn(), [a1.id(), b1.id()], [sg.id()]), |svc, n| svc.name(n.as_str()))
             .desired_count(a.count)
             .rollback(a.rollback)
             .load_balancer(tg.arn(), "web", 80)
@@ -194,7 +195,7 @@ async fn task_definition_and_service_lifecycle_on_moto() {
     let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
     let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let ecs = aws_sdk_ecs::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
-    let app = App { mode: "blue", count: 2, rollback: true };
+    let app = App { mode: "blue", count: 2, rollback: true, service_name: None };
 
     let s = app_stack(&name, &app);
     let plan = engine.plan(&s).await.unwrap();
@@ -254,7 +255,7 @@ async fn task_definition_and_service_lifecycle_on_moto() {
     assert!(!plan.has_changes(), "{}", plan.render_text());
 
     // In place: the count and the rollback.
-    let s3 = app_stack(&name, &App { count: 3, rollback: false, ..green });
+    let s3 = app_stack(&name, &App { count: 3, rollback: false, ..green.clone() });
     let plan = engine.plan(&s3).await.unwrap();
     assert_eq!(plan.step("web-svc").unwrap().action, strata::Action::Update, "{}", plan.render_text());
     assert!(plan.step("web").is_none_or(|st| st.action == strata::Action::NoOp), "{}", plan.render_text());
@@ -271,9 +272,34 @@ async fn task_definition_and_service_lifecycle_on_moto() {
     assert!(engine.apply(&s3, plan).await.is_success());
     assert_eq!(service(&ecs, &svc_arn).await.unwrap().desired_count(), 3);
 
-    let plan = engine.plan_destroy(&s3).await.unwrap();
+    // Drift: someone deregisters the revision: a new one is registered and
+    // the service moves to it (nothing is silently lost).
+    ecs.deregister_task_definition().task_definition(&td2).send().await.unwrap();
+    let plan = engine.plan(&s3).await.unwrap();
+    assert_eq!(plan.step("web").unwrap().action, strata::Action::Create, "{}", plan.render_text());
     let report = engine.apply(&s3, plan).await;
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
-    assert!(service(&ecs, &svc_arn).await.is_none(), "the service is gone");
-    assert_ne!(task_definition_status(&ecs, &td2).await.as_deref(), Some("ACTIVE"), "the revision is deregistered");
+    let td3 = report.exports["task_definition"].as_str().unwrap().to_string();
+    assert_ne!(td3, td2);
+    assert_eq!(service(&ecs, &svc_arn).await.unwrap().task_definition(), Some(td3.as_str()));
+    assert!(!engine.plan(&s3).await.unwrap().has_changes());
+
+    // A new name replaces the service: the new one first, then the old one goes.
+    let renamed = format!("{name}-web-v2");
+    let s4 = app_stack(&name, &App { count: 3, rollback: false, service_name: Some(renamed.clone()), ..green });
+    let plan = engine.plan(&s4).await.unwrap();
+    assert_eq!(plan.step("web-svc").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    let report = engine.apply(&s4, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let new_arn = report.exports["service"].as_str().unwrap().to_string();
+    assert!(new_arn.ends_with(&renamed), "{new_arn}");
+    assert!(service(&ecs, &svc_arn).await.is_none(), "the old service is gone");
+    assert!(service(&ecs, &new_arn).await.is_some());
+    assert!(!engine.plan(&s4).await.unwrap().has_changes());
+
+    let plan = engine.plan_destroy(&s4).await.unwrap();
+    let report = engine.apply(&s4, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(service(&ecs, &new_arn).await.is_none(), "the service is gone");
+    assert_ne!(task_definition_status(&ecs, &td3).await.as_deref(), Some("ACTIVE"), "the revision is deregistered");
 }

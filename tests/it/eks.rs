@@ -31,6 +31,7 @@ struct Want {
     taint: bool,
     types: Vec<&'static str>,
     cni: &'static str,
+    namespace: &'static str,
 }
 
 fn stack(stack: &str, name: &str, w: &Want) -> Stack {
@@ -48,7 +49,7 @@ fn stack(stack: &str, name: &str, w: &Want) -> Stack {
     }
     let group = s.add("back-end", group);
     s.add("vpc-cni", Addon::new(cluster.cluster_name(), "vpc-cni").version(w.cni).configuration(r#"{"env":{"ENABLE_PREFIX_DELEGATION":"true"}}"#));
-    s.add("batch", FargateProfile::new(cluster.cluster_name(), POD_ROLE, [a.id(), b.id()]).selector("batch", [("runs-on", "fargate")]));
+    s.add("batch", FargateProfile::new(cluster.cluster_name(), POD_ROLE, [a.id(), b.id()]).selector(w.namespace, [("runs-on", "fargate")]));
     s.export("cluster", cluster.cluster_name());
     s.export("issuer", cluster.oidc_issuer());
     s.export("group", group.nodegroup_name());
@@ -65,7 +66,7 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
     let eks = aws_sdk_eks::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let cluster = format!("{name}-apps");
-    let w = Want { version: "1.29", cidrs: vec!["203.0.113.0/24"], logs: vec!["api", "audit"], scaling: (1, 3, 2), tier: "back-end", taint: true, types: vec!["m6i.large", "m5.large"], cni: "v1.18.3-eksbuild.1" };
+    let w = Want { version: "1.29", cidrs: vec!["203.0.113.0/24"], logs: vec!["api", "audit"], scaling: (1, 3, 2), tier: "back-end", taint: true, types: vec!["m6i.large", "m5.large"], cni: "v1.18.3-eksbuild.1", namespace: "batch" };
 
     let s = stack(&name, &cluster, &w);
     let plan = engine.plan(&s).await.unwrap();
@@ -122,6 +123,16 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     let plan = engine.plan(&s2).await.unwrap();
     assert!(!plan.has_changes(), "{}", plan.render_text());
 
+    // Drift: someone turns the control-plane logs off by hand.
+    let off = aws_sdk_eks::types::Logging::builder()
+        .cluster_logging(aws_sdk_eks::types::LogSetup::builder().types(aws_sdk_eks::types::LogType::Api).types(aws_sdk_eks::types::LogType::Audit).types(aws_sdk_eks::types::LogType::Scheduler).enabled(false).build())
+        .build();
+    eks.update_cluster_config().name(&cluster).logging(off).send().await.unwrap();
+    let plan = engine.plan(&s2).await.unwrap();
+    assert!(plan.render_text().contains("log_types"), "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    assert!(!engine.plan(&s2).await.unwrap().has_changes(), "the logs are back on");
+
     // Drift: someone scales the group by hand.
     let hand = aws_sdk_eks::types::NodegroupScalingConfig::builder().min_size(1).max_size(5).desired_size(4).build();
     eks.update_nodegroup_config().cluster_name(&cluster).nodegroup_name(&group).scaling_config(hand).send().await.unwrap();
@@ -131,14 +142,19 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     let g = eks.describe_nodegroup().cluster_name(&cluster).nodegroup_name(&group).send().await.unwrap().nodegroup().cloned().unwrap();
     assert_eq!(g.scaling_config().and_then(|s| s.desired_size()), Some(3));
 
-    // New instance types replace the group.
-    let s3 = stack(&name, &cluster, &Want { types: vec!["c6i.large"], ..w2 });
+    // New instance types replace the group; another namespace replaces the
+    // Fargate profile (each created before its old copy is deleted).
+    let s3 = stack(&name, &cluster, &Want { types: vec!["c6i.large"], namespace: "jobs", ..w2 });
     let plan = engine.plan(&s3).await.unwrap();
     assert_eq!(plan.step("back-end").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    assert_eq!(plan.step("batch").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
     let report = engine.apply(&s3, plan).await;
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     let groups = eks.list_nodegroups().cluster_name(&cluster).send().await.unwrap();
     assert_eq!(groups.nodegroups().len(), 1, "the old group is deleted: {:?}", groups.nodegroups());
+    let profiles = eks.list_fargate_profiles().cluster_name(&cluster).send().await.unwrap();
+    assert_eq!(profiles.fargate_profile_names().len(), 1, "the old profile is deleted");
+    assert!(!engine.plan(&s3).await.unwrap().has_changes());
 
     let plan = engine.plan_destroy(&s3).await.unwrap();
     let report = engine.apply(&s3, plan).await;

@@ -283,6 +283,14 @@ async fn network_load_balancer_lifecycle_on_moto() {
     assert_eq!(cross_zone(elb.clone(), arn.clone()).await.as_deref(), Some("false"));
     assert!(!engine.plan(&s2).await.unwrap().has_changes());
 
+    // Drift: someone turns cross-zone balancing back on.
+    let on = aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder().key("load_balancing.cross_zone.enabled").value("true").build();
+    elb.modify_load_balancer_attributes().load_balancer_arn(&arn).attributes(on).send().await.unwrap();
+    let plan = engine.plan(&s2).await.unwrap();
+    assert!(plan.render_text().contains("cross_zone"), "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    assert_eq!(cross_zone(elb.clone(), arn.clone()).await.as_deref(), Some("false"));
+
     let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     assert!(elb.describe_load_balancers().load_balancer_arns(&arn).send().await.is_err(), "the NLB is gone");

@@ -29,7 +29,7 @@ use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Input, ResourceDecl, ResourceId, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, clusters, ecs_name, name_problem, sdk_tags, tags_of, EcsTags};
+use crate::{client, clusters, name_problem, sdk_tags, tags_of, EcsTags};
 
 strata_aws::kind_fields! {
     /// An ECS service.
@@ -53,7 +53,8 @@ strata_aws::kind_fields! {
     values ServiceValues;
     handle ServiceHandle / ServiceOutputs { arn, service_name, cluster_arn };
     fields {
-        /// The service's name (default: `<stack>-<logical name>`), unique in its cluster.
+        /// The service's name, unique in its cluster (default: derived from the
+        /// stack, the logical name and the launch type).
         name: str [replace];
         /// The cluster (its ARN or name).
         cluster: str [replace required];
@@ -281,7 +282,10 @@ impl Kind for Services {
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Service>) -> Result<Created<Sdk>, ProviderError> {
         let (v, cx) = (&want.values, want.cx);
-        let name = v.name.clone().unwrap_or_else(|| ecs_name(cx));
+        // A replacement is created before the old copy is deleted, in the same
+        // cluster when only the launch type changed: the derived name carries it.
+        let rules = strata_aws::naming::IdRules { max_len: 255, min_len: 1, lowercase: false };
+        let name = v.name.clone().unwrap_or_else(|| strata_aws::naming::derived_id(rules, &cx.stack, &cx.name, v.launch_type.as_deref().unwrap_or("FARGATE")));
         let cluster = v.cluster.clone().ok_or_else(|| strata_aws::lacks("CreateService", "cluster", &cx.name))?;
         let theirs = describe(aws, &cx.region, &cluster, std::slice::from_ref(&name)).await?;
         if let Some(t) = theirs.iter().find(|s| Self::life(s) != Life::Gone) {
@@ -413,6 +417,12 @@ impl Kind for Services {
             out.push(Diagnostic::field(r, V::rollback, "rollback needs the circuit breaker (it rolls back what the breaker stops)"));
         }
         check_load_balancers(decl, stack, out);
+        let td = decl.inputs.get(V::task_definition).and_then(Input::source).and_then(|(id, _)| stack.resource(id));
+        if let Some(td_launch) = td.and_then(|t| t.known("launch_type")).and_then(|v| v.as_str().map(str::to_string)) {
+            if td_launch != launch {
+                out.push(Diagnostic::field(r, V::launch_type, format!("the task definition `{}` is for {td_launch}, and this service launches on {launch}", td.map(|t| t.name.as_str()).unwrap_or_default())));
+            }
+        }
     }
 
     fn estimate(op: Op) -> Duration {
