@@ -73,7 +73,7 @@ use strata::aws::acm::{Certificate, CertificateValidation};
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
-use strata::aws::ec2::{ElasticIp, InternetGateway, ManagedPrefixList, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::ec2::{ManagedPrefixList, NatStrategy, Network, Rule, SecurityGroup, Subnet, SubnetSpec};
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::eks::{Addon, Cluster, NodeGroup, Taint};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
@@ -177,42 +177,22 @@ pub fn stack(env: &Env) -> Stack {
 
     let key = s.add("data-key", Key::new(format!("Innovate {}: database, backups, Kubernetes secrets, logs", env.env)));
 
-    // Network: per AZ a public, a nodes and a database subnet.
-    let vpc = s.add("vpc", Vpc::new(env.cidr).tag("Name", format!("innovate-{}", env.env)));
-    let igw = s.add("igw", InternetGateway::new().vpc_id(vpc.id()));
-    let (mut public, mut nodes, mut data) = (Vec::new(), Vec::new(), Vec::new());
+    // Network: per AZ a public, a nodes and a database subnet, declared by
+    // the `Network` component (one NAT, or one per AZ).
+    let mut specs = Vec::new();
+    for (tier, public) in [("public", true), ("nodes", false), ("data", false)] {
+        for letter in &env.azs {
+            let (name, cidr, az) = (format!("{tier}-{letter}"), env.subnet_cidr(specs.len()), env.az(*letter));
+            specs.push(if public { SubnetSpec::public(&name, &cidr, &az) } else { SubnetSpec::private(&name, &cidr, &az) });
+        }
+    }
+    let nat = if env.nat_per_az { NatStrategy::PerAz } else { NatStrategy::One };
+    let net = Network::new(env.cidr).nat(nat).subnets(specs).build(&mut s, "net");
+    let vpc = net.vpc.clone();
     let n = env.azs.len();
-    for (i, letter) in env.azs.iter().enumerate() {
-        let az = env.az(*letter);
-        public.push(s.add(format!("public-{letter}"), Subnet::new(vpc.id(), env.subnet_cidr(i), az.as_str()).public().tag("Name", format!("public-{letter}"))).id());
-        nodes.push(
-            s.add(
-                format!("nodes-{letter}"),
-                Subnet::new(vpc.id(), env.subnet_cidr(n + i), az.as_str()).tag("Name", format!("nodes-{letter}")).tag("kubernetes.io/role/internal-elb", "1"),
-            )
-            .id(),
-        );
-        data.push(s.add(format!("data-{letter}"), Subnet::new(vpc.id(), env.subnet_cidr(2 * n + i), az.as_str()).tag("Name", format!("data-{letter}"))).id());
-    }
-    let mut public_rt = RouteTable::new(vpc.id()).route(Route::to_gateway("0.0.0.0/0", igw.id()));
-    for id in &public {
-        public_rt = public_rt.associate(id.clone());
-    }
-    s.add("public-rt", public_rt);
-    let nats: Vec<Output<String>> = env
-        .azs
-        .iter()
-        .zip(&public)
-        .take(if env.nat_per_az { n } else { 1 })
-        .map(|(letter, subnet)| {
-            let eip = s.add(format!("nat-{letter}-eip"), ElasticIp::new());
-            s.add(format!("nat-{letter}"), NatGateway::new(subnet.clone(), eip.allocation_id())).id()
-        })
-        .collect();
-    for (i, letter) in env.azs.iter().enumerate() {
-        let nat = nats.get(i).unwrap_or(&nats[0]).clone();
-        s.add(format!("private-{letter}-rt"), RouteTable::new(vpc.id()).route(Route::to_nat_gateway("0.0.0.0/0", nat)).associate(nodes[i].clone()).associate(data[i].clone()));
-    }
+    let ids = |l: &[Ref<Subnet>]| l.iter().map(|x| x.id()).collect::<Vec<Output<String>>>();
+    let public = ids(&net.public_subnets);
+    let (nodes, data) = (ids(&net.private_subnets[..n]), ids(&net.private_subnets[n..]));
 
     // Three chained security groups.
     let cloudfront = s.lookup::<ManagedPrefixList>("cloudfront-origin-facing", ManagedPrefixList::cloudfront_origin_facing());

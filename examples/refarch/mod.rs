@@ -62,7 +62,7 @@
 use strata::aws::acm::{Certificate, CertificateValidation};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudwatch::{defaults as alarms, Compare, MetricAlarm};
-use strata::aws::ec2::{Ami, ElasticIp, Instance, InternetGateway, NatGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::ec2::{Ami, ElasticIp, Instance, NatStrategy, Network, Rule, SecurityGroup};
 use strata::aws::ecs::{Cluster, Container, Service, TaskDefinition};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup};
 use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer, TargetGroup};
@@ -106,7 +106,7 @@ pub struct Env {
     pub stack: String,
     /// The `env` tag and the names' environment part (`prod`).
     pub env: &'static str,
-    /// The VPC's CIDR (a /16); subnets are /20s of it.
+    /// The VPC's CIDR (a /16); subnets are /20s of it (`Network`'s layout).
     pub cidr: &'static str,
     /// The parent domain: the environment's zone is `<env>.<domain>`.
     pub domain: &'static str,
@@ -157,12 +157,6 @@ impl Env {
     pub fn private_zone(&self) -> String {
         format!("{}.refarch.internal", self.env)
     }
-
-    /// The `i`-th /20 of the VPC (`10.20.0.0/16`, 3 -> `10.20.48.0/20`).
-    fn subnet_cidr(&self, i: u8) -> String {
-        let prefix: Vec<&str> = self.cidr.split('.').take(2).collect();
-        format!("{}.{}.{}.0/20", prefix[0], prefix.get(1).copied().unwrap_or("0"), u16::from(i) * 16)
-    }
 }
 
 /// The OpenVPN server's first boot: install OpenVPN (its configuration and
@@ -175,38 +169,13 @@ pub fn stack(env: &Env) -> Stack {
     s.default_tag("env", env.env);
     s.default_tag("project", "refarch");
 
-    // Network: a public and a private subnet in each AZ.
-    let vpc = s.add("vpc", Vpc::new(env.cidr).tag("Name", format!("refarch-{}", env.env)));
-    let igw = s.add("igw", InternetGateway::new().vpc_id(vpc.id()));
-    let mut public = Vec::new();
-    let mut private = Vec::new();
-    for (i, az) in AZS.iter().enumerate() {
-        let letter = &az[az.len() - 1..];
-        let i = u8::try_from(i).unwrap_or_default();
-        let p = s.add(format!("public-{letter}"), Subnet::new(vpc.id(), env.subnet_cidr(i), *az).public().tag("Name", format!("public-{letter}")));
-        let q = s.add(format!("private-{letter}"), Subnet::new(vpc.id(), env.subnet_cidr(i + 8), *az).tag("Name", format!("private-{letter}")));
-        public.push((letter.to_string(), p.id()));
-        private.push((letter.to_string(), q.id()));
-    }
-    let mut public_rt = RouteTable::new(vpc.id()).route(Route::to_gateway("0.0.0.0/0", igw.id()));
-    for (_, id) in &public {
-        public_rt = public_rt.associate(id.clone());
-    }
-    s.add("public-rt", public_rt);
-    let nats: Vec<Output<String>> = public
-        .iter()
-        .take(if env.nat_per_az { public.len() } else { 1 })
-        .map(|(letter, subnet)| {
-            let eip = s.add(format!("nat-{letter}-eip"), ElasticIp::new());
-            s.add(format!("nat-{letter}"), NatGateway::new(subnet.clone(), eip.allocation_id())).id()
-        })
-        .collect();
-    for (i, (letter, subnet)) in private.iter().enumerate() {
-        let nat = nats.get(i).unwrap_or(&nats[0]).clone();
-        s.add(format!("private-{letter}-rt"), RouteTable::new(vpc.id()).route(Route::to_nat_gateway("0.0.0.0/0", nat)).associate(subnet.clone()));
-    }
-    let publics: Vec<Output<String>> = public.iter().map(|(_, id)| id.clone()).collect();
-    let privates: Vec<Output<String>> = private.iter().map(|(_, id)| id.clone()).collect();
+    // Network: a public and a private subnet in each AZ (the `Network`
+    // component's default layout), one NAT or one per AZ.
+    let nat = if env.nat_per_az { NatStrategy::PerAz } else { NatStrategy::One };
+    let net = Network::new(env.cidr).azs(AZS).nat(nat).build(&mut s, "net");
+    let vpc = net.vpc.clone();
+    let publics: Vec<Output<String>> = net.public_subnets.iter().map(|x| x.id()).collect();
+    let privates: Vec<Output<String>> = net.private_subnets.iter().map(|x| x.id()).collect();
 
     // Security groups, tier by tier.
     let public_alb_sg = s.add(

@@ -41,7 +41,8 @@ async fn innovate_staging_on_moto() {
         }
     };
     let by_stack = aws_sdk_ec2::types::Filter::builder().name("tag:strata:stack").values(&env.stack).build();
-    let name_of = |t: &[aws_sdk_ec2::types::Tag]| t.iter().find(|t| t.key() == Some("Name")).and_then(|t| t.value()).unwrap_or_default().to_string();
+    // A subnet's logical name (`net/nodes-a`), from its state tag.
+    let name_of = |t: &[aws_sdk_ec2::types::Tag]| t.iter().find(|t| t.key() == Some("strata:resource")).and_then(|t| t.value()).unwrap_or_default().trim_start_matches("net/").to_string();
 
     // Per AZ (two) a public subnet, a nodes subnet and a database subnet.
     let subnets = ec2.describe_subnets().filters(by_stack.clone()).send().await.unwrap().subnets().to_vec();

@@ -36,17 +36,14 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, service::Services)));
 }
 
-/// The derived name of a cluster, service or task definition family:
-/// `<stack>-<logical name>`, with what ECS does not allow as `-`, 255 at most.
+/// The derived name of a cluster or task definition family: `<stack>-<logical name>`.
 pub(crate) fn ecs_name(cx: &OpContext) -> String {
-    let full: String = format!("{}-{}", cx.stack, cx.name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    full.chars().take(255).collect()
+    strata_aws::naming::dashed_name(&cx.stack, &cx.name, 255)
 }
 
 /// Why `name` is not an ECS name (cluster, service, family).
 pub(crate) fn name_problem(name: &str) -> Option<String> {
-    let ok = !name.is_empty() && name.len() <= 255 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    (!ok).then(|| format!("{name:?} is not an ECS name (1 to 255 of A-Z a-z 0-9 - _)"))
+    strata_aws::naming::dashed_name_problem("ECS", name, 255, false)
 }
 
 /// The region's clusters with their tags and settings, listed and described

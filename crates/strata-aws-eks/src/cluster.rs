@@ -21,7 +21,7 @@ use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, cluster_names, eks_name, name_problem, sdk_tags, tags_of, EksTags};
+use crate::{client, cluster_names, name_problem, sdk_tags, tags_of, EksTags};
 
 /// The control-plane log types EKS has.
 pub const LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
@@ -232,7 +232,7 @@ impl Kind for Clusters {
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Cluster>) -> Result<Created<Sdk>, ProviderError> {
         let (v, cx) = (&want.values, want.cx);
-        let name = v.name.clone().unwrap_or_else(|| eks_name(cx, 100));
+        let name = v.name.clone().unwrap_or_else(|| strata_aws::naming::dashed_name(&cx.stack, &cx.name, 100));
         if let Some(theirs) = describe(aws, &cx.region, &name).await? {
             return Err(ProviderError::new(
                 ErrorClass::Invalid,

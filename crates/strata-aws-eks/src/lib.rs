@@ -53,13 +53,6 @@ pub(crate) fn sdk_tags(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-/// The derived name of a cluster, node group or Fargate profile:
-/// `<stack>-<logical name>`, what EKS does not allow as `-`, `max` at most.
-pub(crate) fn eks_name(cx: &OpContext, max: usize) -> String {
-    let full: String = format!("{}-{}", cx.stack, cx.name).chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
-    full.chars().take(max).collect()
-}
-
 /// The derived name of a node group or Fargate profile, salted with the
 /// fields that replace it: a replacement is created before the old copy is
 /// deleted, and two of one cluster cannot share a name.
@@ -83,11 +76,7 @@ pub(crate) fn name_taken(op: &str, what: &str, cluster: &str, name: &str, arn: &
 
 /// Why `name` is not an EKS name of at most `max` characters.
 pub(crate) fn name_problem(name: &str, max: usize) -> Option<String> {
-    let ok = !name.is_empty()
-        && name.len() <= max
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    (!ok).then(|| format!("{name:?} is not an EKS name (1 to {max} of A-Z a-z 0-9 - _, starting with a letter or digit)"))
+    strata_aws::naming::dashed_name_problem("EKS", name, max, true)
 }
 
 /// The names of the region's clusters, listed once a discovery pass.

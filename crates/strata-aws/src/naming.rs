@@ -37,6 +37,24 @@ pub const OPENSEARCH_DOMAIN: IdRules = IdRules { max_len: 28, min_len: 3, lowerc
 /// IAM role, instance profile and policy names: up to 64 characters.
 pub const IAM_NAME: IdRules = IdRules { max_len: 64, min_len: 1, lowercase: false };
 
+/// `<stack>-<logical>` as a name of the services whose names are letters,
+/// digits, `-` and `_` (ECS, EKS): anything else becomes `-`, `max`
+/// characters at most.
+pub fn dashed_name(stack: &str, logical: &str, max: usize) -> String {
+    format!("{stack}-{logical}").chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).take(max).collect()
+}
+
+/// Why `name` is not such a name of `service` (1 to `max` of A-Z a-z 0-9 - _;
+/// with `alnum_first`, starting with a letter or digit).
+pub fn dashed_name_problem(service: &str, name: &str, max: usize, alnum_first: bool) -> Option<String> {
+    let ok = !name.is_empty()
+        && name.len() <= max
+        && (!alnum_first || name.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let first = if alnum_first { ", starting with a letter or digit" } else { "" };
+    (!ok).then(|| format!("{name:?} is not an {service} name (1 to {max} of A-Z a-z 0-9 - _{first})"))
+}
+
 /// The derived identifier for `stack`/`logical`, salted with the fields that
 /// force replacement.
 pub fn derived_id(rules: IdRules, stack: &str, logical: &str, salt: &str) -> String {
