@@ -90,6 +90,8 @@ pub mod aws {
         "cloudtrail" cloudtrail = strata_aws_cloudtrail, "CloudTrail";
         "ecs" ecs = strata_aws_ecs, "ECS";
         "eks" eks = strata_aws_eks, "EKS";
+        "dynamodb" dynamodb = strata_aws_dynamodb, "DynamoDB";
+        "lambda" lambda = strata_aws_lambda, "Lambda";
     }
 }
 

@@ -7,6 +7,7 @@ use strata::aws::acm::Certificate;
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
+use strata::aws::dynamodb::{GlobalIndex, Table};
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
 use strata::aws::eks::{Addon, Cluster as EksCluster, FargateProfile, NodeGroup};
@@ -15,6 +16,7 @@ use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup}
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::iam::{InstanceProfile, ManagedPolicy, OpenIdConnectProvider, PolicyDocument, Role, Statement};
 use strata::aws::kms::Key;
+use strata::aws::lambda::{Function, Permission};
 use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
@@ -68,6 +70,7 @@ fn alb(s: &mut Stack) -> Output<String> {
 }
 
 const EXEC_ROLE: &str = "arn:aws:iam::123456789012:role/ecs-execution";
+const LAMBDA_ROLE: &str = "arn:aws:iam::123456789012:role/lambda";
 const TD_ARN: &str = "arn:aws:ecs:eu-central-1:123456789012:task-definition/web:1";
 const TG_ARN: &str = "arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/web/0123456789abcdef";
 
@@ -598,6 +601,21 @@ const CASES: &[Case] = &[
     case("EKS log type misspelt", |s| drop(s.add("eks", EksCluster::new("1.30", EXEC_ROLE, ["subnet-0a", "subnet-0b"]).log_types(["api", "audits"]))), "eks", Some("log_types"), "\"audits\" is not a log type"),
     case("EKS version that is not MAJOR.MINOR", |s| drop(s.add("eks", EksCluster::new("latest", EXEC_ROLE, ["subnet-0a", "subnet-0b"]))), "eks", Some("version"), "not a Kubernetes version"),
     case("EKS add-on configuration that is not JSON", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").configuration("ENABLE_PREFIX_DELEGATION=true"))), "cni", Some("configuration"), "a JSON object"),
+    case("Lambda handler that is not the runtime's shape", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index", LAMBDA_ROLE))), "fn", Some("handler"), "is not a python3.12 handler"),
+    case("Lambda memory below 128 MB", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index.handler", LAMBDA_ROLE).memory(64))), "fn", Some("memory"), "128 to 10,240 MB"),
+    case("Lambda memory above 10,240 MB", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "nodejs20.x", "index.handler", LAMBDA_ROLE).memory(20_000))), "fn", Some("memory"), "128 to 10,240 MB"),
+    case("Lambda timeout above 15 minutes", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "nodejs20.x", "index.handler", LAMBDA_ROLE).timeout(901))), "fn", Some("timeout"), "1 to 900 seconds"),
+    case("Lambda runtime that does not exist", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "cobol85", "index.handler", LAMBDA_ROLE))), "fn", Some("runtime"), "is not a Lambda runtime"),
+    case("Lambda code directory that does not exist", |s| drop(s.add("fn", Function::from_dir("/nonexistent/strata/fn", "python3.12", "index.handler", LAMBDA_ROLE))), "fn", Some("code"), "cannot read"),
+    case("Lambda variable Lambda sets itself", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index.handler", LAMBDA_ROLE).env("AWS_REGION", "eu-west-1"))), "fn", Some("environment"), "set by Lambda itself"),
+    case("Lambda in subnets without security groups", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index.handler", LAMBDA_ROLE).vpc(["subnet-0a"], Vec::<String>::new()))), "fn", Some("security_groups"), "needs both"),
+    case("Lambda permission for anyone without a source", |s| drop(s.add("perm", Permission::new("orders", "*"))), "perm", Some("principal"), "lets anyone invoke"),
+    case("DynamoDB index on an undeclared attribute", |s| drop(s.add("t", Table::new("pk", "S").global_index(GlobalIndex::new("by-email", "email")))), "t", Some("global_indexes"), "\"email\", which is not declared"),
+    case("DynamoDB attribute no index uses", |s| drop(s.add("t", Table::new("pk", "S").attribute("email", "S"))), "t", Some("attributes"), "no index is keyed on it"),
+    case("DynamoDB key type that is not S, N or B", |s| drop(s.add("t", Table::new("pk", "BOOL"))), "t", Some("hash_key_type"), "S, N or B"),
+    case("DynamoDB capacity on an on-demand table", |s| drop(s.add("t", Table::new("pk", "S").read_capacity(5))), "t", Some("read_capacity"), "for PROVISIONED tables"),
+    case("DynamoDB provisioned table without capacity", |s| drop(s.add("t", Table::new("pk", "S").billing_mode("PROVISIONED"))), "t", Some("read_capacity"), "needs read and write capacity"),
+    case("DynamoDB stream view type misspelt", |s| drop(s.add("t", Table::new("pk", "S").stream("NEW_IMAGES"))), "t", Some("stream_view_type"), "not a stream view type"),
     case("EKS add-on role that is not a role", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").service_account_role("vpc-cni"))), "cni", Some("service_account_role"), "not an IAM role ARN"),
     case("Fargate profile without a selector", |s| drop(s.add("fp", FargateProfile::new("apps", EXEC_ROLE, ["subnet-0a"]))), "fp", Some("selectors"), "1 to 5"),
 ];

@@ -51,6 +51,7 @@ mod rate_limits;
 mod refarch_example;
 mod refarch;
 mod secure_defaults;
+mod serverless;
 mod sqs;
 mod support;
 mod tidy;

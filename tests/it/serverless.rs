@@ -1,0 +1,321 @@
+//! Serverless kinds on moto (LocalStack's community Lambda needs to download
+//! runtimes, and its DynamoDB downloads DynamoDB Local: neither works
+//! offline): DynamoDB tables and Lambda functions with their permissions,
+//! created, read back through the SDK, re-planned empty, changed in place,
+//! drift repaired, replaced, destroyed.
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_dynamodb::types::{BillingMode, ContinuousBackupsStatus, PointInTimeRecoveryStatus};
+use strata::aws::dynamodb::{GlobalIndex, Table};
+use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::prelude::*;
+use strata_aws_testkit::{unique_stack, Emulator};
+
+fn engine(aws: &strata::aws::Aws) -> Engine {
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
+    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+}
+
+#[derive(Clone)]
+struct T {
+    sort: &'static str,
+    provisioned: bool,
+    by_status: bool,
+    by_email: bool,
+    stream: Option<&'static str>,
+    ttl: Option<&'static str>,
+    pitr: bool,
+    protected: bool,
+}
+
+fn table_stack(stack: &str, t: &T) -> Stack {
+    let mut s = Stack::new(stack, "eu-central-1");
+    let mut table = Table::new("customer_id", "S").sort_key(t.sort, "S").point_in_time_recovery(t.pitr).deletion_protection(t.protected).tag("team", "orders");
+    if t.provisioned {
+        table = table.provisioned(5, 3);
+    }
+    if t.by_status {
+        table = table.attribute("status", "S").global_index(GlobalIndex::new("by-status", "status").sort_key(t.sort).keys_only());
+    }
+    if t.by_email {
+        table = table.attribute("email", "S").global_index(GlobalIndex::new("by-email", "email").include(["name", "city"]));
+    }
+    if let Some(v) = t.stream {
+        table = table.stream(v);
+    }
+    if let Some(a) = t.ttl {
+        table = table.ttl_attribute(a);
+    }
+    let table = s.add("orders", table);
+    s.export("table", table.table_name());
+    s.export("stream", table.stream_arn());
+    s
+}
+
+async fn describe(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Option<aws_sdk_dynamodb::types::TableDescription> {
+    ddb.describe_table().table_name(name).send().await.ok()?.table().cloned()
+}
+
+async fn pitr(ddb: &aws_sdk_dynamodb::Client, name: &str) -> Option<PointInTimeRecoveryStatus> {
+    let out = ddb.describe_continuous_backups().table_name(name).send().await.ok()?;
+    out.continuous_backups_description()?.point_in_time_recovery_description()?.point_in_time_recovery_status().cloned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dynamodb_table_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("ddb");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let ddb = aws_sdk_dynamodb::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let base = T { sort: "order_id", provisioned: false, by_status: true, by_email: false, stream: Some("NEW_AND_OLD_IMAGES"), ttl: Some("expires_at"), pitr: true, protected: true };
+
+    let s = table_stack(&name, &base);
+    let plan = engine.plan(&s).await.unwrap();
+    let report = engine.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let table_name = report.exports["table"].as_str().unwrap().to_string();
+    let t = describe(&ddb, &table_name).await.expect("the table exists");
+    assert_eq!(t.billing_mode_summary().and_then(|b| b.billing_mode()), Some(&BillingMode::PayPerRequest));
+    assert_eq!(t.key_schema().len(), 2);
+    assert_eq!(t.global_secondary_indexes().iter().filter_map(|i| i.index_name()).collect::<Vec<_>>(), ["by-status"]);
+    assert_eq!(t.deletion_protection_enabled(), Some(true));
+    assert_eq!(report.exports["stream"].as_str(), t.latest_stream_arn(), "the stream ARN is an output");
+    assert_eq!(pitr(&ddb, &table_name).await, Some(PointInTimeRecoveryStatus::Enabled));
+    let ttl = ddb.describe_time_to_live().table_name(&table_name).send().await.unwrap();
+    assert_eq!(ttl.time_to_live_description().and_then(|d| d.attribute_name()), Some("expires_at"));
+    let tags = ddb.list_tags_of_resource().resource_arn(t.table_arn().unwrap()).send().await.unwrap();
+    let tag = |k: &str| tags.tags().iter().find(|t| t.key() == k).map(|t| t.value().to_string());
+    assert_eq!(tag("strata:stack"), Some(name.clone()));
+    assert_eq!(tag("team").as_deref(), Some("orders"));
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // In place: provisioned capacity, one index dropped and one added, no
+    // stream, TTL on another attribute, no point-in-time recovery.
+    let changed = T { provisioned: true, by_status: false, by_email: true, stream: None, ttl: Some("gone_at"), pitr: false, ..base.clone() };
+    let s2 = table_stack(&name, &changed);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("orders").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let t = describe(&ddb, &table_name).await.unwrap();
+    assert_eq!(t.billing_mode_summary().and_then(|b| b.billing_mode()), Some(&BillingMode::Provisioned));
+    assert_eq!(t.provisioned_throughput().and_then(|p| p.read_capacity_units()), Some(5));
+    assert_eq!(t.global_secondary_indexes().iter().filter_map(|i| i.index_name()).collect::<Vec<_>>(), ["by-email"]);
+    assert!(!t.stream_specification().is_some_and(|s| s.stream_enabled()), "the stream is off");
+    assert_eq!(pitr(&ddb, &table_name).await, Some(PointInTimeRecoveryStatus::Disabled));
+    let plan = engine.plan(&s2).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+
+    // Drift: someone turns point-in-time recovery back on by hand.
+    let spec = aws_sdk_dynamodb::types::PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).build().unwrap();
+    ddb.update_continuous_backups().table_name(&table_name).point_in_time_recovery_specification(spec).send().await.unwrap();
+    let plan = engine.plan(&s2).await.unwrap();
+    let step = plan.step("orders").unwrap();
+    assert_eq!(step.action, strata::Action::Update, "{}", plan.render_text());
+    assert!(step.changes.iter().any(|c| c.field == "point_in_time_recovery"), "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    let backups = ddb.describe_continuous_backups().table_name(&table_name).send().await.unwrap();
+    assert_eq!(backups.continuous_backups_description().map(|d| d.continuous_backups_status()), Some(&ContinuousBackupsStatus::Enabled));
+    assert_eq!(pitr(&ddb, &table_name).await, Some(PointInTimeRecoveryStatus::Disabled), "repaired");
+
+    // A protected table is not deleted: the destroy fails naming it.
+    let plan = engine.plan_destroy(&s2).await.unwrap();
+    let report = engine.apply(&s2, plan).await;
+    assert!(!report.is_success());
+    assert!(strata::cli::render_report(&report).contains("deletion protection"), "{}", strata::cli::render_report(&report));
+    assert!(describe(&ddb, &table_name).await.is_some());
+
+    // A new sort key replaces the table (a new derived name: made first).
+    let rekeyed = T { sort: "placed_at", protected: false, ..changed.clone() };
+    let s3 = table_stack(&name, &rekeyed);
+    let plan = engine.plan(&s3).await.unwrap();
+    assert_eq!(plan.step("orders").unwrap().action, strata::Action::Replace, "{}", plan.render_text());
+    // The old table is still protected: turn it off first, as a user would.
+    let s_off = table_stack(&name, &T { protected: false, ..changed.clone() });
+    assert!(engine.apply(&s_off, engine.plan(&s_off).await.unwrap()).await.is_success());
+    let plan = engine.plan(&s3).await.unwrap();
+    let report = engine.apply(&s3, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let new_name = report.exports["table"].as_str().unwrap().to_string();
+    assert_ne!(new_name, table_name);
+    assert!(describe(&ddb, &table_name).await.is_none(), "the old table is deleted");
+
+    let plan = engine.plan_destroy(&s3).await.unwrap();
+    let report = engine.apply(&s3, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(describe(&ddb, &new_name).await.is_none());
+}
+
+/// A directory with a Python handler in it, fresh for each test.
+fn code_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strata-it-lambda-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    std::fs::write(dir.join("index.py"), "from lib import util\n\ndef handler(event, context):\n    return util.answer()\n").unwrap();
+    std::fs::write(dir.join("lib/util.py"), "def answer():\n    return 42\n").unwrap();
+    dir
+}
+
+const SECRET: &str = "s3cr3t-never-printed-0451";
+
+fn function_stack(stack: &str, dir: &Path, memory: i64, mode: &str, allow_topic: bool) -> Stack {
+    use strata::aws::iam::{PolicyDocument, Role};
+    use strata::aws::lambda::{Function, Permission};
+    use strata::aws::sns::Topic;
+    let mut s = Stack::new(stack, "eu-central-1");
+    let role = s.add("orders-role", Role::new(PolicyDocument::assumed_by("lambda.amazonaws.com")));
+    let f = s.add(
+        "orders",
+        Function::from_dir(dir, "python3.12", "index.handler", role.arn())
+            .memory(memory)
+            .timeout(10)
+            .arm64()
+            .env("MODE", mode)
+            .secret_env("API_KEY", SECRET)
+            .tag("team", "orders"),
+    );
+    let topic = s.add("events", Topic::new());
+    if allow_topic {
+        s.add("orders-from-events", Permission::new(f.function_name(), "sns.amazonaws.com").source_arn(topic.arn()));
+    }
+    s.export("function", f.function_name());
+    s.export("invoke", f.invoke_arn());
+    s
+}
+
+async fn config(lambda: &aws_sdk_lambda::Client, name: &str) -> Option<aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput> {
+    lambda.get_function_configuration().function_name(name).send().await.ok()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_function_and_permission_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("fn");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let lambda = aws_sdk_lambda::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let dir = code_dir(&name);
+
+    let s = function_stack(&name, &dir, 256, "live", true);
+    let plan = engine.plan(&s).await.unwrap();
+    let text = plan.render_text();
+    assert!(text.contains("code_sha256"), "the plan shows the code hash: {text}");
+    assert!(!text.contains(SECRET), "a secret environment value is never printed: {text}");
+    let report = engine.apply(&s, plan).await;
+    let rendered = strata::cli::render_report(&report);
+    assert!(report.is_success(), "{rendered}");
+    assert!(!rendered.contains(SECRET));
+    let fname = report.exports["function"].as_str().unwrap().to_string();
+    let c = config(&lambda, &fname).await.expect("the function exists");
+    assert_eq!(c.memory_size(), Some(256));
+    assert_eq!(c.handler(), Some("index.handler"));
+    assert_eq!(c.architectures().first().map(|a| a.as_str()), Some("arm64"));
+    let vars = c.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+    assert_eq!(vars.get("MODE").map(String::as_str), Some("live"));
+    assert_eq!(vars.get("API_KEY").map(String::as_str), Some(SECRET), "the secret reaches the function");
+    let sha = c.code_sha256().unwrap().to_string();
+    assert!(report.exports["invoke"].as_str().unwrap().ends_with(&format!("function:{fname}/invocations")));
+    let policy = lambda.get_policy().function_name(&fname).send().await.unwrap().policy().unwrap().to_string();
+    assert!(policy.contains("sns.amazonaws.com") && policy.contains("strata-"), "{policy}");
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(!plan.render_text().contains(SECRET));
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // A file written again with the same bytes (a new mtime only): no change.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    std::fs::write(dir.join("lib/util.py"), "def answer():\n    return 42\n").unwrap();
+    let s = function_stack(&name, &dir, 256, "live", true);
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "a new mtime is not a change: {}", plan.render_text());
+
+    // One file edited: exactly one update, of the code hash.
+    std::fs::write(dir.join("lib/util.py"), "def answer():\n    return 43\n").unwrap();
+    let s = function_stack(&name, &dir, 256, "live", true);
+    let plan = engine.plan(&s).await.unwrap();
+    let changed: Vec<_> = plan.steps.iter().filter(|st| st.action != strata::Action::NoOp).collect();
+    assert_eq!(changed.len(), 1, "{}", plan.render_text());
+    assert_eq!(changed[0].name, "orders");
+    assert_eq!(changed[0].action, strata::Action::Update);
+    assert_eq!(changed[0].changes.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(), ["code_sha256"], "{}", plan.render_text());
+    let report = engine.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let new_sha = config(&lambda, &fname).await.unwrap().code_sha256().unwrap().to_string();
+    assert_ne!(new_sha, sha, "the new code is uploaded");
+    assert!(!engine.plan(&s).await.unwrap().has_changes());
+
+    // Configuration in place: memory and a plain variable.
+    let s = function_stack(&name, &dir, 512, "maintenance", true);
+    let plan = engine.plan(&s).await.unwrap();
+    assert_eq!(plan.step("orders").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert!(plan.render_text().contains("maintenance"), "a plain value is shown: {}", plan.render_text());
+    assert!(!plan.render_text().contains(SECRET));
+    let report = engine.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let c = config(&lambda, &fname).await.unwrap();
+    assert_eq!(c.memory_size(), Some(512));
+    assert_eq!(c.environment().and_then(|e| e.variables()).and_then(|v| v.get("API_KEY")).map(String::as_str), Some(SECRET), "the secret is kept");
+
+    // Drift: someone changes the secret by hand; the plan shows a change, masked.
+    let mut vars = c.environment().and_then(|e| e.variables()).cloned().unwrap_or_default();
+    vars.insert("API_KEY".into(), "theirs-0452".into());
+    let env = aws_sdk_lambda::types::Environment::builder().set_variables(Some(vars)).build();
+    lambda.update_function_configuration().function_name(&fname).environment(env).send().await.unwrap();
+    let plan = engine.plan(&s).await.unwrap();
+    assert_eq!(plan.step("orders").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let text = plan.render_text();
+    assert!(!text.contains(SECRET) && !text.contains("theirs-0452"), "neither value is printed: {text}");
+    assert!(engine.apply(&s, plan).await.is_success());
+    let c = config(&lambda, &fname).await.unwrap();
+    assert_eq!(c.environment().and_then(|e| e.variables()).and_then(|v| v.get("API_KEY")).map(String::as_str), Some(SECRET), "repaired");
+
+    // Drift: the permission removed by hand is added again.
+    let policy = lambda.get_policy().function_name(&fname).send().await.unwrap().policy().unwrap().to_string();
+    let doc: serde_json::Value = serde_json::from_str(&policy).unwrap();
+    let sid = doc["Statement"][0]["Sid"].as_str().unwrap().to_string();
+    lambda.remove_permission().function_name(&fname).statement_id(&sid).send().await.unwrap();
+    let plan = engine.plan(&s).await.unwrap();
+    assert_eq!(plan.step("orders-from-events").unwrap().action, strata::Action::Create, "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert!(lambda.get_policy().function_name(&fname).send().await.unwrap().policy().unwrap().contains(&sid));
+
+    // The permission removed from the program is removed from the policy.
+    let s = function_stack(&name, &dir, 512, "maintenance", false);
+    let plan = engine.plan(&s).await.unwrap();
+    assert_eq!(plan.step("orders-from-events").unwrap().action, strata::Action::Delete, "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert!(lambda.get_policy().function_name(&fname).send().await.is_err(), "no statement is left");
+
+    let plan = engine.plan_destroy(&s).await.unwrap();
+    let report = engine.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(config(&lambda, &fname).await.is_none(), "the function is deleted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_permission_on_a_function_of_no_stack_is_refused_on_moto() {
+    use strata::aws::lambda::Permission;
+    let url = Emulator::Moto.url();
+    let name = unique_stack("perm");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let engine = engine(&aws);
+    let mut s = Stack::new(&name, "eu-central-1");
+    s.add("theirs", Permission::new(format!("{name}-not-ours"), "sns.amazonaws.com"));
+    let plan = engine.plan(&s).await.unwrap();
+    let report = engine.apply(&s, plan).await;
+    assert!(!report.is_success());
+    assert!(strata::cli::render_report(&report).contains("not this stack's"), "{}", strata::cli::render_report(&report));
+}
