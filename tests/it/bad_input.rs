@@ -16,7 +16,7 @@ use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup}
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::iam::{InstanceProfile, ManagedPolicy, OpenIdConnectProvider, PolicyDocument, Role, Statement};
 use strata::aws::kms::Key;
-use strata::aws::lambda::{Function, Permission};
+use strata::aws::lambda::{EventSourceMapping, Function, Permission};
 use strata::aws::logs::LogGroup;
 use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
@@ -609,6 +609,9 @@ const CASES: &[Case] = &[
     case("Lambda code directory that does not exist", |s| drop(s.add("fn", Function::from_dir("/nonexistent/strata/fn", "python3.12", "index.handler", LAMBDA_ROLE))), "fn", Some("code"), "cannot read"),
     case("Lambda variable Lambda sets itself", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index.handler", LAMBDA_ROLE).env("AWS_REGION", "eu-west-1"))), "fn", Some("environment"), "set by Lambda itself"),
     case("Lambda in subnets without security groups", |s| drop(s.add("fn", Function::from_s3("code", "f.zip", "python3.12", "index.handler", LAMBDA_ROLE).vpc(["subnet-0a"], Vec::<String>::new()))), "fn", Some("security_groups"), "needs both"),
+    case("Lambda fed 50 SQS messages without a batching window", |s| drop(s.add("esm", EventSourceMapping::new("orders", "arn:aws:sqs:eu-central-1:123456789012:jobs").batch_size(50))), "esm", Some("batch_size"), "batching window of at least 1 second"),
+    case("Lambda fed by a stream without a starting position", |s| drop(s.add("esm", EventSourceMapping::new("orders", "arn:aws:dynamodb:eu-central-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"))), "esm", Some("starting_position"), "needs a starting position"),
+    case("Lambda fed by something that is not a queue or stream", |s| drop(s.add("esm", EventSourceMapping::new("orders", "arn:aws:sns:eu-central-1:123456789012:events"))), "esm", Some("event_source_arn"), "neither an SQS queue"),
     case("Lambda permission for anyone without a source", |s| drop(s.add("perm", Permission::new("orders", "*"))), "perm", Some("principal"), "lets anyone invoke"),
     case("DynamoDB index on an undeclared attribute", |s| drop(s.add("t", Table::new("pk", "S").global_index(GlobalIndex::new("by-email", "email")))), "t", Some("global_indexes"), "\"email\", which is not declared"),
     case("DynamoDB attribute no index uses", |s| drop(s.add("t", Table::new("pk", "S").attribute("email", "S"))), "t", Some("attributes"), "no index is keyed on it"),

@@ -319,3 +319,93 @@ async fn a_permission_on_a_function_of_no_stack_is_refused_on_moto() {
     assert!(!report.is_success());
     assert!(strata::cli::render_report(&report).contains("not this stack's"), "{}", strata::cli::render_report(&report));
 }
+
+fn wiring_stack(stack: &str, dir: &Path, subscribed: bool, batch: i64) -> Stack {
+    use strata::aws::iam::{PolicyDocument, Role};
+    use strata::aws::lambda::{EventSourceMapping, Function};
+    use strata::aws::sns::Topic;
+    use strata::aws::sqs::Queue;
+    let mut s = Stack::new(stack, "eu-central-1");
+    let role = s.add("worker-role", Role::new(PolicyDocument::assumed_by("lambda.amazonaws.com")));
+    let topic = s.add("events", Topic::new());
+    let queue = s.add("jobs", Queue::new());
+    let mut f = Function::from_dir(dir, "nodejs20.x", "index.handler", role.arn());
+    if subscribed {
+        f = f.subscribe(topic.arn());
+    }
+    let f = s.add("worker", f);
+    s.add("worker-jobs", EventSourceMapping::new(f.function_name(), queue.arn()).batch_size(batch).batching_window(2).report_batch_item_failures(true));
+    s.export("function", f.arn());
+    s.export("topic", topic.arn());
+    s
+}
+
+async fn lambda_subscriptions(sns: &aws_sdk_sns::Client, topic: &str) -> Vec<String> {
+    let subs = sns.list_subscriptions_by_topic().topic_arn(topic).send().await.unwrap();
+    subs.subscriptions().iter().filter(|s| s.protocol() == Some("lambda")).filter_map(|s| s.endpoint().map(str::to_string)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lambda_fed_by_a_topic_and_a_queue_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("wire");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let conf = strata_aws_testkit::sdk_config(&url, "eu-central-1").await;
+    let (lambda, sns) = (aws_sdk_lambda::Client::new(&conf), aws_sdk_sns::Client::new(&conf));
+    let dir = code_dir(&name);
+
+    let s = wiring_stack(&name, &dir, true, 20);
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let (function, topic) = (report.exports["function"].as_str().unwrap().to_string(), report.exports["topic"].as_str().unwrap().to_string());
+    assert_eq!(lambda_subscriptions(&sns, &topic).await, vec![function.clone()], "the function is subscribed");
+    let policy = lambda.get_policy().function_name(&function).send().await.unwrap().policy().unwrap().to_string();
+    assert!(policy.contains("StrataSns") && policy.contains(&topic), "SNS may invoke it: {policy}");
+    let esm_id = report.outcome("worker-jobs").unwrap().physical_id.clone().unwrap();
+    let esm = lambda.get_event_source_mapping().uuid(&esm_id).send().await.unwrap();
+    assert_eq!(esm.batch_size(), Some(20));
+    assert_eq!(esm.function_arn(), Some(function.as_str()));
+    let tags = lambda.list_tags().resource(esm.event_source_mapping_arn().unwrap()).send().await.unwrap();
+    assert_eq!(tags.tags().and_then(|t| t.get("strata:stack")), Some(&name), "the mapping carries the stack's tags");
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // Drift: someone unsubscribes the function by hand.
+    let subs = sns.list_subscriptions_by_topic().topic_arn(&topic).send().await.unwrap();
+    let sub = subs.subscriptions().iter().find(|s| s.protocol() == Some("lambda")).and_then(|s| s.subscription_arn()).unwrap().to_string();
+    sns.unsubscribe().subscription_arn(sub).send().await.unwrap();
+    let plan = engine.plan(&s).await.unwrap();
+    let step = plan.step("worker").unwrap();
+    assert_eq!(step.action, strata::Action::Update, "{}", plan.render_text());
+    assert!(step.changes.iter().any(|c| c.field == "sns_topics"), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(lambda_subscriptions(&sns, &topic).await, vec![function.clone()], "subscribed again");
+
+    // In place: a bigger batch, and the subscription removed from the program.
+    let s2 = wiring_stack(&name, &dir, false, 100);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("worker-jobs").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert_eq!(plan.step("worker").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert_eq!(lambda.get_event_source_mapping().uuid(&esm_id).send().await.unwrap().batch_size(), Some(100));
+    assert!(lambda_subscriptions(&sns, &topic).await.is_empty(), "unsubscribed");
+    assert!(lambda.get_policy().function_name(&function).send().await.is_err(), "and SNS's permission removed");
+    assert!(!engine.plan(&s2).await.unwrap().has_changes());
+
+    // Destroy: the subscriptions go with the function (SNS would keep them).
+    let s3 = wiring_stack(&name, &dir, true, 100);
+    assert!(engine.apply(&s3, engine.plan(&s3).await.unwrap()).await.is_success());
+    assert_eq!(lambda_subscriptions(&sns, &topic).await.len(), 1);
+    let report = engine.apply(&s3, engine.plan_destroy(&s3).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(lambda.get_event_source_mapping().uuid(&esm_id).send().await.is_err(), "the mapping is deleted");
+    assert!(lambda.get_function().function_name(&function).send().await.is_err(), "the function is deleted");
+    let _ = std::fs::remove_dir_all(&dir);
+}

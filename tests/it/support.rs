@@ -109,6 +109,8 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("POST", "/2021-01-01/opensearch/domain-info") => "DescribeDomains",
         ("GET", "/2021-01-01/tags") => "ListTags",
         ("GET", "/clusters") => "ListClusters",
+        ("GET", "/2015-03-31/functions") => "ListFunctions",
+        ("GET", "/2015-03-31/event-source-mappings") => "ListEventSourceMappings",
         _ => return None,
     };
     Some(op.to_string())

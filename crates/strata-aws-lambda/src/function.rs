@@ -41,7 +41,7 @@ use crate::zip::{read_zip, zip_dir, Archive};
 use crate::{client, LambdaTags};
 
 /// The state tag that keeps an S3 code location (`s3://bucket/key[#version]`).
-pub const CODE_S3_TAG: &str = "strata:code-s3";
+pub const CODE_S3_TAG: &str = strata_core::tags::CODE_S3;
 
 /// The largest archive `CreateFunction` takes directly (50 MB); larger code goes through S3.
 pub const DIRECT_UPLOAD_MAX: i64 = 50 * 1024 * 1024;
@@ -107,6 +107,8 @@ strata_aws::kind_fields! {
         log_group: str [update cleared];
         /// The KMS key that encrypts the environment at rest (its ARN; default: Lambda's own key).
         kms_key_arn: str [update cleared];
+        /// The SNS topics the function is subscribed to (their ARNs), each with the permission SNS needs.
+        sns_topics: strs [update] = Vec::<String>::new();
     }
 }
 
@@ -177,6 +179,12 @@ impl Function {
         groups.into_iter().fold(f, |f, g| f.push(V::security_groups, g.into().into_input()))
     }
 
+    /// Subscribe the function to an SNS topic (its ARN or an output), with
+    /// the permission that lets the topic invoke it.
+    pub fn subscribe(self, topic_arn: impl Into<Arg<String>>) -> Self {
+        self.push(V::sns_topics, topic_arn.into().into_input())
+    }
+
     /// Write logs to this CloudWatch Logs group (its name or an output).
     pub fn logs_to(self, group: impl Into<Arg<String>>) -> Self {
         self.log_group(group)
@@ -194,6 +202,8 @@ pub(crate) struct Item {
     pub(crate) config: FunctionConfiguration,
     pub(crate) tags: Tags,
     pub(crate) concurrency: Option<i32>,
+    /// The topics it is subscribed to, once completed.
+    pub(crate) topics: Option<Vec<String>>,
 }
 
 fn invalid(op: &str, msg: String) -> ProviderError {
@@ -212,7 +222,7 @@ pub(crate) async fn get_function(aws: &Aws, region: &str, name: &str) -> Result<
     Ok(out.and_then(|o| {
         let config = o.configuration()?.clone();
         let tags = o.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default();
-        Some(Item { config, tags, concurrency: o.concurrency().and_then(|c| c.reserved_concurrent_executions()) })
+        Some(Item { config, tags, concurrency: o.concurrency().and_then(|c| c.reserved_concurrent_executions()), topics: None })
     }))
 }
 
@@ -380,6 +390,7 @@ impl Kind for Functions {
                 reserved_concurrency: item.concurrency.map(i64::from),
                 log_group: c.logging_config().and_then(LoggingConfig::log_group).map(str::to_string),
                 kms_key_arn: c.kms_key_arn().filter(|k| !k.is_empty()).map(str::to_string),
+                sns_topics: item.topics.clone(),
                 ..V::default()
             },
             outputs: FunctionOutputs {
@@ -389,6 +400,13 @@ impl Kind for Functions {
             },
             refs: Vec::new(),
         }
+    }
+
+    async fn complete(&self, aws: &Aws, region: &str, mut item: Item) -> Result<Item, ProviderError> {
+        if let (Some(name), Some(arn)) = (item.config.function_name(), item.config.function_arn()) {
+            item.topics = Some(crate::topics::subscribed(aws, region, name, arn).await?);
+        }
+        Ok(item)
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
@@ -421,17 +439,22 @@ impl Kind for Functions {
             .set_logging_config(logging(v))
             .set_tags(Some(v.tags.iter().map(|(k, t)| (k.clone(), t.clone())).collect()));
         let what = format!("Lambda to accept the role of function {name} (`{}`)", cx.name);
-        wait_until(&what, cx.timeout, cx.poll, || {
+        let created = wait_until(&what, cx.timeout, cx.poll, || {
             let call = call.clone();
             async move {
                 match call.send().await.map_err(err("CreateFunction")) {
-                    Ok(_) => Ok(Some(())),
+                    Ok(out) => Ok(Some(out)),
                     Err(e) if role_not_ready(&e) => Ok(None),
                     Err(e) => Err(e),
                 }
             }
         })
         .await?;
+        let topics = v.sns_topics.as_deref().unwrap_or_default();
+        if !topics.is_empty() {
+            let arn = created.function_arn().ok_or_else(|| strata_aws::lacks("CreateFunction", "FunctionArn", &cx.name))?;
+            crate::topics::sync(aws, &cx.region, &name, arn, topics).await?;
+        }
         if let Some(n) = v.reserved_concurrency {
             wait_updated(aws, cx, &name).await?;
             let n = i32::try_from(n).map_err(|_| invalid("PutFunctionConcurrency", format!("`{}`: {n} is out of range", cx.name)))?;
@@ -474,6 +497,10 @@ impl Kind for Functions {
                 .map_err(err("UpdateFunctionConfiguration"))?;
             wait_updated(aws, cx, name).await?;
         }
+        if changed(&[V::sns_topics]) {
+            let arn = actual.outputs.get("arn").and_then(Value::as_str).ok_or_else(|| strata_aws::lacks("GetFunction", "FunctionArn", &cx.name))?;
+            crate::topics::sync(aws, &cx.region, name, arn, v.sns_topics.as_deref().unwrap_or_default()).await?;
+        }
         if changed(&[V::reserved_concurrency]) {
             match v.reserved_concurrency {
                 Some(n) => {
@@ -489,6 +516,10 @@ impl Kind for Functions {
     }
 
     async fn delete(&self, aws: &Aws, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        // SNS keeps a deleted function's subscriptions: they go first.
+        if let Some(arn) = actual.outputs.get("arn").and_then(Value::as_str) {
+            crate::topics::sync(aws, &cx.region, &actual.id, arn, &[]).await?;
+        }
         client(aws, &cx.region).delete_function().function_name(&actual.id).send().await.map(|_| ()).map_err(err("DeleteFunction"))
     }
 
@@ -496,7 +527,7 @@ impl Kind for Functions {
         if let Some(Value::List(l)) = props.get_mut(V::environment) {
             sort_env(l);
         }
-        for f in [V::subnets, V::security_groups] {
+        for f in [V::subnets, V::security_groups, V::sns_topics] {
             if let Some(Value::List(l)) = props.get_mut(f) {
                 l.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
                 l.dedup();

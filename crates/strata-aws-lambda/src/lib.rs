@@ -1,5 +1,6 @@
 #![warn(missing_docs)]
-//! Lambda for strata: `aws:lambda:Function` and `aws:lambda:Permission`,
+//! Lambda for strata: `aws:lambda:Function`, `aws:lambda:Permission` and
+//! `aws:lambda:EventSourceMapping`,
 //! written on the resource kernel ([`strata_aws::kernel`]).
 //!
 //! A function's code is a zip file, a directory zipped reproducibly, or an
@@ -9,8 +10,10 @@
 //! logical name, and it is only ever added to a function of the stack.
 
 mod checks;
+mod event_source;
 mod function;
 mod permission;
+mod topics;
 mod zip;
 
 use std::sync::Arc;
@@ -22,15 +25,18 @@ use strata_aws::Aws;
 use strata_core::Tags;
 use strata_engine::{ProviderError, Registry};
 
+pub use event_source::{EventSourceMapping, EventSourceMappingHandle, EventSourceMappingOutputs, EventSourceMappingValues};
 pub use function::{Function, FunctionHandle, FunctionOutputs, FunctionValues, CODE_S3_TAG, DIRECT_UPLOAD_MAX};
 pub use permission::{Permission, PermissionHandle, PermissionOutputs, PermissionValues};
 
 strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_lambda, "lambda");
+strata_aws::sdk_client!(pub(crate) fn sns = aws_sdk_sns, "sns");
 
 /// Register the Lambda kinds.
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, function::Functions)));
     r.register(Arc::new(KindProvider::new(aws, permission::Permissions)));
+    r.register(Arc::new(KindProvider::new(aws, event_source::EventSourceMappings)));
 }
 
 /// Tags of functions, by ARN (`ListTags`, `TagResource`, `UntagResource`).

@@ -58,6 +58,9 @@ pub mod tags {
     pub const RECOVERY_WINDOW_DAYS: &str = "strata:recovery-window-days";
     /// Days between a KMS key's destroy and its deletion (AWS does not report it).
     pub const DELETION_WINDOW_DAYS: &str = "strata:deletion-window-days";
+    /// Where a Lambda function's code was taken from in S3 (`s3://bucket/key#version`):
+    /// Lambda does not report it.
+    pub const CODE_S3: &str = "strata:code-s3";
 }
 
 /// A resource type: its builder is the implementing type.
