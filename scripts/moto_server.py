@@ -100,6 +100,13 @@ that has `Successful`; `DeleteAddon` removes it at once; tags of add-on ARNs
 go through `TagResource`, `UntagResource` and `ListTagsForResource`. The
 strata tests of add-ons' request shapes use aws-smithy-mocks.
 
+API Gateway v2: moto 5.2.5 has no `GetAuthorizers` (the list of an HTTP
+API's authorizers; `GetAuthorizer` of one is there), so an API's JWT
+authorizers could never be read back. This launcher is an emulator extension
+that adds it as AWS documents it: the API's authorizers in `items`, in
+creation order, and a missing API is `NotFoundException`. (moto also has no
+`UpdateStage`: strata's stage updates are tested with aws-smithy-mocks.)
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -620,6 +627,17 @@ EKSResponse.list_tags_for_resource = _eks_list_tags
 _eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons$"] = _eks_urls.response.dispatch
 _eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)$"] = _eks_urls.response.dispatch
 _eks_urls.url_paths["{0}/clusters/(?P<name>[^/]+)/addons/(?P<addonName>[^/]+)/update$"] = _eks_urls.response.dispatch
+
+from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+
+def _get_authorizers(self):
+    api_id = self.path.split("/")[-2]
+    api = self.apigatewayv2_backend.get_api(api_id)
+    return 200, {}, _json.dumps({"items": [a.to_json() for a in api.authorizers.values()]})
+
+
+ApiGatewayV2Response.get_authorizers = _get_authorizers
 
 if __name__ == "__main__":
     from moto.server import main

@@ -92,6 +92,7 @@ pub mod aws {
         "eks" eks = strata_aws_eks, "EKS";
         "dynamodb" dynamodb = strata_aws_dynamodb, "DynamoDB";
         "lambda" lambda = strata_aws_lambda, "Lambda";
+        "apigatewayv2" apigatewayv2 = strata_aws_apigatewayv2, "API Gateway v2";
     }
 }
 

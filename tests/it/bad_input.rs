@@ -4,6 +4,7 @@
 //! nothing. The endpoint is a closed port: a call would fail loudly anyway.
 
 use strata::aws::acm::Certificate;
+use strata::aws::apigatewayv2::{HttpApi, Route as ApiRoute};
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
@@ -613,6 +614,11 @@ const CASES: &[Case] = &[
     case("Lambda fed by a stream without a starting position", |s| drop(s.add("esm", EventSourceMapping::new("orders", "arn:aws:dynamodb:eu-central-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"))), "esm", Some("starting_position"), "needs a starting position"),
     case("Lambda fed by something that is not a queue or stream", |s| drop(s.add("esm", EventSourceMapping::new("orders", "arn:aws:sns:eu-central-1:123456789012:events"))), "esm", Some("event_source_arn"), "neither an SQS queue"),
     case("Lambda permission for anyone without a source", |s| drop(s.add("perm", Permission::new("orders", "*"))), "perm", Some("principal"), "lets anyone invoke"),
+    case("HTTP API route key that is not METHOD /path", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("/orders", "arn:aws:lambda:eu-central-1:123456789012:function:orders")))), "api", Some("routes"), "is not a route key"),
+    case("HTTP API route with an unknown method", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::http("FETCH /orders", "https://example.com")))), "api", Some("routes"), "is not a method"),
+    case("HTTP API route naming an undeclared authorizer", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "arn:aws:lambda:eu-central-1:123456789012:function:orders").authorizer("users")))), "api", Some("routes"), "which is not declared"),
+    case("HTTP API Lambda route to something that is not a function", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "orders")))), "api", Some("routes"), "is not a Lambda function's ARN"),
+    case("HTTP API CORS origin that is not an origin", |s| drop(s.add("api", HttpApi::new().cors_origins(vec!["shop.example.com".to_string()]))), "api", Some("cors_origins"), "is not an origin"),
     case("DynamoDB index on an undeclared attribute", |s| drop(s.add("t", Table::new("pk", "S").global_index(GlobalIndex::new("by-email", "email")))), "t", Some("global_indexes"), "\"email\", which is not declared"),
     case("DynamoDB attribute no index uses", |s| drop(s.add("t", Table::new("pk", "S").attribute("email", "S"))), "t", Some("attributes"), "no index is keyed on it"),
     case("DynamoDB key type that is not S, N or B", |s| drop(s.add("t", Table::new("pk", "BOOL"))), "t", Some("hash_key_type"), "S, N or B"),

@@ -409,3 +409,119 @@ async fn lambda_fed_by_a_topic_and_a_queue_on_moto() {
     assert!(lambda.get_function().function_name(&function).send().await.is_err(), "the function is deleted");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn api_stack(stack: &str, dir: &Path, full: bool) -> Stack {
+    use strata::aws::apigatewayv2::{Authorizer, HttpApi, Route, VpcLink};
+    use strata::aws::ec2::{SecurityGroup, Subnet, Vpc};
+    use strata::aws::iam::{PolicyDocument, Role};
+    use strata::aws::lambda::{Function, Permission};
+    use strata::aws::logs::LogGroup;
+    let mut s = Stack::new(stack, "eu-central-1");
+    let role = s.add("orders-role", Role::new(PolicyDocument::assumed_by("lambda.amazonaws.com")));
+    let f = s.add("orders", Function::from_dir(dir, "python3.12", "index.handler", role.arn()));
+    let logs = s.add("api-logs", LogGroup::new().retention_days(30));
+    let mut api = HttpApi::new()
+        .cors_origins(vec!["https://shop.example.com".to_string()])
+        .cors_methods(vec!["GET".to_string(), "POST".to_string()])
+        .authorizer(Authorizer::jwt("users", "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Example", ["client-1"]))
+        .route(Route::lambda("POST /orders", f.arn()).authorizer("users"))
+        .access_logs(logs.arn());
+    if full {
+        api = api.route(Route::lambda("GET /orders/{id}", f.arn()).authorizer("users").scopes(["orders/read"])).route(Route::http("ANY /legacy/{proxy+}", "https://legacy.example.com/{proxy}"));
+    } else {
+        api = api.route(Route::lambda("GET /orders/{id}", f.arn()));
+    }
+    let api = s.add("public-api", api);
+    s.add("orders-from-api", Permission::new(f.function_name(), "apigateway.amazonaws.com").source_arn(format_output("{}/*/*", &[api.execution_arn()])));
+    let vpc = s.add("vpc", Vpc::new("10.60.0.0/16"));
+    let a = s.add("link-a", Subnet::new(vpc.id(), "10.60.1.0/24", "eu-central-1a"));
+    let b = s.add("link-b", Subnet::new(vpc.id(), "10.60.2.0/24", "eu-central-1b"));
+    let sg = s.add("link-sg", SecurityGroup::new(vpc.id()));
+    let link = s.add("to-services", VpcLink::new([a.id(), b.id()], [sg.id()]));
+    s.export("api", api.id());
+    s.export("endpoint", api.api_endpoint());
+    s.export("execution", api.execution_arn());
+    s.export("link", link.id());
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_api_with_lambda_routes_jwt_and_a_vpc_link_on_moto() {
+    use aws_sdk_apigatewayv2::types::AuthorizationType;
+    let url = Emulator::Moto.url();
+    let name = unique_stack("api");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let conf = strata_aws_testkit::sdk_config(&url, "eu-central-1").await;
+    let (apigw, lambda) = (aws_sdk_apigatewayv2::Client::new(&conf), aws_sdk_lambda::Client::new(&conf));
+    let dir = code_dir(&name);
+
+    let s = api_stack(&name, &dir, true);
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let id = report.exports["api"].as_str().unwrap().to_string();
+    let routes = apigw.get_routes().api_id(&id).send().await.unwrap().items().to_vec();
+    let mut keys: Vec<&str> = routes.iter().filter_map(|r| r.route_key()).collect();
+    keys.sort();
+    assert_eq!(keys, ["ANY /legacy/{proxy+}", "GET /orders/{id}", "POST /orders"]);
+    let integrations = apigw.get_integrations().api_id(&id).send().await.unwrap().items().to_vec();
+    assert_eq!(integrations.len(), 2, "the two Lambda routes share one integration: {integrations:?}");
+    let get = routes.iter().find(|r| r.route_key() == Some("GET /orders/{id}")).unwrap();
+    assert_eq!(get.authorization_type(), Some(&AuthorizationType::Jwt));
+    assert_eq!(get.authorization_scopes(), ["orders/read"]);
+    let auth = apigw.get_authorizers().api_id(&id).send().await.unwrap().items().to_vec();
+    assert_eq!(auth.len(), 1);
+    assert_eq!(get.authorizer_id(), auth[0].authorizer_id());
+    let stages = apigw.get_stages().api_id(&id).send().await.unwrap().items().to_vec();
+    assert_eq!(stages.iter().filter_map(|s| s.stage_name()).collect::<Vec<_>>(), ["$default"]);
+    assert_eq!(stages[0].auto_deploy(), Some(true));
+    assert!(stages[0].access_log_settings().and_then(|l| l.destination_arn()).is_some_and(|d| d.contains(":log-group:")), "access logs on");
+    let api = apigw.get_api().api_id(&id).send().await.unwrap();
+    assert_eq!(api.tags().and_then(|t| t.get("strata:stack")), Some(&name));
+    let execution = report.exports["execution"].as_str().unwrap();
+    assert!(execution.starts_with("arn:aws:execute-api:eu-central-1:") && execution.ends_with(&id), "{execution}");
+    let function = report.outcome("orders").unwrap().physical_id.clone().unwrap();
+    let policy = lambda.get_policy().function_name(&function).send().await.unwrap().policy().unwrap().to_string();
+    assert!(policy.contains(&format!("{execution}/*/*")), "the API may invoke the function: {policy}");
+    let link = report.exports["link"].as_str().unwrap();
+    let l = apigw.get_vpc_link().vpc_link_id(link).send().await.unwrap();
+    assert_eq!(l.subnet_ids().len(), 2);
+    assert_eq!(l.tags().and_then(|t| t.get("strata:stack")), Some(&name));
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // Drift: someone deletes a route by hand.
+    let post = routes.iter().find(|r| r.route_key() == Some("POST /orders")).and_then(|r| r.route_id()).unwrap();
+    apigw.delete_route().api_id(&id).route_id(post).send().await.unwrap();
+    let plan = engine.plan(&s).await.unwrap();
+    let step = plan.step("public-api").unwrap();
+    assert_eq!(step.action, strata::Action::Update, "{}", plan.render_text());
+    assert!(step.changes.iter().any(|c| c.field == "routes"), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(apigw.get_routes().api_id(&id).send().await.unwrap().items().len(), 3, "the route is back");
+
+    // In place: the legacy route gone, GET open to all.
+    let s2 = api_stack(&name, &dir, false);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("public-api").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let routes = apigw.get_routes().api_id(&id).send().await.unwrap().items().to_vec();
+    assert_eq!(routes.len(), 2);
+    let get = routes.iter().find(|r| r.route_key() == Some("GET /orders/{id}")).unwrap();
+    assert_ne!(get.authorization_type(), Some(&AuthorizationType::Jwt));
+    assert_eq!(apigw.get_integrations().api_id(&id).send().await.unwrap().items().len(), 1, "the unused HTTP integration is deleted");
+    let p = engine.plan(&s2).await.unwrap();
+    assert!(!p.has_changes(), "{}", p.render_text());
+
+    let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(apigw.get_api().api_id(&id).send().await.is_err(), "the API is deleted");
+    assert!(apigw.get_vpc_link().vpc_link_id(link).send().await.is_err(), "the link is deleted");
+    let _ = std::fs::remove_dir_all(&dir);
+}

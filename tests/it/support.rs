@@ -111,6 +111,8 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("GET", "/clusters") => "ListClusters",
         ("GET", "/2015-03-31/functions") => "ListFunctions",
         ("GET", "/2015-03-31/event-source-mappings") => "ListEventSourceMappings",
+        ("GET", "/v2/apis") => "GetApis",
+        ("GET", "/v2/vpclinks") => "GetVpcLinks",
         _ => return None,
     };
     Some(op.to_string())
