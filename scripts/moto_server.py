@@ -107,6 +107,20 @@ that adds it as AWS documents it: the API's authorizers in `items`, in
 creation order, and a missing API is `NotFoundException`. (moto also has no
 `UpdateStage`: strata's stage updates are tested with aws-smithy-mocks.)
 
+Cognito: moto 5.2.5 keeps a user pool's `UserPoolTags` as given at create
+(answered by `DescribeUserPool`) but has no `TagResource`, `UntagResource`
+or `ListTagsForResource`, so a pool's tags could never change. This launcher
+is an emulator extension that adds the three for user pool ARNs as AWS
+documents them: they change (and answer) the pool's `UserPoolTags`, a
+missing pool is `ResourceNotFoundException`, and the first two answer an
+empty body. moto also answers `DescribeUserPool` with the `MfaConfiguration`
+the pool was created (or last updated) with, not the one
+`SetUserPoolMfaConfig` set, where AWS answers the pool's MFA mode: this
+launcher keeps the two in step, as AWS does. And moto's `UpdateUserPool`
+drops the settings a pool is created with that cannot change
+(`UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration`, `Schema`),
+which AWS keeps: this launcher keeps them.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -638,6 +652,65 @@ def _get_authorizers(self):
 
 
 ApiGatewayV2Response.get_authorizers = _get_authorizers
+
+from moto.cognitoidp.responses import CognitoIdpResponse
+
+
+def _cognito_pool_of(self):
+    arn = self._get_param("ResourceArn") or ""
+    return self.backend.describe_user_pool(arn.rsplit("userpool/", 1)[-1])
+
+
+def _cognito_tag_resource(self):
+    pool = _cognito_pool_of(self)
+    tags = dict(pool.extended_config.get("UserPoolTags") or {})
+    tags.update(self._get_param("Tags") or {})
+    pool.extended_config["UserPoolTags"] = tags
+    return "{}"
+
+
+def _cognito_untag_resource(self):
+    pool = _cognito_pool_of(self)
+    tags = dict(pool.extended_config.get("UserPoolTags") or {})
+    for k in self._get_param("TagKeys") or []:
+        tags.pop(k, None)
+    pool.extended_config["UserPoolTags"] = tags
+    return "{}"
+
+
+def _cognito_list_tags_for_resource(self):
+    pool = _cognito_pool_of(self)
+    return _json.dumps({"Tags": pool.extended_config.get("UserPoolTags") or {}})
+
+
+from moto.cognitoidp.models import CognitoIdpBackend
+
+_moto_set_user_pool_mfa_config = CognitoIdpBackend.set_user_pool_mfa_config
+
+
+def _set_user_pool_mfa_config(self, user_pool_id, sms_config, token_config, mfa_config):
+    answer = _moto_set_user_pool_mfa_config(self, user_pool_id, sms_config, token_config, mfa_config)
+    self.describe_user_pool(user_pool_id).extended_config["MfaConfiguration"] = mfa_config
+    return answer
+
+
+CognitoIdpBackend.set_user_pool_mfa_config = _set_user_pool_mfa_config
+
+_moto_update_user_pool = CognitoIdpBackend.update_user_pool
+_IMMUTABLE_POOL_SETTINGS = ("UsernameAttributes", "AliasAttributes", "UsernameConfiguration", "Schema")
+
+
+def _update_user_pool(self, user_pool_id, extended_config):
+    pool = self.describe_user_pool(user_pool_id)
+    kept = {k: pool.extended_config[k] for k in _IMMUTABLE_POOL_SETTINGS if k in pool.extended_config}
+    _moto_update_user_pool(self, user_pool_id, extended_config)
+    pool.extended_config.update(kept)
+
+
+CognitoIdpBackend.update_user_pool = _update_user_pool
+CognitoIdpResponse.tag_resource = _cognito_tag_resource
+CognitoIdpResponse.untag_resource = _cognito_untag_resource
+CognitoIdpResponse.list_tags_for_resource = _cognito_list_tags_for_resource
 
 if __name__ == "__main__":
     from moto.server import main

@@ -8,6 +8,7 @@ use strata::aws::apigatewayv2::{HttpApi, Route as ApiRoute};
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
+use strata::aws::cognito::{UserPool, UserPoolClient};
 use strata::aws::dynamodb::{GlobalIndex, Table};
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
@@ -619,6 +620,10 @@ const CASES: &[Case] = &[
     case("HTTP API route naming an undeclared authorizer", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "arn:aws:lambda:eu-central-1:123456789012:function:orders").authorizer("users")))), "api", Some("routes"), "which is not declared"),
     case("HTTP API Lambda route to something that is not a function", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "orders")))), "api", Some("routes"), "is not a Lambda function's ARN"),
     case("HTTP API CORS origin that is not an origin", |s| drop(s.add("api", HttpApi::new().cors_origins(vec!["shop.example.com".to_string()]))), "api", Some("cors_origins"), "is not an origin"),
+    case("Cognito browser client with a secret", |s| drop(s.add("web", UserPoolClient::browser("eu-central-1_Pool", ["https://shop.example.com/cb"]).generate_secret(true))), "web", Some("generate_secret"), "a browser app cannot keep a client secret"),
+    case("Cognito client-credentials flow without a secret", |s| drop(s.add("m2m", UserPoolClient::browser("eu-central-1_Pool", ["https://shop.example.com/cb"]).oauth_flows(vec!["client_credentials".to_string()]))), "m2m", Some("oauth_flows"), "needs a client secret"),
+    case("Cognito password shorter than 8", |s| drop(s.add("users", UserPool::new().password_min_length(6))), "users", Some("password_min_length"), "8 to 99"),
+    case("Cognito callback over plain http", |s| drop(s.add("web", UserPoolClient::browser("eu-central-1_Pool", ["http://shop.example.com/cb"]))), "web", Some("callback_urls"), "https:// URLs"),
     case("DynamoDB index on an undeclared attribute", |s| drop(s.add("t", Table::new("pk", "S").global_index(GlobalIndex::new("by-email", "email")))), "t", Some("global_indexes"), "\"email\", which is not declared"),
     case("DynamoDB attribute no index uses", |s| drop(s.add("t", Table::new("pk", "S").attribute("email", "S"))), "t", Some("attributes"), "no index is keyed on it"),
     case("DynamoDB key type that is not S, N or B", |s| drop(s.add("t", Table::new("pk", "BOOL"))), "t", Some("hash_key_type"), "S, N or B"),

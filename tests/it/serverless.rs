@@ -525,3 +525,82 @@ async fn http_api_with_lambda_routes_jwt_and_a_vpc_link_on_moto() {
     assert!(apigw.get_vpc_link().vpc_link_id(link).send().await.is_err(), "the link is deleted");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn users_stack(stack: &str, min_length: i64, mfa: &str, protected: bool, team: &str, callback: &str) -> Stack {
+    use strata::aws::cognito::{UserPool, UserPoolClient};
+    let mut s = Stack::new(stack, "eu-central-1");
+    let prefix = format!("{}-login", stack.to_ascii_lowercase());
+    let pool = s.add("users", UserPool::new().password_min_length(min_length).mfa(mfa).deletion_protection(protected).domain_prefix(prefix.as_str()).tag("team", team));
+    let web = s.add("web", UserPoolClient::browser(pool.id(), [callback]).logout_urls(vec!["https://shop.example.com/".to_string()]));
+    s.export("pool", pool.id());
+    s.export("issuer", pool.issuer());
+    s.export("client", web.client_id());
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cognito_user_pool_and_browser_client_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("users");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+
+    let s = users_stack(&name, 12, "OPTIONAL", true, "identity", "https://shop.example.com/callback");
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let pool_id = report.exports["pool"].as_str().unwrap().to_string();
+    let pool = idp.describe_user_pool().user_pool_id(&pool_id).send().await.unwrap().user_pool().cloned().unwrap();
+    let pw = pool.policies().and_then(|p| p.password_policy()).unwrap();
+    assert_eq!(pw.minimum_length(), Some(12));
+    assert!(pw.require_symbols());
+    assert_eq!(pool.mfa_configuration().map(|m| m.as_str()), Some("OPTIONAL"));
+    assert_eq!(pool.deletion_protection().map(|d| d.as_str()), Some("ACTIVE"));
+    assert!(pool.domain().is_some_and(|d| d.ends_with("-login")), "the hosted-UI domain: {:?}", pool.domain());
+    assert_eq!(pool.user_pool_tags().and_then(|t| t.get("strata:stack")), Some(&name));
+    assert_eq!(report.exports["issuer"].as_str(), Some(format!("https://cognito-idp.eu-central-1.amazonaws.com/{pool_id}").as_str()));
+    let client_id = report.exports["client"].as_str().unwrap().to_string();
+    let c = idp.describe_user_pool_client().user_pool_id(&pool_id).client_id(&client_id).send().await.unwrap().user_pool_client().cloned().unwrap();
+    assert!(c.client_secret().is_none(), "a browser client has no secret");
+    assert_eq!(c.callback_urls(), ["https://shop.example.com/callback"]);
+    assert_eq!(c.allowed_o_auth_flows().iter().map(|f| f.as_str()).collect::<Vec<_>>(), ["code"]);
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // In place: a longer password, MFA required, another team tag, another callback.
+    let s2 = users_stack(&name, 14, "ON", true, "platform", "https://shop.example.com/auth");
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("users").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert_eq!(plan.step("web").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    let report = engine.apply(&s2, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let pool = idp.describe_user_pool().user_pool_id(&pool_id).send().await.unwrap().user_pool().cloned().unwrap();
+    assert_eq!(pool.policies().and_then(|p| p.password_policy()).and_then(|p| p.minimum_length()), Some(14));
+    assert_eq!(pool.mfa_configuration().map(|m| m.as_str()), Some("ON"));
+    assert_eq!(pool.user_pool_tags().and_then(|t| t.get("team")).map(String::as_str), Some("platform"));
+    let c = idp.describe_user_pool_client().user_pool_id(&pool_id).client_id(&client_id).send().await.unwrap().user_pool_client().cloned().unwrap();
+    assert_eq!(c.callback_urls(), ["https://shop.example.com/auth"]);
+    let plan = engine.plan(&s2).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+
+    // Drift: someone removes the client by hand; it is made again.
+    idp.delete_user_pool_client().user_pool_id(&pool_id).client_id(&client_id).send().await.unwrap();
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("web").unwrap().action, strata::Action::Create, "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+
+    // A protected pool is not deleted: the destroy fails naming it.
+    let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
+    assert!(!report.is_success());
+    assert!(strata::cli::render_report(&report).contains("deletion protection"), "{}", strata::cli::render_report(&report));
+    let s3 = users_stack(&name, 14, "ON", false, "platform", "https://shop.example.com/auth");
+    assert!(engine.apply(&s3, engine.plan(&s3).await.unwrap()).await.is_success());
+    let report = engine.apply(&s3, engine.plan_destroy(&s3).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(idp.describe_user_pool().user_pool_id(&pool_id).send().await.is_err(), "the pool is deleted");
+}
