@@ -171,7 +171,13 @@ start_one() {
       ;;
     localstack)
       # Host mode: no Docker. DNS server off; gateway on loopback only.
+      # SERVICES: every community provider but DynamoDB. Offline, DynamoDB's
+      # first call tries to download DynamoDB Local and every call then fails
+      # with InternalError after the SDK's retries (about 40 s for each plan,
+      # which lists every kind); left out, it answers at once, as the services
+      # LocalStack does not have do. strata's DynamoDB tests run on moto.
       launch localstack env DNS_ADDRESS=0 GATEWAY_LISTEN="127.0.0.1:$port" SKIP_INFRA_DOWNLOADS=1 \
+        SERVICES=acm,apigateway,cloudformation,cloudwatch,ec2,es,opensearch,events,firehose,iam,kinesis,kms,lambda,logs,route53,resourcegroupstaggingapi,s3,scheduler,secretsmanager,ses,sns,sqs,ssm,stepfunctions,sts \
         DISABLE_EVENTS=1 LOCALSTACK_VOLUME_DIR="$run/localstack-volume" \
         "$venvs/localstack/bin/python" -m localstack.runtime.main
       ;;

@@ -321,13 +321,7 @@ pub fn stack(env: &Env) -> Stack {
             .certificate(cdn_issued.certificate_arn())
             .comment(&format!("refarch {}", env.env)),
     );
-    let read = Statement::allow()
-        .sid("CloudFrontReads")
-        .principal("Service", "cloudfront.amazonaws.com")
-        .action("s3:GetObject")
-        .resource(bucket.arn().map(|a| format!("{a}/*")))
-        .condition("StringEquals", "AWS:SourceArn", [cdn.arn()]);
-    s.add("static-policy", BucketPolicy::new(bucket.bucket_name(), PolicyDocument::new().statement(read)));
+    s.add("static-policy", BucketPolicy::cloudfront_reads(bucket.bucket_name(), bucket.arn(), cdn.arn()));
     s.add("dns/www", Record::alias(zone.zone_id(), &www_name, cdn.domain_name(), CLOUDFRONT_ZONE_ID));
 
     // The OpenVPN server: the only way into the private subnets.

@@ -7,11 +7,10 @@
 
 use std::collections::BTreeSet;
 
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{Engine, EngineConfig, PollPolicy};
 use strata_aws_testkit::{unique_stack, Emulator};
 
 use crate::innovate_example::{innovate, settings};
-use crate::inventory::tagged_with;
 
 const REGION: &str = "eu-central-1";
 const CLOUDFRONT_LIST: &str = "com.amazonaws.global.cloudfront.origin-facing";
@@ -178,19 +177,7 @@ async fn innovate_staging_on_moto() {
     holds("the cluster carries the cost-allocation tags", cost(c.tags().map(|t| t.keys().cloned().collect()).unwrap_or_default()));
     holds("the database carries the cost-allocation tags", cost(db.tag_list().iter().filter_map(|t| t.key().map(str::to_string)).collect()));
 
-    assert!(problems.is_empty(), "the design's facts that do not hold:\n  {}", problems.join("\n  "));
-
-    let before = counter.snapshot();
-    let plan = engine.plan(&s).await.unwrap();
-    assert!(!plan.has_changes(), "{}", plan.render_text());
-    let again = engine.apply(&s, plan).await;
-    assert!(again.is_success(), "{}", strata::cli::render_report(&again));
-    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a re-apply changes nothing");
-
-    let report = engine.apply(&s, engine.plan_destroy(&s).await.unwrap()).await;
-    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
-    let left = tagged_with(&url, &env.stack).await;
-    assert!(left.is_empty(), "left after destroy: {left:#?}");
+    crate::support::facts_hold_then_noop_then_destroy(&problems, &engine, counter.as_ref(), &s, &url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -122,6 +122,52 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
         }
     }
 
+    // DynamoDB tables, Lambda functions and event source mappings, HTTP APIs
+    // and VPC links, Cognito user pools (their tags come with them or by ARN).
+    let ddb = aws_sdk_dynamodb::Client::new(&home);
+    for name in ddb.list_tables().send().await.unwrap().table_names() {
+        let Ok(t) = ddb.describe_table().table_name(name).send().await else { continue };
+        let Some(arn) = t.table().and_then(|t| t.table_arn()) else { continue };
+        let Ok(tags) = ddb.list_tags_of_resource().resource_arn(arn).send().await else { continue };
+        if tagged(tags.tags().iter().map(|t| (t.key(), t.value())), stack) {
+            out.insert(format!("dynamodb-table {name}"));
+        }
+    }
+    let lambda = aws_sdk_lambda::Client::new(&home);
+    for f in lambda.list_functions().send().await.unwrap().functions() {
+        let Some(name) = f.function_name() else { continue };
+        let Ok(got) = lambda.get_function().function_name(name).send().await else { continue };
+        if tagged(got.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("lambda-function {name}"));
+        }
+    }
+    for m in lambda.list_event_source_mappings().send().await.unwrap().event_source_mappings() {
+        let Some(arn) = m.event_source_mapping_arn() else { continue };
+        let Ok(t) = lambda.list_tags().resource(arn).send().await else { continue };
+        if tagged(t.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("lambda-event-source-mapping {}", m.uuid().unwrap_or_default()));
+        }
+    }
+    let apigw = aws_sdk_apigatewayv2::Client::new(&home);
+    for a in apigw.get_apis().send().await.unwrap().items() {
+        if tagged(a.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("http-api {}", a.api_id().unwrap_or_default()));
+        }
+    }
+    for l in apigw.get_vpc_links().send().await.unwrap().items() {
+        if tagged(l.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("vpc-link {}", l.vpc_link_id().unwrap_or_default()));
+        }
+    }
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&home);
+    for p in idp.list_user_pools().max_results(60).send().await.unwrap().user_pools() {
+        let Some(id) = p.id() else { continue };
+        let Ok(d) = idp.describe_user_pool().user_pool_id(id).send().await else { continue };
+        if tagged(d.user_pool().and_then(|p| p.user_pool_tags()).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("cognito-user-pool {id}"));
+        }
+    }
+
     // Secrets Manager (secrets scheduled for deletion are gone).
     let sm = aws_sdk_secretsmanager::Client::new(&home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {

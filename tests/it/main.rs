@@ -43,6 +43,11 @@ mod miamo_stacks;
 mod network;
 mod operations;
 mod parameters;
+// The design-principles example itself (settings and module), for principles.
+#[allow(dead_code)]
+#[path = "../../examples/principles-serverless.rs"]
+mod principles_serverless_example;
+mod principles;
 mod protection;
 mod rate_limits;
 // The reference-architecture example itself (settings and component), for refarch.

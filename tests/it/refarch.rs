@@ -8,10 +8,9 @@
 
 use std::collections::BTreeSet;
 
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{Engine, EngineConfig, PollPolicy};
 use strata_aws_testkit::{unique_stack, Emulator};
 
-use crate::inventory::tagged_with;
 use crate::refarch_example::{refarch, settings};
 
 const REGION: &str = "eu-central-1";
@@ -154,20 +153,7 @@ async fn refarch_stage_on_moto() {
     }
     holds("the static bucket's policy lets CloudFront read, for this distribution", bucket_policies.iter().any(|p| p.contains("cloudfront.amazonaws.com") && p.contains(dist.arn())));
 
-    assert!(problems.is_empty(), "the design's facts that do not hold:\n  {}", problems.join("\n  "));
-
-    // Again: nothing to do.
-    let before = counter.snapshot();
-    let plan = engine.plan(&s).await.unwrap();
-    assert!(!plan.has_changes(), "{}", plan.render_text());
-    let again = engine.apply(&s, plan).await;
-    assert!(again.is_success(), "{}", strata::cli::render_report(&again));
-    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a re-apply changes nothing");
-
-    let report = engine.apply(&s, engine.plan_destroy(&s).await.unwrap()).await;
-    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
-    let left = tagged_with(&url, &env.stack).await;
-    assert!(left.is_empty(), "left after destroy: {left:#?}");
+    crate::support::facts_hold_then_noop_then_destroy(&problems, &engine, counter.as_ref(), &s, &url).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

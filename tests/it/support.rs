@@ -155,3 +155,21 @@ pub fn http_get(base_url: &str, service: &str, path: &str) -> String {
     s.read_to_string(&mut out).unwrap();
     out.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
 }
+
+/// How every example test ends: the design's facts that did not hold are
+/// reported together; a plan right after the apply is empty and a re-apply
+/// makes no mutating call; destroy succeeds and leaves nothing tagged with
+/// the stack.
+pub async fn facts_hold_then_noop_then_destroy(problems: &[String], engine: &strata::engine::Engine, counter: &dyn strata::engine::CallCounter, s: &strata::Stack, url: &str) {
+    assert!(problems.is_empty(), "the design's facts that do not hold:\n  {}", problems.join("\n  "));
+    let before = counter.snapshot();
+    let plan = engine.plan(s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    let again = engine.apply(s, plan).await;
+    assert!(again.is_success(), "{}", strata::cli::render_report(&again));
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a re-apply changes nothing");
+    let report = engine.apply(s, engine.plan_destroy(s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let left = crate::inventory::tagged_with(url, s.name()).await;
+    assert!(left.is_empty(), "left after destroy: {left:#?}");
+}

@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_cloudfront::types::{
-    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomHeaders, CustomOriginConfig, DefaultCacheBehavior,
+    Aliases, AllowedMethods, CacheBehavior, CacheBehaviors, CachedMethods, CustomErrorResponse, CustomErrorResponses, CustomHeaders,
+    CustomOriginConfig, DefaultCacheBehavior,
     DistributionConfig, HttpVersion, Method, MinimumProtocolVersion, Origin, OriginAccessControlConfig,
     OriginAccessControlOriginTypes, OriginAccessControlSigningBehaviors, OriginAccessControlSigningProtocols, OriginCustomHeader,
     OriginProtocolPolicy, Origins, PriceClass, S3OriginConfig, SslProtocol, SslSupportMethod, OriginSslProtocols, Tag, Tags as CfTags,
@@ -74,6 +75,9 @@ pub struct Distribution {
     comment: String,
     origins: Vec<(String, Input, bool, BTreeMap<String, Input>)>,
     default_origin: String,
+    /// The default behaviour is a single-page app from S3: cached, with
+    /// `index.html` at the root and for every path S3 does not have.
+    spa: bool,
     cached: Vec<(String, String)>,
     aliases: Vec<String>,
     certificate: Option<Input>,
@@ -91,6 +95,7 @@ impl Distribution {
             comment: "Managed by strata".into(),
             origins: vec![(origin_id.into(), domain.into().into_input(), false, BTreeMap::new())],
             default_origin: origin_id.into(),
+            spa: false,
             cached: Vec::new(),
             aliases: Vec::new(),
             certificate: None,
@@ -99,6 +104,19 @@ impl Distribution {
             enabled: true,
             tags: BTreeMap::new(),
         }
+    }
+    /// A distribution of a single-page app from an S3 bucket (its regional
+    /// domain name, read through an origin access control): the default
+    /// behaviour is cached, `/` serves `index.html`, and a path the bucket
+    /// lacks (403 or 404 from S3) answers `index.html` with 200, so that the
+    /// app's own router handles it.
+    pub fn spa(origin_id: &str, bucket_regional_domain: impl Into<Arg<String>>) -> Self {
+        let mut d = Self::new(origin_id, bucket_regional_domain);
+        if let Some(o) = d.origins.first_mut() {
+            o.2 = true;
+        }
+        d.spa = true;
+        d
     }
     /// A header CloudFront adds to requests to `origin_id` (a secret output is
     /// printed as `(secret)`).
@@ -188,6 +206,7 @@ impl Resource for Distribution {
             ("comment".to_string(), Input::from(self.comment)),
             ("origins".to_string(), Input::List(origins)),
             ("default_origin".to_string(), Input::from(self.default_origin)),
+            ("spa".to_string(), Input::from(self.spa)),
             ("cached_paths".to_string(), Input::List(cached)),
             ("aliases".to_string(), Input::Known(Value::List(aliases.into_iter().map(Value::Str).collect()))),
             ("certificate_arn".to_string(), self.certificate.unwrap_or(Input::Known(Value::Null))),
@@ -290,16 +309,26 @@ fn config(caller_ref: &str, desired: &Props, oacs: &BTreeMap<String, String>) ->
         }
         origins.push(build(b.build())?);
     }
-    let default = build(
-        DefaultCacheBehavior::builder()
-            .target_origin_id(str_of(desired, "default_origin").unwrap_or_default())
-            .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
-            .allowed_methods(all_methods()?)
-            .cache_policy_id(CACHING_DISABLED)
-            .origin_request_policy_id(ALL_VIEWER)
-            .compress(true)
-            .build(),
-    )?;
+    let spa = desired.get("spa").and_then(Value::as_bool) == Some(true);
+    let default = DefaultCacheBehavior::builder()
+        .target_origin_id(str_of(desired, "default_origin").unwrap_or_default())
+        .viewer_protocol_policy(ViewerProtocolPolicy::RedirectToHttps)
+        .compress(true);
+    let default = if spa {
+        default.allowed_methods(get_head()?).cache_policy_id(CACHING_OPTIMIZED)
+    } else {
+        default.allowed_methods(all_methods()?).cache_policy_id(CACHING_DISABLED).origin_request_policy_id(ALL_VIEWER)
+    };
+    let default = build(default.build())?;
+    // A single-page app's paths are its router's: S3's 403 and 404 answer index.html.
+    let errors: Vec<CustomErrorResponse> = if spa {
+        [403, 404]
+            .into_iter()
+            .map(|code| build(CustomErrorResponse::builder().error_code(code).response_code("200").response_page_path("/index.html").error_caching_min_ttl(10).build()))
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
     let mut behaviors = Vec::new();
     for c in desired.get("cached_paths").and_then(Value::as_list).unwrap_or_default() {
         let m = c.as_map().cloned().unwrap_or_default();
@@ -330,6 +359,8 @@ fn config(caller_ref: &str, desired: &Props, oacs: &BTreeMap<String, String>) ->
             .enabled(desired.get("enabled").and_then(Value::as_bool).unwrap_or(true))
             .origins(build(Origins::builder().quantity(origins.len() as i32).set_items(Some(origins)).build())?)
             .default_cache_behavior(default)
+            .default_root_object(if spa { "index.html" } else { "" })
+            .custom_error_responses(build(CustomErrorResponses::builder().quantity(errors.len() as i32).set_items((!errors.is_empty()).then_some(errors)).build())?)
             .cache_behaviors(build(CacheBehaviors::builder().quantity(behaviors.len() as i32).set_items(Some(behaviors)).build())?)
             .aliases(build(Aliases::builder().quantity(aliases.len() as i32).set_items(Some(aliases)).build())?)
             .viewer_certificate(cert)
@@ -339,6 +370,16 @@ fn config(caller_ref: &str, desired: &Props, oacs: &BTreeMap<String, String>) ->
             .is_ipv6_enabled(true)
             .build(),
     )
+}
+
+/// Whether a configuration serves a single-page app as [`Distribution::spa`]
+/// makes it: a cached default behaviour, `index.html` at the root and for
+/// S3's 403 and 404.
+fn spa_of(c: &DistributionConfig) -> bool {
+    let cached = c.default_cache_behavior().and_then(|d| d.cache_policy_id()) == Some(CACHING_OPTIMIZED);
+    let errors = c.custom_error_responses().map(|e| e.items()).unwrap_or_default();
+    let falls_back = |code: i32| errors.iter().any(|e| e.error_code() == code && e.response_page_path() == Some("/index.html") && e.response_code() == Some("200"));
+    cached && c.default_root_object() == Some("index.html") && falls_back(403) && falls_back(404)
 }
 
 /// The desired-shaped properties of a distribution's configuration.
@@ -380,6 +421,7 @@ fn props_of(c: &DistributionConfig, tags: &Tags) -> Props {
         ("comment".into(), Value::str(c.comment())),
         ("origins".into(), Value::List(origins)),
         ("default_origin".into(), Value::str(c.default_cache_behavior().map(|d| d.target_origin_id()).unwrap_or_default())),
+        ("spa".into(), Value::Bool(spa_of(c))),
         ("cached_paths".into(), Value::List(cached)),
         ("aliases".into(), Value::List(aliases)),
         ("certificate_arn".into(), cert),

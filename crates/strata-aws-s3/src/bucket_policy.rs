@@ -52,6 +52,19 @@ impl BucketPolicy {
     pub fn new(bucket: impl Into<strata_core::Arg<String>>, document: PolicyDocument) -> Self {
         Self::empty().bucket(bucket).policy(document)
     }
+
+    /// The policy that lets one CloudFront distribution (its ARN) read the
+    /// objects of `bucket` (its name and ARN) through an origin access
+    /// control, and nobody else.
+    pub fn cloudfront_reads(bucket: impl Into<strata_core::Arg<String>>, bucket_arn: strata_core::Output<String>, distribution_arn: impl Into<strata_core::Arg<String>>) -> Self {
+        let read = strata_aws::policy::Statement::allow()
+            .sid("CloudFrontReads")
+            .principal("Service", "cloudfront.amazonaws.com")
+            .action("s3:GetObject")
+            .resource(bucket_arn.map(|a| format!("{a}/*")))
+            .condition("StringEquals", "AWS:SourceArn", [distribution_arn]);
+        Self::new(bucket, PolicyDocument::new().statement(read))
+    }
 }
 
 type V = BucketPolicyValues;
