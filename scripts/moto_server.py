@@ -106,6 +106,14 @@ authorizers could never be read back. This launcher is an emulator extension
 that adds it as AWS documents it: the API's authorizers in `items`, in
 creation order, and a missing API is `NotFoundException`. (moto also has no
 `UpdateStage`: strata's stage updates are tested with aws-smithy-mocks.)
+moto also keeps a custom domain's `domainNameConfigurations` as given,
+without what AWS adds to each (the `apiGatewayDomainName` a DNS alias points
+at, its `hostedZoneId`, `domainNameStatus` `AVAILABLE`), so no record could
+point at one: this launcher adds them at create, in AWS's shape
+(`d-<10 characters>.execute-api.<region>.amazonaws.com`, the region's
+API Gateway zone), and adds `UpdateDomainName` as AWS documents it (the
+configurations are replaced and filled the same way; a missing domain is
+`NotFoundException`).
 
 Cognito: moto 5.2.5 keeps a user pool's `UserPoolTags` as given at create
 (answered by `DescribeUserPool`) but has no `TagResource`, `UntagResource`
@@ -652,6 +660,39 @@ def _get_authorizers(self):
 
 
 ApiGatewayV2Response.get_authorizers = _get_authorizers
+
+from moto.apigatewayv2.models import DomainName as _ApiDomainName  # noqa: E402
+
+# API Gateway's hosted zones of regional endpoints (AWS's published list, the regions strata's stacks use).
+_API_ZONES = {"eu-central-1": "Z1U9ULNL0V5AJ3", "us-east-1": "Z1UJRXOUMOOFQ8", "eu-west-1": "ZLY8HYME6SFDD"}
+_moto_domain_init = _ApiDomainName.__init__
+
+
+def _fill_domain_configurations(domain):
+    region = domain.domain_name_arn.split(":")[3]
+    for c in domain.domain_name_configurations or []:
+        c.setdefault("apiGatewayDomainName", f"d-{_uuid.uuid4().hex[:10]}.execute-api.{region}.amazonaws.com")
+        c.setdefault("hostedZoneId", _API_ZONES.get(region, "Z1U9ULNL0V5AJ3"))
+        c.setdefault("domainNameStatus", "AVAILABLE")
+
+
+def _api_domain_init(self, *args, **kwargs):
+    _moto_domain_init(self, *args, **kwargs)
+    _fill_domain_configurations(self)
+
+
+def _update_domain_name(self):
+    name = self.path.split("/")[-1]
+    domain = self.apigatewayv2_backend.get_domain_name(name)
+    params = _json.loads(self.body or "{}")
+    if "domainNameConfigurations" in params:
+        domain.domain_name_configurations = params["domainNameConfigurations"]
+        _fill_domain_configurations(domain)
+    return 200, {}, _json.dumps(domain.to_json())
+
+
+_ApiDomainName.__init__ = _api_domain_init
+ApiGatewayV2Response.update_domain_name = _update_domain_name
 
 from moto.cognitoidp.responses import CognitoIdpResponse
 

@@ -30,8 +30,10 @@
 //!   without a secret) and calls the HTTP API with the user's token; the API
 //!   admits only the app's origin (CORS) and every route checks the token
 //!   (a JWT authorizer whose issuer is the pool and whose audience is the
-//!   app's client). The API is reached at its `execute-api` endpoint: a
-//!   custom domain for it waits for API mappings.
+//!   app's client). The API answers at `api.<env>.<domain>` (a regional
+//!   custom domain with its own DNS-validated certificate, mapped to the
+//!   API's stage at the root); its default `execute-api` endpoint is turned
+//!   off, so the domain is the only way in.
 //! * "API Gateway -> Lambda / ECS Fargate, SNS events, DynamoDB, S3": Lambda
 //!   only (the containers are the Kubernetes variant's). The orders function
 //!   answers the API's routes and writes the orders table; a placed order is
@@ -59,7 +61,7 @@
 #![allow(dead_code)]
 
 use strata::aws::acm::{Certificate, CertificateValidation};
-use strata::aws::apigatewayv2::{Authorizer, HttpApi, Route};
+use strata::aws::apigatewayv2::{Authorizer, DomainName, HttpApi, Route};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudwatch::{Compare, MetricAlarm};
 use strata::aws::cognito::{UserPool, UserPoolClient};
@@ -130,6 +132,7 @@ impl Env {
 
 /// What the front gives the variant behind it.
 pub struct Front {
+    pub zone: Ref<HostedZone>,
     pub key: Ref<Key>,
     pub pool: Ref<UserPool>,
     pub client: Ref<UserPoolClient>,
@@ -166,7 +169,7 @@ pub fn front(s: &mut Stack, env: &Env) -> Front {
         UserPoolClient::browser(pool.id(), [format!("https://{www}/callback")]).logout_urls(vec![format!("https://{www}/")]),
     );
     let alerts = s.add("alerts", Topic::new().kms_key(key.arn()).email_subscription(env.alarm_email));
-    Front { key, pool, client, alerts }
+    Front { zone, key, pool, client, alerts }
 }
 
 /// An encrypted log group for a function or the API.
@@ -259,8 +262,16 @@ pub fn serverless(env: &Env) -> Stack {
             .route(route("GET /orders/{id}"))
             .route(route("POST /orders"))
             .throttling(env.throttle.0, env.throttle.1)
-            .access_logs(api_logs.arn()),
+            .access_logs(api_logs.arn())
+            .disable_execute_api_endpoint(true),
     );
+    // Its custom domain, the only way in.
+    let api_name = format!("api.{}", env.zone());
+    let api_cert = s.add("api-cert", Certificate::dns([api_name.clone()]));
+    let api_rec = s.add("dns/validation/api", Record::cname(f.zone.zone_id(), api_cert.validation_record_name_for(&api_name), api_cert.validation_record_value_for(&api_name)).ttl(300));
+    let api_issued = s.add("api-cert-issued", CertificateValidation::new(api_cert.arn()).record(api_rec.fqdn()));
+    let domain = s.add("api-domain", DomainName::new(&api_name, api_issued.certificate_arn()).mapping(api.id(), "$default", ""));
+    s.add("dns/api", Record::alias(f.zone.zone_id(), &api_name, domain.target_domain_name(), domain.hosted_zone_id()));
     s.add("orders-from-api", Permission::new(orders.function_name(), "apigateway.amazonaws.com").source_arn(format_output("{}/*/*", &[api.execution_arn()])));
 
     // Alarms: any function error pages the team.
@@ -272,7 +283,7 @@ pub fn serverless(env: &Env) -> Stack {
     }
 
     s.export("app_url", Output::known(format!("https://{}", env.www())));
-    s.export("api_url", api.invoke_url());
+    s.export("api_url", Output::known(format!("https://{api_name}")));
     s.export("user_pool", f.pool.id());
     s.export("app_client", f.client.client_id());
     s.export("table", table.table_name());

@@ -4,7 +4,7 @@
 //! nothing. The endpoint is a closed port: a call would fail loudly anyway.
 
 use strata::aws::acm::Certificate;
-use strata::aws::apigatewayv2::{HttpApi, Route as ApiRoute};
+use strata::aws::apigatewayv2::{DomainName as ApiDomain, HttpApi, Route as ApiRoute};
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
@@ -624,6 +624,8 @@ const CASES: &[Case] = &[
     case("Cognito client-credentials flow without a secret", |s| drop(s.add("m2m", UserPoolClient::browser("eu-central-1_Pool", ["https://shop.example.com/cb"]).oauth_flows(vec!["client_credentials".to_string()]))), "m2m", Some("oauth_flows"), "needs a client secret"),
     case("Cognito password shorter than 8", |s| drop(s.add("users", UserPool::new().password_min_length(6))), "users", Some("password_min_length"), "8 to 99"),
     case("Cognito callback over plain http", |s| drop(s.add("web", UserPoolClient::browser("eu-central-1_Pool", ["http://shop.example.com/cb"]))), "web", Some("callback_urls"), "https:// URLs"),
+    case("API domain with a certificate that is not ACM's", |s| drop(s.add("d", ApiDomain::new("api.shop.example.com", "arn:aws:iam::123456789012:server-certificate/x"))), "d", Some("certificate_arn"), "is not an ACM certificate's ARN"),
+    case("API mapping base path with a slash", |s| drop(s.add("d", ApiDomain::new("api.shop.example.com", "arn:aws:acm:eu-central-1:123456789012:certificate/x").mapping("a1", "$default", "/v1"))), "d", Some("mappings"), "no leading or trailing /"),
     case("DynamoDB index on an undeclared attribute", |s| drop(s.add("t", Table::new("pk", "S").global_index(GlobalIndex::new("by-email", "email")))), "t", Some("global_indexes"), "\"email\", which is not declared"),
     case("DynamoDB attribute no index uses", |s| drop(s.add("t", Table::new("pk", "S").attribute("email", "S"))), "t", Some("attributes"), "no index is keyed on it"),
     case("DynamoDB key type that is not S, N or B", |s| drop(s.add("t", Table::new("pk", "BOOL"))), "t", Some("hash_key_type"), "S, N or B"),

@@ -92,6 +92,14 @@ async fn principles_serverless_dev_on_moto() {
     let routes = apigw.get_routes().api_id(&api_id).send().await.unwrap().items().to_vec();
     holds("three routes", routes.len() == 3);
     holds("every route needs a token", routes.iter().all(|r| r.authorization_type().map(|a| a.as_str()) == Some("JWT")));
+    holds("the default execute-api endpoint is off", api.disable_execute_api_endpoint() == Some(true));
+    let api_name = format!("api.dev.{}", env.domain);
+    let mappings = apigw.get_api_mappings().domain_name(&api_name).send().await.unwrap().items().to_vec();
+    holds("the custom domain serves the API's stage at the root", mappings.len() == 1 && mappings[0].api_id() == Some(api_id.as_str()) && mappings[0].api_mapping_key().unwrap_or_default().is_empty());
+    let r53 = aws_sdk_route53::Client::new(&conf);
+    let records = r53.list_resource_record_sets().hosted_zone_id(id("zone")).send().await.unwrap().resource_record_sets().to_vec();
+    let target = apigw.get_domain_name().domain_name(&api_name).send().await.unwrap().domain_name_configurations().first().and_then(|c| c.api_gateway_domain_name().map(str::to_string)).unwrap_or_default();
+    holds("api.<zone> is an alias of the custom domain", records.iter().any(|r| r.name().trim_end_matches('.') == api_name && r.alias_target().is_some_and(|a| a.dns_name().trim_end_matches('.') == target)));
     let stages = apigw.get_stages().api_id(&api_id).send().await.unwrap().items().to_vec();
     holds("the stage deploys itself and logs every request", stages.len() == 1 && stages[0].auto_deploy() == Some(true) && stages[0].access_log_settings().and_then(|l| l.destination_arn()).is_some());
 

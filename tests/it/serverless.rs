@@ -604,3 +604,55 @@ async fn cognito_user_pool_and_browser_client_on_moto() {
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     assert!(idp.describe_user_pool().user_pool_id(&pool_id).send().await.is_err(), "the pool is deleted");
 }
+
+fn domain_stack(stack: &str, path: &str) -> Stack {
+    use strata::aws::apigatewayv2::{DomainName, HttpApi, Route};
+    let mut s = Stack::new(stack, "eu-central-1");
+    let api = s.add("api", HttpApi::new().route(Route::http("GET /status", "https://status.example.com/")));
+    let cert = "arn:aws:acm:eu-central-1:123456789012:certificate/00000000-0000-0000-0000-000000000001";
+    let d = s.add("api-domain", DomainName::new(&format!("api.{}.example.com", stack.to_ascii_lowercase()), cert).mapping(api.id(), "$default", path));
+    s.export("target", d.target_domain_name());
+    s.export("zone", d.hosted_zone_id());
+    s.export("api", api.id());
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_api_custom_domain_and_mappings_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("dom");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let apigw = aws_sdk_apigatewayv2::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let domain = format!("api.{}.example.com", name.to_ascii_lowercase());
+
+    let s = domain_stack(&name, "v1");
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(report.exports["target"].as_str().is_some_and(|t| t.ends_with(".execute-api.eu-central-1.amazonaws.com")), "an alias target: {:?}", report.exports["target"]);
+    assert!(report.exports["zone"].as_str().is_some_and(|z| !z.is_empty()));
+    let api = report.exports["api"].as_str().unwrap().to_string();
+    let mappings = apigw.get_api_mappings().domain_name(&domain).send().await.unwrap().items().to_vec();
+    assert_eq!(mappings.len(), 1);
+    assert_eq!((mappings[0].api_id(), mappings[0].api_mapping_key(), mappings[0].stage()), (Some(api.as_str()), Some("v1"), Some("$default")));
+
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // Another base path: the mapping is replaced, the domain kept.
+    let s2 = domain_stack(&name, "v2");
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("api-domain").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    let mappings = apigw.get_api_mappings().domain_name(&domain).send().await.unwrap().items().to_vec();
+    assert_eq!(mappings.iter().filter_map(|m| m.api_mapping_key()).collect::<Vec<_>>(), ["v2"]);
+    assert!(!engine.plan(&s2).await.unwrap().has_changes());
+
+    let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    assert!(apigw.get_domain_name().domain_name(&domain).send().await.is_err(), "the domain is deleted");
+}

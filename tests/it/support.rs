@@ -113,6 +113,7 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("GET", "/2015-03-31/event-source-mappings") => "ListEventSourceMappings",
         ("GET", "/v2/apis") => "GetApis",
         ("GET", "/v2/vpclinks") => "GetVpcLinks",
+        ("GET", "/v2/domainnames") => "GetDomainNames",
         _ => return None,
     };
     Some(op.to_string())

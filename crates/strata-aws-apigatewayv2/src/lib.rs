@@ -8,8 +8,10 @@
 //! they could not be found as resources of their own; they are fields of the
 //! API, read with one `GetRoutes`, `GetIntegrations`, `GetAuthorizers` and
 //! `GetStages` each, and brought in line by the API's update. A VPC link is
-//! tagged and a kind of its own (several APIs may share one).
+//! tagged and a kind of its own (several APIs may share one), and so is a
+//! custom domain, whose API mappings are its field.
 
+mod domain_name;
 mod http_api;
 mod vpc_link;
 
@@ -22,6 +24,7 @@ use strata_aws::Aws;
 use strata_core::Tags;
 use strata_engine::{ProviderError, Registry};
 
+pub use domain_name::{DomainName, DomainNameHandle, DomainNameOutputs, DomainNameValues};
 pub use http_api::{Authorizer, HttpApi, HttpApiHandle, HttpApiOutputs, HttpApiValues, Route};
 pub use vpc_link::{VpcLink, VpcLinkHandle, VpcLinkOutputs, VpcLinkValues};
 
@@ -32,6 +35,7 @@ strata_aws::sdk_client!(pub(crate) fn sts = aws_sdk_sts, "sts");
 pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, http_api::HttpApis)));
     r.register(Arc::new(KindProvider::new(aws, vpc_link::VpcLinks)));
+    r.register(Arc::new(KindProvider::new(aws, domain_name::DomainNames)));
 }
 
 /// The tags a list answer carries, as strata's map.
