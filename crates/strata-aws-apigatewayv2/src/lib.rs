@@ -11,6 +11,7 @@
 //! tagged and a kind of its own (several APIs may share one), and so is a
 //! custom domain, whose API mappings are its field.
 
+mod checks;
 mod domain_name;
 mod http_api;
 mod vpc_link;

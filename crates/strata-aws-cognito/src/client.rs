@@ -3,7 +3,7 @@
 //! whether it has a secret.
 //!
 //! A client carries no tags. It is known by its name,
-//! `<stack>.<logical name>` (each part escaped to letters, digits and `-`,
+//! `<stack>.<logical name>` (each part escaped to letters and digits,
 //! any other byte as `_XX`), read only from the stack's own pools (their
 //! list is shared with the pools' discovery: one `ListUserPoolClients` and a
 //! `DescribeUserPoolClient` per client of each), and made only in a pool
@@ -18,7 +18,8 @@ use aws_sdk_cognitoidentityprovider::types::{
     ExplicitAuthFlowsType, OAuthFlowType, PreventUserExistenceErrorTypes, TimeUnitsType, TokenValidityUnitsType, UserPoolClientType,
 };
 use strata_aws::error::err;
-use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
+use strata_aws::kernel::{owner_tags, tags_as_declared, Created, Kind, NoTags, Seen, Want};
+use strata_aws::naming::{escape, unescape};
 use strata_aws::Aws;
 use strata_core::{tags, Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
@@ -95,24 +96,6 @@ pub(crate) struct Item {
     owner: Option<(String, String)>,
 }
 
-fn escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("_{b:02x}") }).collect()
-}
-
-fn unescape(s: &str) -> Option<String> {
-    let (mut out, bytes, mut i) = (Vec::new(), s.as_bytes(), 0);
-    while i < bytes.len() {
-        if bytes[i] == b'_' {
-            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 pub(crate) fn client_name(stack: &str, logical: &str) -> String {
     format!("{}.{}", escape(stack), escape(logical))
 }
@@ -154,21 +137,6 @@ fn list_of(l: &[impl AsRef<str>]) -> Vec<String> {
     v
 }
 
-/// Clients have no tags of their own: the state tags are read from the
-/// client's name, and nothing is written.
-pub(crate) struct NoTags;
-
-#[async_trait]
-impl Tagging for NoTags {
-    async fn read(_aws: &Aws, _region: &str, _target: &str) -> Result<Tags, ProviderError> {
-        Ok(Tags::new())
-    }
-
-    async fn write(_aws: &Aws, _region: &str, _target: &str, _add: &Tags, _remove: &[String]) -> Result<(), ProviderError> {
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl Kind for Clients {
     type Builder = UserPoolClient;
@@ -180,12 +148,7 @@ impl Kind for Clients {
     }
 
     fn carried_tags(item: &Item) -> Option<Tags> {
-        let mut t = Tags::new();
-        if let Some((stack, logical)) = &item.owner {
-            t.insert(tags::STACK.to_string(), stack.clone());
-            t.insert(tags::RESOURCE.to_string(), logical.clone());
-        }
-        Some(t)
+        Some(owner_tags(item.owner.as_ref()))
     }
 
     fn observe(item: &Item) -> Seen<UserPoolClient> {
@@ -313,11 +276,7 @@ impl Kind for Clients {
     }
 
     fn reconcile(want: &Props, have: &mut Props) {
-        // A client has no tags: the state tags it reports (from its name)
-        // are all it can have, so the desired ones are taken as met.
-        if let Some(t) = want.get("tags") {
-            have.insert("tags".into(), t.clone());
-        }
+        tags_as_declared(want, have);
         // Whether it was made for a browser is not reported: as declared.
         if let Some(b) = want.get(V::browser_app) {
             have.insert(V::browser_app.into(), b.clone());

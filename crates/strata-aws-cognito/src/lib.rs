@@ -8,7 +8,7 @@
 //! with the clients' discovery. Ownership is confirmed by those tags. A pool's
 //! hosted-UI domain (a prefix) is a field of the pool. App clients carry no
 //! tags: a client is known by its name, `<stack>.<logical name>` (each part
-//! escaped to letters, digits and `-`), looked for only in the stack's own
+//! escaped to letters and digits), looked for only in the stack's own
 //! pools, and made only in a pool carrying the stack's tag.
 
 mod client;

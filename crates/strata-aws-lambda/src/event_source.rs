@@ -18,7 +18,7 @@ use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
-use crate::{client, LambdaTags};
+use crate::{client, function_name, LambdaTags};
 
 strata_aws::kind_fields! {
     /// A function fed by a queue or a stream.
@@ -74,13 +74,6 @@ type V = EventSourceMappingValues;
 
 /// The kind behind [`EventSourceMapping`].
 pub(crate) struct EventSourceMappings;
-
-fn function_name(s: &str) -> &str {
-    match s.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => s,
-    }
-}
 
 fn is_stream(arn: &str) -> bool {
     arn.starts_with("arn:") && (arn.contains(":dynamodb:") || arn.contains(":kinesis:"))

@@ -39,6 +39,14 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, event_source::EventSourceMappings)));
 }
 
+/// A function name from a name or an ARN (`...:function:NAME[:qualifier]`).
+pub(crate) fn function_name(s: &str) -> &str {
+    match s.split_once(":function:") {
+        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
+        None => s,
+    }
+}
+
 /// Tags of functions, by ARN (`ListTags`, `TagResource`, `UntagResource`).
 pub(crate) struct LambdaTags;
 

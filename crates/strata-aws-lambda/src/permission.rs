@@ -17,12 +17,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use strata_aws::error::err;
-use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
+use strata_aws::kernel::{owner_tags, tags_as_declared, Created, Kind, NoTags, Seen, Want};
+use strata_aws::naming::{escape, unescape};
 use strata_aws::Aws;
 use strata_core::{tags, Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use crate::client;
+use crate::{client, function_name};
 use crate::function::{get_function, listed_functions};
 
 strata_aws::kind_fields! {
@@ -83,27 +84,6 @@ const SID_PREFIX: &str = "strata-";
 /// Lambda's limit on a statement id.
 const SID_MAX: usize = 100;
 
-/// `s` as letters and digits: any other byte as `_XX`.
-fn escape(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("_{b:02x}") }).collect()
-}
-
-fn unescape(s: &str) -> Option<String> {
-    let (mut out, bytes) = (Vec::new(), s.as_bytes());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'_' {
-            let hex = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The statement id without its hash: the longest part of a statement id.
 fn sid_base(stack: &str, logical: &str) -> String {
     format!("{SID_PREFIX}{}-{}", escape(stack), escape(logical))
@@ -128,14 +108,6 @@ fn owner_of(sid: &str) -> Option<(String, String)> {
     let (stack, logical, _hash) = (parts.next()?, parts.next()?, parts.next()?);
     parts.next().is_none().then_some(())?;
     Some((unescape(stack)?, unescape(logical)?))
-}
-
-/// A function name from a name or an ARN (`...:function:NAME[:qualifier]`).
-fn function_name(s: &str) -> &str {
-    match s.split_once(":function:") {
-        Some((_, rest)) => rest.split(':').next().unwrap_or(rest),
-        None => s,
-    }
 }
 
 fn items_of(function: &str, policy: &str) -> Vec<Item> {
@@ -179,21 +151,6 @@ async fn statements(aws: &Aws, region: &str, function: &str) -> Result<Vec<Item>
     Ok(out.and_then(|o| o.policy().map(|p| items_of(function, p))).unwrap_or_default())
 }
 
-/// Permissions have no tags of their own: the state tags are read from the
-/// statement id, and nothing is written.
-pub(crate) struct NoTags;
-
-#[async_trait]
-impl Tagging for NoTags {
-    async fn read(_aws: &Aws, _region: &str, _target: &str) -> Result<Tags, ProviderError> {
-        Ok(Tags::new())
-    }
-
-    async fn write(_aws: &Aws, _region: &str, _target: &str, _add: &Tags, _remove: &[String]) -> Result<(), ProviderError> {
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl Kind for Permissions {
     type Builder = Permission;
@@ -205,12 +162,7 @@ impl Kind for Permissions {
     }
 
     fn carried_tags(item: &Item) -> Option<Tags> {
-        let mut t = Tags::new();
-        if let Some((stack, logical)) = &item.owner {
-            t.insert(tags::STACK.to_string(), stack.clone());
-            t.insert(tags::RESOURCE.to_string(), logical.clone());
-        }
-        Some(t)
+        Some(owner_tags(item.owner.as_ref()))
     }
 
     fn observe(item: &Item) -> Seen<Permission> {
@@ -292,11 +244,7 @@ impl Kind for Permissions {
     }
 
     fn reconcile(want: &Props, have: &mut Props) {
-        // A statement has no tags: the state tags it reports (from its id)
-        // are all it can have, so the desired ones are taken as met.
-        if let Some(t) = want.get("tags") {
-            have.insert("tags".into(), t.clone());
-        }
+        tags_as_declared(want, have);
     }
 
     fn validate(decl: &ResourceDecl, stack: &Stack, out: &mut Vec<Diagnostic>) {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use strata_aws::error::err;
-use strata_aws::kernel::{Created, Kind, Seen, Tagging, Want};
+use strata_aws::kernel::{owner_tags, tags_as_declared, Created, Kind, NoTags, Seen, Want};
 use strata_aws::policy::{self, PolicyDocument};
 use strata_aws::Aws;
 use strata_core::{tags, Props, Tags, Value};
@@ -107,21 +107,6 @@ async fn read(aws: &Aws, region: &str, bucket: &str) -> Result<Option<Item>, Pro
     }
 }
 
-/// Bucket policies have no tags of their own: the state tags are read from
-/// the document's `Id`, and nothing is written.
-pub(crate) struct NoTags;
-
-#[async_trait]
-impl Tagging for NoTags {
-    async fn read(_aws: &Aws, _region: &str, _target: &str) -> Result<Tags, ProviderError> {
-        Ok(Tags::new())
-    }
-
-    async fn write(_aws: &Aws, _region: &str, _target: &str, _add: &Tags, _remove: &[String]) -> Result<(), ProviderError> {
-        Ok(())
-    }
-}
-
 #[async_trait]
 impl Kind for BucketPolicies {
     type Builder = BucketPolicy;
@@ -135,12 +120,7 @@ impl Kind for BucketPolicies {
     }
 
     fn carried_tags(item: &Item) -> Option<Tags> {
-        let mut t = Tags::new();
-        if let Some((stack, logical)) = &item.owner {
-            t.insert(tags::STACK.to_string(), stack.clone());
-            t.insert(tags::RESOURCE.to_string(), logical.clone());
-        }
-        Some(t)
+        Some(owner_tags(item.owner.as_ref()))
     }
 
     fn observe(item: &Item) -> Seen<BucketPolicy> {
@@ -216,11 +196,7 @@ impl Kind for BucketPolicies {
     }
 
     fn reconcile(want: &Props, have: &mut Props) {
-        // A bucket policy has no tags: the state tags it reports (from its
-        // `Id`) are all it can have, so the desired ones are taken as met.
-        if let Some(t) = want.get("tags") {
-            have.insert("tags".into(), t.clone());
-        }
+        tags_as_declared(want, have);
     }
 
     fn estimate(_op: Op) -> Duration {

@@ -125,3 +125,44 @@ mod tests {
         assert_eq!(id_problem(RDS_INSTANCE, "magento-prd"), None);
     }
 }
+
+/// `s` with every byte that is not an ASCII letter or digit written as
+/// `_XX` (hex): a reversible way to put a stack and logical name into an
+/// identifier that allows few characters (a Lambda statement id, a Cognito
+/// client name), so that an untagged item can say whose it is.
+pub fn escape(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("_{b:02x}") }).collect()
+}
+
+/// The text [`escape`] made `s` from; `None` when `s` is not its output.
+pub fn unescape(s: &str) -> Option<String> {
+    let (mut out, bytes, mut i) = (Vec::new(), s.as_bytes(), 0);
+    while i < bytes.len() {
+        if bytes[i] == b'_' {
+            out.push(u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else if bytes[i].is_ascii_alphanumeric() {
+            out.push(bytes[i]);
+            i += 1;
+        } else {
+            return None;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn escaped_names_come_back() {
+        for s in ["shop-prod", "api/invoke orders", "auth/web.spa", "ünï"] {
+            let e = escape(s);
+            assert!(e.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{e}");
+            assert_eq!(unescape(&e).as_deref(), Some(s));
+        }
+        assert_eq!(unescape("a-b"), None);
+        assert_eq!(unescape("_zz"), None);
+    }
+}

@@ -161,6 +161,43 @@ pub trait Tagging: Send + Sync + 'static {
     async fn write(aws: &Aws, region: &str, target: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError>;
 }
 
+/// The tag adapter of kinds whose items carry no tags (a bucket policy, a
+/// Lambda permission, a Cognito app client): such a kind names its stack and
+/// logical name in the item itself and reports them with [`owner_tags`];
+/// nothing is read or written.
+pub struct NoTags;
+
+#[async_trait]
+impl Tagging for NoTags {
+    async fn read(_aws: &Aws, _region: &str, _target: &str) -> Result<Tags, ProviderError> {
+        Ok(Tags::new())
+    }
+
+    async fn write(_aws: &Aws, _region: &str, _target: &str, _add: &Tags, _remove: &[String]) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}
+
+/// The state tags of an untagged item whose own name or id says which stack
+/// and logical name it belongs to (none when it names none).
+pub fn owner_tags(owner: Option<&(String, String)>) -> Tags {
+    let mut t = Tags::new();
+    if let Some((stack, logical)) = owner {
+        t.insert(tags::STACK.to_string(), stack.clone());
+        t.insert(tags::RESOURCE.to_string(), logical.clone());
+    }
+    t
+}
+
+/// For [`Kind::reconcile`] of an untagged kind: the state tags it reports
+/// (from [`owner_tags`]) are all it can have, so the desired tags are taken
+/// as met.
+pub fn tags_as_declared(want: &Props, have: &mut Props) {
+    if let Some(t) = want.get("tags") {
+        have.insert("tags".into(), t.clone());
+    }
+}
+
 /// Inputs of a kind's create and update: the desired values, typed, and the
 /// logical resource they are for.
 pub struct Want<'a, B: Declared> {
