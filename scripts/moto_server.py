@@ -129,6 +129,31 @@ drops the settings a pool is created with that cannot change
 (`UsernameAttributes`, `AliasAttributes`, `UsernameConfiguration`, `Schema`),
 which AWS keeps: this launcher keeps them.
 
+MSK (Kafka): moto 5.2.5 leaves a new cluster `CREATING` forever (AWS
+finishes one in 15 to 40 minutes), writes its `creationTime` without a zone
+(no SDK parses it; AWS answers UTC, fixed here), answers `DescribeCluster` of a missing
+(or deleted) cluster with HTTP 500, answers `ListClusters` with five fields
+of each cluster where AWS answers its whole `ClusterInfo` (tags included),
+and has none of the calls that change a provisioned cluster in place. This
+launcher finishes creation as AWS does, at the first read after the create
+(`ACTIVE`); makes a missing cluster `NotFoundException` (HTTP 404); answers
+`ListClusters` in AWS's shape (each cluster's whole `ClusterInfo`, filtered
+by `clusterNameFilter` as a name prefix); and is an emulator extension that
+adds `UpdateBrokerCount`, `UpdateBrokerType`, `UpdateBrokerStorage`,
+`UpdateClusterKafkaVersion` and `UpdateMonitoring` as AWS documents them:
+each takes the cluster's `currentVersion` (another one is
+`BadRequestException`, as AWS answers a stale version), changes what it is
+given, gives the cluster a new `currentVersion`, leaves it `UPDATING` until
+the next read (then `ACTIVE`), and answers the cluster's ARN and an operation
+ARN. `DeleteCluster` with a stale `currentVersion` is `BadRequestException`
+too. A second cluster of one name is `ConflictException`, as on AWS.
+
+Lambda: nothing strata does invokes a function, but Secrets Manager's
+`RotateSecret` runs the rotation function's `testSecret` step (AWS invokes
+it; moto invokes it through Docker, which this machine lacks). This launcher
+sets moto's documented `lambda.use_docker` to false at start, so that moto
+answers an invocation without running it.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -752,6 +777,152 @@ CognitoIdpBackend.update_user_pool = _update_user_pool
 CognitoIdpResponse.tag_resource = _cognito_tag_resource
 CognitoIdpResponse.untag_resource = _cognito_untag_resource
 CognitoIdpResponse.list_tags_for_resource = _cognito_list_tags_for_resource
+
+import uuid as _msk_uuid  # noqa: E402
+from urllib.parse import unquote as _unquote  # noqa: E402
+
+from moto.core.config import default_user_config as _moto_config  # noqa: E402
+from moto.kafka.exceptions import KafkaException as _KafkaException  # noqa: E402
+from moto.kafka.models import KafkaBackend as _KafkaBackend  # noqa: E402
+from moto.kafka.responses import KafkaResponse as _KafkaResponse  # noqa: E402
+
+_moto_config.setdefault("lambda", {})["use_docker"] = False
+
+
+class _MskNotFound(_KafkaException):
+    code = 404
+
+    def __init__(self, arn):
+        super().__init__("NotFoundException", f"The resource {arn} does not exist.")
+
+
+class _MskBadRequest(_KafkaException):
+    def __init__(self, message):
+        super().__init__("BadRequestException", message)
+
+
+class _MskConflict(_KafkaException):
+    code = 409
+
+    def __init__(self, message):
+        super().__init__("ConflictException", message)
+
+
+def _msk_cluster(self, arn):
+    cluster = self.clusters.get(arn)
+    if cluster is None:
+        raise _MskNotFound(arn)
+    # AWS finishes a create or an update some minutes later: here, by the next read.
+    if cluster.state in ("CREATING", "UPDATING"):
+        cluster.state = "ACTIVE"
+    return cluster
+
+
+_moto_msk_describe = _KafkaBackend.describe_cluster
+_moto_msk_create = _KafkaBackend.create_cluster
+_moto_msk_delete = _KafkaBackend.delete_cluster
+
+
+def _msk_describe(self, cluster_arn):
+    _msk_cluster(self, cluster_arn)
+    info = _moto_msk_describe(self, cluster_arn)
+    # moto writes a local time without a zone, which no SDK parses: AWS answers UTC.
+    if not str(info.get("creationTime", "")).endswith("Z"):
+        info["creationTime"] = str(info["creationTime"])[:23] + "Z"
+    return info
+
+
+def _msk_create(self, *args, **kwargs):
+    name = kwargs.get("cluster_name")
+    if any(c.cluster_name == name for c in self.clusters.values()):
+        raise _MskConflict(f"A cluster with the name {name} already exists.")
+    return _moto_msk_create(self, *args, **kwargs)
+
+
+def _msk_list(self, cluster_name_filter=None, max_results=None, next_token=None):
+    return [
+        _msk_describe(self, arn)
+        for arn, c in list(self.clusters.items())
+        if c.cluster_type == "PROVISIONED" and (not cluster_name_filter or c.cluster_name.startswith(cluster_name_filter))
+    ]
+
+
+def _msk_checked(self, arn, current_version):
+    cluster = _msk_cluster(self, arn)
+    if current_version is not None and current_version != cluster.current_version:
+        raise _MskBadRequest(f"The provided current version {current_version} of the cluster doesn't match the cluster's current version {cluster.current_version}.")
+    return cluster
+
+
+def _msk_delete(self, cluster_arn, current_version):
+    _msk_checked(self, cluster_arn, current_version)
+    return _moto_msk_delete(self, cluster_arn, current_version)
+
+
+def _msk_arn_of(response, suffix):
+    return _unquote(response.parsed_url.path.split("/clusters/", 1)[-1]).removesuffix(suffix)
+
+
+def _msk_update(response, suffix, change):
+    backend = response.kafka_backend
+    cluster = _msk_checked(backend, _msk_arn_of(response, suffix), response._get_param("currentVersion"))
+    change(cluster)
+    cluster.current_version = "K" + _msk_uuid.uuid4().hex[:13].upper()
+    cluster.state = "UPDATING"
+    operation = f"{cluster.arn.replace(':cluster/', ':cluster-operation/')}/{_msk_uuid.uuid4()}"
+    return _json.dumps({"clusterArn": cluster.arn, "clusterOperationArn": operation})
+
+
+def _msk_update_broker_count(self):
+    def change(c):
+        c.number_of_broker_nodes = int(self._get_param("targetNumberOfBrokerNodes"))
+
+    return _msk_update(self, "/nodes/count", change)
+
+
+def _msk_update_broker_type(self):
+    def change(c):
+        c.broker_node_group_info = dict(c.broker_node_group_info or {}, instanceType=self._get_param("targetInstanceType"))
+
+    return _msk_update(self, "/nodes/type", change)
+
+
+def _msk_update_broker_storage(self):
+    def change(c):
+        info = dict(c.broker_node_group_info or {})
+        for v in self._get_param("targetBrokerEBSVolumeInfo") or []:
+            ebs = dict((info.get("storageInfo") or {}).get("ebsStorageInfo") or {}, volumeSize=v.get("volumeSizeGB"))
+            info["storageInfo"] = {"ebsStorageInfo": ebs}
+        c.broker_node_group_info = info
+
+    return _msk_update(self, "/nodes/storage", change)
+
+
+def _msk_update_kafka_version(self):
+    def change(c):
+        c.kafka_version = self._get_param("targetKafkaVersion")
+
+    return _msk_update(self, "/version", change)
+
+
+def _msk_update_monitoring(self):
+    def change(c):
+        for key, attr in (("enhancedMonitoring", "enhanced_monitoring"), ("openMonitoring", "open_monitoring"), ("loggingInfo", "logging_info")):
+            if self._get_param(key) is not None:
+                setattr(c, attr, self._get_param(key))
+
+    return _msk_update(self, "/monitoring", change)
+
+
+_KafkaBackend.describe_cluster = _msk_describe
+_KafkaBackend.create_cluster = _msk_create
+_KafkaBackend.list_clusters = _msk_list
+_KafkaBackend.delete_cluster = _msk_delete
+_KafkaResponse.update_broker_count = _msk_update_broker_count
+_KafkaResponse.update_broker_type = _msk_update_broker_type
+_KafkaResponse.update_broker_storage = _msk_update_broker_storage
+_KafkaResponse.update_cluster_kafka_version = _msk_update_kafka_version
+_KafkaResponse.update_monitoring = _msk_update_monitoring
 
 if __name__ == "__main__":
     from moto.server import main

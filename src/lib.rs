@@ -94,6 +94,7 @@ pub mod aws {
         "lambda" lambda = strata_aws_lambda, "Lambda";
         "apigatewayv2" apigatewayv2 = strata_aws_apigatewayv2, "API Gateway v2";
         "cognito" cognito = strata_aws_cognito, "Cognito user pools";
+        "msk" msk = strata_aws_msk, "MSK (Kafka) clusters";
     }
 }
 

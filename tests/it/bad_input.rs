@@ -10,6 +10,7 @@ use strata::aws::cloudfront::Distribution;
 use strata::aws::cloudtrail::Trail;
 use strata::aws::cognito::{UserPool, UserPoolClient};
 use strata::aws::dynamodb::{GlobalIndex, Table};
+use strata::aws::msk::Cluster as MskCluster;
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
 use strata::aws::eks::{Addon, Cluster as EksCluster, FargateProfile, NodeGroup};
@@ -633,6 +634,10 @@ const CASES: &[Case] = &[
     case("DynamoDB provisioned table without capacity", |s| drop(s.add("t", Table::new("pk", "S").billing_mode("PROVISIONED"))), "t", Some("read_capacity"), "needs read and write capacity"),
     case("DynamoDB stream view type misspelt", |s| drop(s.add("t", Table::new("pk", "S").stream("NEW_IMAGES"))), "t", Some("stream_view_type"), "not a stream view type"),
     case("EKS add-on role that is not a role", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").service_account_role("vpc-cni"))), "cni", Some("service_account_role"), "not an IAM role ARN"),
+    case("MSK brokers that do not spread over the subnets", |s| drop(s.add("k", MskCluster::new("3.6.0", 3, "kafka.m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("brokers"), "take a multiple of 2"),
+    case("MSK cluster in one subnet", |s| drop(s.add("k", MskCluster::new("3.6.0", 1, "kafka.m5.large", ["subnet-0a"]))), "k", Some("subnets"), "two or three subnets"),
+    case("MSK broker type without the kafka. prefix", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("instance_type"), "not an MSK broker type"),
+    case("MSK IAM authentication over plaintext", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "kafka.m5.large", ["subnet-0a", "subnet-0b"]).iam_auth(true).client_broker("PLAINTEXT"))), "k", Some("iam_auth"), "needs TLS"),
     case("Fargate profile without a selector", |s| drop(s.add("fp", FargateProfile::new("apps", EXEC_ROLE, ["subnet-0a"]))), "fp", Some("selectors"), "1 to 5"),
 ];
 

@@ -168,6 +168,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
         }
     }
 
+    let msk = aws_sdk_kafka::Client::new(&home);
+    for c in msk.list_clusters().send().await.unwrap().cluster_info_list() {
+        if c.state() != Some(&aws_sdk_kafka::types::ClusterState::Deleting) && tagged(c.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("msk-cluster {}", c.cluster_arn().unwrap_or_default()));
+        }
+    }
+
     // Secrets Manager (secrets scheduled for deletion are gone).
     let sm = aws_sdk_secretsmanager::Client::new(&home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {

@@ -29,6 +29,7 @@ mod inventory;
 mod load_balancing;
 mod iam;
 mod logs;
+mod msk;
 // The Miamo examples themselves (settings and component), for miamo_stacks.
 #[allow(dead_code)]
 #[path = "../../examples/dev.rs"]

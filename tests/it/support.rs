@@ -114,6 +114,7 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("GET", "/v2/apis") => "GetApis",
         ("GET", "/v2/vpclinks") => "GetVpcLinks",
         ("GET", "/v2/domainnames") => "GetDomainNames",
+        ("GET", "/v1/clusters") => "ListClusters",
         _ => return None,
     };
     Some(op.to_string())
