@@ -25,7 +25,7 @@ use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbParameterGroup, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record};
 use strata::aws::s3::{Bucket, BucketPolicy};
-use strata::aws::secretsmanager::Secret;
+use strata::aws::secretsmanager::{Secret, SecretRotation};
 use strata::aws::sqs::Queue;
 use strata::aws::wafv2::{IpSet, WafScope, WebAcl};
 use strata::engine::{CallCounter, Engine, EngineError};
@@ -634,6 +634,8 @@ const CASES: &[Case] = &[
     case("DynamoDB provisioned table without capacity", |s| drop(s.add("t", Table::new("pk", "S").billing_mode("PROVISIONED"))), "t", Some("read_capacity"), "needs read and write capacity"),
     case("DynamoDB stream view type misspelt", |s| drop(s.add("t", Table::new("pk", "S").stream("NEW_IMAGES"))), "t", Some("stream_view_type"), "not a stream view type"),
     case("EKS add-on role that is not a role", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").service_account_role("vpc-cni"))), "cni", Some("service_account_role"), "not an IAM role ARN"),
+    case("Secret rotated every 0 days", |s| drop(s.add("r", SecretRotation::new("arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf", "arn:aws:lambda:eu-central-1:123456789012:function:rotate", 0))), "r", Some("days"), "outside 1-1000"),
+    case("Secret rotated by something that is not a function", |s| drop(s.add("r", SecretRotation::new("arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf", "rotate-db", 30))), "r", Some("function"), "not a Lambda function ARN"),
     case("MSK brokers that do not spread over the subnets", |s| drop(s.add("k", MskCluster::new("3.6.0", 3, "kafka.m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("brokers"), "take a multiple of 2"),
     case("MSK cluster in one subnet", |s| drop(s.add("k", MskCluster::new("3.6.0", 1, "kafka.m5.large", ["subnet-0a"]))), "k", Some("subnets"), "two or three subnets"),
     case("MSK broker type without the kafka. prefix", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("instance_type"), "not an MSK broker type"),

@@ -656,3 +656,81 @@ async fn http_api_custom_domain_and_mappings_on_moto() {
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     assert!(apigw.get_domain_name().domain_name(&domain).send().await.is_err(), "the domain is deleted");
 }
+
+fn rotation_stack(stack: &str, dir: &Path, days: Option<i64>) -> Stack {
+    use strata::aws::iam::{PolicyDocument, Role};
+    use strata::aws::lambda::{Function, Permission};
+    use strata::aws::secretsmanager::{Secret, SecretRotation};
+    let mut s = Stack::new(stack, "eu-central-1");
+    let role = s.add("rotator-role", Role::new(PolicyDocument::assumed_by("lambda.amazonaws.com")));
+    let f = s.add("rotator", Function::from_dir(dir, "python3.12", "index.handler", role.arn()));
+    let secret = s.add("db-password", Secret::generated(32).recovery_window_days(0).tag("team", "data"));
+    let allowed = s.add("rotator-from-secrets", Permission::new(f.function_name(), "secretsmanager.amazonaws.com").source_arn(secret.arn()));
+    if let Some(days) = days {
+        s.add_with("db-password-rotation", SecretRotation::new(secret.arn(), f.arn(), days), ResourceOptions::new().depends_on(&allowed));
+    }
+    s.export("secret", secret.arn());
+    s.export("function", f.arn());
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_rotation_by_a_function_lifecycle_on_moto() {
+    let url = Emulator::Moto.url();
+    let name = unique_stack("rot");
+    let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
+    let counter = aws.counter();
+    let engine = engine(&aws);
+    let sm = aws_sdk_secretsmanager::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
+    let dir = code_dir("rotation");
+
+    let s = rotation_stack(&name, &dir, Some(30));
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let (secret, function) = (report.exports["secret"].as_str().unwrap().to_string(), report.exports["function"].as_str().unwrap().to_string());
+    let d = sm.describe_secret().secret_id(&secret).send().await.unwrap();
+    assert_eq!(d.rotation_enabled(), Some(true));
+    assert_eq!(d.rotation_lambda_arn(), Some(function.as_str()));
+    assert_eq!(d.rotation_rules().and_then(|r| r.automatically_after_days()), Some(30));
+    let tag = |d: &aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput, k: &str| d.tags().iter().find(|t| t.key() == Some(k)).and_then(|t| t.value()).map(str::to_string);
+    assert_eq!(tag(&d, "strata:rotation").as_deref(), Some("db-password-rotation"), "the rotation is owned through the secret");
+    assert_eq!(tag(&d, "team").as_deref(), Some("data"));
+
+    // The rotation's tag is not the secret's drift: a second run changes nothing.
+    let before = counter.snapshot();
+    let plan = engine.plan(&s).await.unwrap();
+    assert!(!plan.has_changes(), "{}", plan.render_text());
+    assert!(engine.apply(&s, plan).await.is_success());
+    assert_eq!(counter.snapshot().since(&before).mutating_calls(), 0, "a second run changes nothing");
+
+    // A new period is an update of the rotation alone.
+    let s2 = rotation_stack(&name, &dir, Some(7));
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("db-password-rotation").unwrap().action, strata::Action::Update, "{}", plan.render_text());
+    assert_eq!(plan.step("db-password").unwrap().action, strata::Action::NoOp, "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    let d = sm.describe_secret().secret_id(&secret).send().await.unwrap();
+    assert_eq!(d.rotation_rules().and_then(|r| r.automatically_after_days()), Some(7));
+
+    // Drift: rotation turned off by hand is turned on again.
+    sm.cancel_rotate_secret().secret_id(&secret).send().await.unwrap();
+    let plan = engine.plan(&s2).await.unwrap();
+    assert_eq!(plan.step("db-password-rotation").unwrap().action, strata::Action::Create, "{}", plan.render_text());
+    assert!(engine.apply(&s2, plan).await.is_success());
+    assert_eq!(sm.describe_secret().secret_id(&secret).send().await.unwrap().rotation_enabled(), Some(true), "repaired");
+
+    // The declaration removed: rotation is cancelled, the secret stays untouched.
+    let s3 = rotation_stack(&name, &dir, None);
+    let plan = engine.plan(&s3).await.unwrap();
+    assert_eq!(plan.step("db-password-rotation").unwrap().action, strata::Action::Delete, "{}", plan.render_text());
+    assert_eq!(plan.step("db-password").unwrap().action, strata::Action::NoOp, "{}", plan.render_text());
+    assert!(engine.apply(&s3, plan).await.is_success());
+    let d = sm.describe_secret().secret_id(&secret).send().await.unwrap();
+    assert_ne!(d.rotation_enabled(), Some(true));
+    assert_eq!(tag(&d, "strata:rotation"), None);
+    assert!(!engine.plan(&s3).await.unwrap().has_changes());
+
+    let report = engine.apply(&s2, engine.plan_destroy(&s2).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,14 +2,14 @@
 //! Its physical id is its ARN.
 
 use async_trait::async_trait;
-use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry};
+use aws_sdk_secretsmanager::types::SecretListEntry;
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{tags, Arg, Diagnostic, Props, ResourceDecl, Secret as Sensitive, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, OpContext, ProviderError};
 
-use crate::{client, tag_list, tags_from, SecretsTags};
+use crate::{client, stack_secrets, tag_list, tags_from, SecretsTags};
 
 strata_aws::kind_fields! {
     /// A secret.
@@ -109,12 +109,8 @@ impl Kind for Secrets {
     }
 
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
-        let filter = |key, value: &str| Filter::builder().key(key).values(value).build();
-        let list = client(aws, &scope.region).list_secrets().filters(filter(FilterNameStringType::TagKey, tags::STACK));
-        let list = list.filters(filter(FilterNameStringType::TagValue, &scope.stack)).into_paginator().send();
-        let pages = list.collect::<Result<Vec<_>, _>>().await.map_err(err("ListSecrets"))?;
-        // The filters match key and value separately: the kernel keeps the stack's own.
-        Ok(pages.into_iter().flat_map(|p| p.secret_list.unwrap_or_default()).map(|s| Item(s, None)).collect())
+        // The kernel keeps the stack's own.
+        Ok(stack_secrets(aws, scope).await?.iter().cloned().map(|s| Item(s, None)).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

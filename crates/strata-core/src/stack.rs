@@ -61,6 +61,9 @@ pub mod tags {
     /// Where a Lambda function's code was taken from in S3 (`s3://bucket/key#version`):
     /// Lambda does not report it.
     pub const CODE_S3: &str = "strata:code-s3";
+    /// On a rotated secret: the logical name of its rotation (a setting of
+    /// the secret, owned through it).
+    pub const ROTATION: &str = "strata:rotation";
 }
 
 /// A resource type: its builder is the implementing type.
