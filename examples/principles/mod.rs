@@ -3,13 +3,17 @@
 //! consultancy's default architectures, one account per environment (dev,
 //! UAT, prod), non-production without HA and with smaller sizes.
 //! `examples/principles-serverless.rs` holds the three environments'
-//! settings (an [`Env`] each) and picks one; this module turns an `Env` into
-//! a [`Stack`]: the front every variant shares ([`front`]) and the serverless
-//! variant behind it ([`serverless`]).
+//! settings (an [`Env`] each) and picks one, and
+//! `examples/principles-k8s.rs` those of the Kubernetes variant (an `Env`
+//! and a [`kubernetes::K8s`] each); this module turns them into a [`Stack`]:
+//! the front every variant shares ([`front`]), the serverless variant behind
+//! it ([`serverless`]) and the Kubernetes variant ([`kubernetes::kubernetes`],
+//! whose readings are in its own module).
 //!
 //! # Who owns what
 //!
-//! * Each environment (`principles-dev`, `-uat`, `-prod`) is one stack and
+//! * Each environment (`principles-dev`, `-uat`, `-prod`; the Kubernetes
+//!   variant's `principles-k8s-dev`, ...) is one stack and
 //!   owns everything it uses: its KMS key, its zone `<env>.<domain>`, the
 //!   certificate and CloudFront distribution of the single-page app and its
 //!   bucket, the Cognito user pool and the app's client, the HTTP API, the
@@ -51,14 +55,17 @@
 //!   nothing else; the events function only writes its logs.
 //! * "Central logs": a log group per function and one for the API's access
 //!   logs, encrypted, kept 14 days (UAT 30, prod 365).
-//! * "Secrets in Secrets Manager with rotation": this variant holds no
-//!   secret (the app's client has none; users' passwords are Cognito's);
-//!   rotation waits for `Secret::rotation`.
+//! * "Secrets in Secrets Manager with rotation": the serverless variant
+//!   holds no secret (the app's client has none; users' passwords are
+//!   Cognito's); the Kubernetes variant's session-signing key is rotated by
+//!   a function of its own (`SecretRotation`, see [`kubernetes`]).
 //! * HA and sizes: prod requires MFA, protects the table and the pool from
 //!   deletion, gives the functions more memory and reserved concurrency, and
 //!   throttles the API higher; dev and UAT make MFA optional.
 
 #![allow(dead_code)]
+
+pub mod kubernetes;
 
 use strata::aws::acm::{Certificate, CertificateValidation};
 use strata::aws::apigatewayv2::{Authorizer, DomainName, HttpApi, Route};
@@ -172,6 +179,19 @@ pub fn front(s: &mut Stack, env: &Env) -> Front {
     Front { zone, key, pool, client, alerts }
 }
 
+/// The API's custom domain `api.<zone>`, the only way in: its certificate
+/// (DNS-validated), the domain mapped to the API's stage at the root, and
+/// its alias record. Answers the domain name.
+pub fn api_domain(s: &mut Stack, env: &Env, zone: &Ref<HostedZone>, api: &Ref<HttpApi>) -> String {
+    let api_name = format!("api.{}", env.zone());
+    let api_cert = s.add("api-cert", Certificate::dns([api_name.clone()]));
+    let api_rec = s.add("dns/validation/api", Record::cname(zone.zone_id(), api_cert.validation_record_name_for(&api_name), api_cert.validation_record_value_for(&api_name)).ttl(300));
+    let api_issued = s.add("api-cert-issued", CertificateValidation::new(api_cert.arn()).record(api_rec.fqdn()));
+    let domain = s.add("api-domain", DomainName::new(&api_name, api_issued.certificate_arn()).mapping(api.id(), "$default", ""));
+    s.add("dns/api", Record::alias(zone.zone_id(), &api_name, domain.target_domain_name(), domain.hosted_zone_id()));
+    api_name
+}
+
 /// An encrypted log group for a function or the API.
 fn logs(s: &mut Stack, env: &Env, name: &str, key: &Ref<Key>) -> Ref<LogGroup> {
     s.add(format!("logs/{name}"), LogGroup::new().retention_days(env.log_days).kms_key_id(key.arn()))
@@ -265,13 +285,7 @@ pub fn serverless(env: &Env) -> Stack {
             .access_logs(api_logs.arn())
             .disable_execute_api_endpoint(true),
     );
-    // Its custom domain, the only way in.
-    let api_name = format!("api.{}", env.zone());
-    let api_cert = s.add("api-cert", Certificate::dns([api_name.clone()]));
-    let api_rec = s.add("dns/validation/api", Record::cname(f.zone.zone_id(), api_cert.validation_record_name_for(&api_name), api_cert.validation_record_value_for(&api_name)).ttl(300));
-    let api_issued = s.add("api-cert-issued", CertificateValidation::new(api_cert.arn()).record(api_rec.fqdn()));
-    let domain = s.add("api-domain", DomainName::new(&api_name, api_issued.certificate_arn()).mapping(api.id(), "$default", ""));
-    s.add("dns/api", Record::alias(f.zone.zone_id(), &api_name, domain.target_domain_name(), domain.hosted_zone_id()));
+    let api_name = api_domain(&mut s, env, &f.zone, &api);
     s.add("orders-from-api", Permission::new(orders.function_name(), "apigateway.amazonaws.com").source_arn(format_output("{}/*/*", &[api.execution_arn()])));
 
     // Alarms: any function error pages the team.

@@ -44,7 +44,10 @@ mod miamo_stacks;
 mod network;
 mod operations;
 mod parameters;
-// The design-principles example itself (settings and module), for principles.
+// The design-principles examples themselves (settings and module), for principles.
+#[allow(dead_code)]
+#[path = "../../examples/principles-k8s.rs"]
+mod principles_k8s_example;
 #[allow(dead_code)]
 #[path = "../../examples/principles-serverless.rs"]
 mod principles_serverless_example;

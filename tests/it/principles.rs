@@ -197,3 +197,126 @@ async fn principles_serverless_prod_plans_on_moto() {
     assert!(known("orders", "reserved_concurrency").and_then(|v| v.as_int()).is_some());
     assert!(settings("staging").is_none(), "an unknown environment is refused");
 }
+
+/// The Kubernetes variant (`examples/principles-k8s`), `dev` on moto: the
+/// design's facts checked with independent SDK calls, a re-apply that makes
+/// no mutating call, a destroy that leaves nothing tagged with the stack.
+#[tokio::test(flavor = "multi_thread")]
+async fn principles_k8s_dev_on_moto() {
+    use crate::principles_k8s_example::{principles as p, settings as k8s_settings};
+    let url = Emulator::Moto.url();
+    let (env, k) = k8s_settings("dev").expect("dev settings");
+    let env = env.isolated(&tag());
+    let s = p::kubernetes::kubernetes(&env, &k);
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
+    let counter = aws.counter();
+    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
+    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
+    let (apigw, elb, eks, ec2) = (
+        aws_sdk_apigatewayv2::Client::new(&conf),
+        aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+        aws_sdk_eks::Client::new(&conf),
+        aws_sdk_ec2::Client::new(&conf),
+    );
+    let (cache, rds, msk, sm, lambda, kms) = (
+        aws_sdk_elasticache::Client::new(&conf),
+        aws_sdk_rds::Client::new(&conf),
+        aws_sdk_kafka::Client::new(&conf),
+        aws_sdk_secretsmanager::Client::new(&conf),
+        aws_sdk_lambda::Client::new(&conf),
+        aws_sdk_kms::Client::new(&conf),
+    );
+
+    let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let id = |name: &str| report.outcome(name).and_then(|o| o.physical_id.clone()).unwrap_or_else(|| panic!("{name} has an id"));
+    let mut problems: Vec<String> = Vec::new();
+    let mut holds = |what: &str, ok: bool| {
+        if !ok {
+            problems.push(what.to_string());
+        }
+    };
+    let key_arn = kms.describe_key().key_id(id("data-key")).send().await.unwrap().key_metadata().and_then(|m| m.arn().map(str::to_string)).expect("the key's ARN");
+
+    // API Gateway -> VPC link -> NLB: the one route is checked and private.
+    let api_id = id("api");
+    let routes = apigw.get_routes().api_id(&api_id).send().await.unwrap().items().to_vec();
+    holds("one proxy route, and it needs a token", routes.len() == 1 && routes[0].route_key() == Some("ANY /{proxy+}") && routes[0].authorization_type().map(|a| a.as_str()) == Some("JWT"));
+    let integrations = apigw.get_integrations().api_id(&api_id).send().await.unwrap().items().to_vec();
+    let listener = id("nlb-tcp");
+    holds(
+        "the route goes through the VPC link to the load balancer's listener",
+        integrations.len() == 1
+            && integrations[0].connection_type().map(|c| c.as_str()) == Some("VPC_LINK")
+            && integrations[0].connection_id() == Some(id("vpc-link").as_str())
+            && integrations[0].integration_uri() == Some(listener.as_str()),
+    );
+    holds("the default execute-api endpoint is off", apigw.get_api().api_id(&api_id).send().await.unwrap().disable_execute_api_endpoint() == Some(true));
+    let lbs = elb.describe_load_balancers().load_balancer_arns(id("nlb")).send().await.unwrap().load_balancers().to_vec();
+    holds("the load balancer is an internal NLB", lbs.len() == 1 && lbs[0].r#type().map(|t| t.as_str()) == Some("network") && lbs[0].scheme().map(|t| t.as_str()) == Some("internal"));
+    let tgs = elb.describe_target_groups().target_group_arns(id("ingress-pods")).send().await.unwrap().target_groups().to_vec();
+    holds("the pods register by IP", tgs.first().and_then(|t| t.target_type()).map(|t| t.as_str()) == Some("ip"));
+
+    // EKS: private subnets, secrets encrypted, the admins' CIDR only.
+    let cluster = eks.describe_cluster().name(id("eks")).send().await.unwrap().cluster().cloned().expect("the cluster");
+    let vpc_cfg = cluster.resources_vpc_config().cloned().unwrap();
+    holds("the API server is reachable from the admins' CIDR only", vpc_cfg.endpoint_private_access() && vpc_cfg.public_access_cidrs() == ["203.0.113.0/24".to_string()]);
+    holds("Kubernetes secrets are encrypted with the key", cluster.encryption_config().iter().any(|e| e.provider().and_then(|p| p.key_arn()) == Some(key_arn.as_str())));
+    let subnets = ec2.describe_subnets().set_subnet_ids(Some(vpc_cfg.subnet_ids().to_vec())).send().await.unwrap().subnets().to_vec();
+    holds("the cluster's subnets are private", !subnets.is_empty() && subnets.iter().all(|s| s.map_public_ip_on_launch() != Some(true)));
+
+    // The data stores: encrypted with the key, reachable from the nodes only.
+    let data_sg = id("data-sg");
+    let nodes_sg = id("nodes-sg");
+    let groups = ec2.describe_security_groups().group_ids(&data_sg).send().await.unwrap().security_groups().to_vec();
+    let sources: BTreeSet<String> = groups.iter().flat_map(|g| g.ip_permissions()).flat_map(|p| p.user_id_group_pairs().iter().filter_map(|u| u.group_id().map(str::to_string))).collect();
+    let cidrs = groups.iter().flat_map(|g| g.ip_permissions()).map(|p| p.ip_ranges().len()).sum::<usize>();
+    holds("the data stores admit the nodes' group only", sources == BTreeSet::from([nodes_sg.clone()]) && cidrs == 0);
+    let rg = cache.describe_replication_groups().replication_group_id(id("redis")).send().await.unwrap().replication_groups().first().cloned().expect("the Redis group");
+    holds("Redis is encrypted at rest with the key and in transit", rg.at_rest_encryption_enabled() == Some(true) && rg.transit_encryption_enabled() == Some(true) && rg.kms_key_id() == Some(key_arn.as_str()));
+    let db = rds.describe_db_instances().db_instance_identifier(id("db")).send().await.unwrap().db_instances().first().cloned().expect("the database");
+    holds("PostgreSQL is encrypted with the key and not public", db.storage_encrypted() == Some(true) && db.kms_key_id() == Some(key_arn.as_str()) && db.publicly_accessible() != Some(true));
+    holds("its master password is in Secrets Manager", db.master_user_secret().and_then(|s| s.secret_arn()).is_some());
+    let kafka = msk.describe_cluster().cluster_arn(id("kafka")).send().await.unwrap().cluster_info().cloned().expect("the Kafka cluster");
+    let enc = kafka.encryption_info().cloned().unwrap();
+    holds("Kafka is encrypted with the key, TLS only", enc.encryption_at_rest().and_then(|e| e.data_volume_kms_key_id()) == Some(key_arn.as_str()) && enc.encryption_in_transit().and_then(|t| t.client_broker()).map(|c| c.as_str()) == Some("TLS"));
+    holds("Kafka clients authenticate with IAM", kafka.client_authentication().and_then(|a| a.sasl()).and_then(|s| s.iam()).and_then(|i| i.enabled()) == Some(true));
+    holds("the brokers log to their group", kafka.logging_info().and_then(|l| l.broker_logs()).and_then(|b| b.cloud_watch_logs()).and_then(|c| c.log_group()) == Some(id("logs/kafka").as_str()));
+    holds("two brokers, one per AZ", kafka.number_of_broker_nodes() == Some(2) && kafka.broker_node_group_info().map(|n| n.client_subnets().len()) == Some(2));
+
+    // The session key is rotated by the stack's function, which Secrets Manager alone may invoke.
+    let secret = sm.describe_secret().secret_id(id("session-key")).send().await.unwrap();
+    let rotator = lambda.get_function_configuration().function_name(id("rotate-session-key")).send().await.unwrap();
+    holds("the session key rotates every 30 days", secret.rotation_enabled() == Some(true) && secret.rotation_rules().and_then(|r| r.automatically_after_days()) == Some(30));
+    holds("by the stack's rotation function", secret.rotation_lambda_arn().is_some() && secret.rotation_lambda_arn() == rotator.function_arn());
+    holds("the secret is encrypted with the key", secret.kms_key_id() == Some(key_arn.as_str()));
+    let policy = lambda.get_policy().function_name(id("rotate-session-key")).send().await.unwrap().policy().unwrap_or_default().to_string();
+    holds("only Secrets Manager, for that secret, may invoke it", policy.contains("secretsmanager.amazonaws.com") && secret.arn().is_some_and(|a| policy.contains(a)));
+
+    crate::support::facts_hold_then_noop_then_destroy(&problems, &engine, counter.as_ref(), &s, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn principles_k8s_prod_plans_on_moto() {
+    use crate::principles_k8s_example::{principles as p, settings as k8s_settings};
+    let url = Emulator::Moto.url();
+    let tag = tag();
+    let aws = strata_aws_testkit::aws(&url, REGION).await;
+    let engine = Engine::new(strata::aws::registry(&aws));
+    let kinds = |s: &strata::Stack| s.resources().iter().map(|r| r.kind).collect::<BTreeSet<_>>();
+    let (dev, dk) = k8s_settings("dev").expect("dev");
+    let (prod, pk) = k8s_settings("prod").expect("prod");
+    let dev = p::kubernetes::kubernetes(&dev.isolated(&tag), &dk);
+    let prod = p::kubernetes::kubernetes(&prod.isolated(&tag), &pk);
+    let plan = engine.plan(&prod).await.unwrap();
+    assert_eq!(plan.steps.iter().filter(|s| s.action == strata::Action::Create).count(), prod.resources().iter().filter(|r| !r.is_lookup()).count(), "{}", plan.render_text());
+    assert!(kinds(&dev).is_subset(&kinds(&prod)));
+    // Prod: HA data stores, protected, three brokers over three AZs.
+    let known = |name: &str, field: &str| prod.resources().iter().find(|r| r.name == name).and_then(|r| r.known(field));
+    assert_eq!(known("db", "multi_az").and_then(|v| v.as_bool()), Some(true));
+    assert_eq!(known("db", "deletion_protection").and_then(|v| v.as_bool()), Some(true));
+    assert_eq!(known("redis", "automatic_failover").and_then(|v| v.as_bool()), Some(true));
+    assert_eq!(known("kafka", "brokers").and_then(|v| v.as_int()), Some(3));
+    assert!(k8s_settings("staging").is_none(), "an unknown environment is refused");
+}
