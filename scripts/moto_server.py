@@ -148,6 +148,33 @@ the next read (then `ACTIVE`), and answers the cluster's ARN and an operation
 ARN. `DeleteCluster` with a stale `currentVersion` is `BadRequestException`
 too. A second cluster of one name is `ConflictException`, as on AWS.
 
+Transit Gateway: moto 5.2.5 reads the tags of `CreateTransitGatewayVpcAttachment`
+from a `TagSpecification` of resource type `transit-gateway-route-table`,
+where AWS (and every SDK) sends `transit-gateway-attachment`, so an
+attachment's tags were dropped; it associates every new attachment with the
+gateway's default route table even when the gateway's
+`DefaultRouteTableAssociation` is `disable` (AWS then associates none); and
+it has no `ReplaceTransitGatewayRoute`. This launcher reads the attachment's
+tags as AWS does, associates a new attachment with the default route table
+only when the gateway says `enable`, and is an emulator extension that adds
+`ReplaceTransitGatewayRoute` as AWS documents it: the static route to the
+CIDR takes the new attachment (or becomes a blackhole), and a route the
+table lacks is `InvalidRoute.NotFound`. (moto also ignores `tag:` filters on
+attachments and route tables: strata confirms ownership by each item's own
+tags, as it must on AWS too.)
+
+Site-to-site VPN: moto 5.2.5 drops a VPN connection's `Options` (static
+routing, the tunnels) and has no `CreateVpnConnectionRoute` or
+`DeleteVpnConnectionRoute`, so a connection's routing could never be read
+back or changed. This launcher keeps the options as AWS answers them
+(`StaticRoutesOnly` as given; two tunnels, each with an outside address
+(in 198.51.100.0/24, a documentation range) and the pre-shared key given,
+or a random one as AWS makes) and is an
+emulator extension that adds the two route calls as AWS documents them: the
+connection's `Routes` gain (or lose) the CIDR with `Source` `static` and
+`State` `available`, and a route the connection lacks is
+`InvalidRoute.NotFound`.
+
 Lambda: nothing strata does invokes a function, but Secrets Manager's
 `RotateSecret` runs the rotation function's `testSecret` step (AWS invokes
 it; moto invokes it through Docker, which this machine lacks). This launcher
@@ -923,6 +950,129 @@ _KafkaResponse.update_broker_type = _msk_update_broker_type
 _KafkaResponse.update_broker_storage = _msk_update_broker_storage
 _KafkaResponse.update_cluster_kafka_version = _msk_update_kafka_version
 _KafkaResponse.update_monitoring = _msk_update_monitoring
+
+from moto.core.responses import ActionResult as _ActionResult  # noqa: E402
+from moto.ec2.exceptions import EC2ClientError as _Ec2ClientError  # noqa: E402
+from moto.ec2.models.transit_gateway_attachments import TransitGatewayAttachmentBackend as _TgwAttachments  # noqa: E402
+from moto.ec2.responses.transit_gateway_attachments import TransitGatewayAttachment as _TgwAttachmentResponse  # noqa: E402
+from moto.ec2.responses.transit_gateway_route_tables import TransitGatewayRouteTable as _TgwRouteTableResponse  # noqa: E402
+
+
+def _create_tgw_vpc_attachment(self):
+    tags = self._parse_tag_specification().get("transit-gateway-attachment", {})
+    attachment = self.ec2_backend.create_transit_gateway_vpc_attachment(
+        transit_gateway_id=self._get_param("TransitGatewayId"),
+        tags=tags,
+        vpc_id=self._get_param("VpcId"),
+        subnet_ids=self._get_param("SubnetIds", []),
+        options=self._get_param("Options", {}),
+    )
+    return _ActionResult({"TransitGatewayVpcAttachment": attachment})
+
+
+def _tgw_create_vpc_attachment_backend(self, transit_gateway_id, vpc_id, subnet_ids, tags=None, options=None):
+    gateway = self.transit_gateways.get(transit_gateway_id)
+    default_on = gateway is None or gateway.options.get("DefaultRouteTableAssociation", "enable") == "enable"
+    attachment = _moto_create_tgw_vpc_attachment(self, transit_gateway_id=transit_gateway_id, vpc_id=vpc_id, subnet_ids=subnet_ids, tags=tags, options=options)
+    if not default_on:
+        table = attachment.transit_gateway_route_table
+        self.transit_gateways_route_tables[table.id].route_table_associations.pop(attachment.id, None)
+    return attachment
+
+
+def _replace_tgw_route(self):
+    table_id = self._get_param("TransitGatewayRouteTableId")
+    cidr = self._get_param("DestinationCidrBlock")
+    table = self.ec2_backend.transit_gateways_route_tables.get(table_id)
+    if table is None or cidr not in table.routes:
+        raise _Ec2ClientError("InvalidRoute.NotFound", f"No route with destination-cidr-block {cidr} in transit gateway route table {table_id}")
+    table.routes.pop(cidr)
+    blackhole = str(self._get_param("Blackhole", "false")).lower() == "true"
+    route = self.ec2_backend.create_transit_gateway_route(
+        transit_gateway_route_table_id=table_id,
+        destination_cidr_block=cidr,
+        transit_gateway_attachment_id=self._get_param("TransitGatewayAttachmentId"),
+        blackhole=blackhole,
+    )
+    return _ActionResult({"Route": route})
+
+
+from moto.ec2.models.transit_gateway_route_tables import TransitGatewayRouteTableBackend as _TgwRouteTables  # noqa: E402
+
+_moto_create_tgw_route = _TgwRouteTables.create_transit_gateway_route
+
+
+def _create_tgw_route(self, *args, **kwargs):
+    route = _moto_create_tgw_route(self, *args, **kwargs)
+    # AWS answers a route's attachments as a list.
+    if isinstance(route.get("transitGatewayAttachments"), dict):
+        route["transitGatewayAttachments"] = [route["transitGatewayAttachments"]]
+    return route
+
+
+_TgwRouteTables.create_transit_gateway_route = _create_tgw_route
+_moto_create_tgw_vpc_attachment = _TgwAttachments.create_transit_gateway_vpc_attachment
+_TgwAttachments.create_transit_gateway_vpc_attachment = _tgw_create_vpc_attachment_backend
+_TgwAttachmentResponse.create_transit_gateway_vpc_attachment = _create_tgw_vpc_attachment
+_TgwRouteTableResponse.replace_transit_gateway_route = _replace_tgw_route
+
+import random as _random  # noqa: E402
+import string as _string  # noqa: E402
+
+from moto.ec2.responses.vpn_connections import VPNConnections as _VpnResponse  # noqa: E402
+
+_moto_create_vpn_connection = _VpnResponse.create_vpn_connection
+
+
+def _truthy(v):
+    return str(v).lower() == "true"
+
+
+def _create_vpn_connection(self):
+    answer = _moto_create_vpn_connection(self)
+    conn = list(self.ec2_backend.vpn_connections.values())[-1]
+    given = self._get_param("Options", {}) or {}
+    tunnels_given = given.get("TunnelOptions") or []
+    if isinstance(tunnels_given, dict):
+        tunnels_given = [tunnels_given[k] for k in sorted(tunnels_given)]
+    tunnels = []
+    for i in range(2):
+        spec = tunnels_given[i] if i < len(tunnels_given) and isinstance(tunnels_given[i], dict) else {}
+        key = spec.get("PreSharedKey") or "".join(_random.choice(_string.ascii_letters + _string.digits + "_.") for _ in range(32))
+        tunnels.append({"OutsideIpAddress": f"198.51.100.{_random.randint(1, 254)}", "PreSharedKey": key})
+    conn.options = {"StaticRoutesOnly": _truthy(given.get("StaticRoutesOnly", "false")), "TunnelOptions": tunnels}
+    conn.routes = []
+    return answer
+
+
+def _vpn_conn(self):
+    conn_id = self._get_param("VpnConnectionId")
+    return self.ec2_backend.describe_vpn_connections(vpn_connection_ids=[conn_id])[0]
+
+
+def _create_vpn_connection_route(self):
+    conn = _vpn_conn(self)
+    cidr = self._get_param("DestinationCidrBlock")
+    routes = getattr(conn, "routes", None) or []
+    if not any(r["DestinationCidrBlock"] == cidr for r in routes):
+        routes.append({"DestinationCidrBlock": cidr, "Source": "static", "State": "available"})
+    conn.routes = routes
+    return _ActionResult({})
+
+
+def _delete_vpn_connection_route(self):
+    conn = _vpn_conn(self)
+    cidr = self._get_param("DestinationCidrBlock")
+    routes = getattr(conn, "routes", None) or []
+    if not any(r["DestinationCidrBlock"] == cidr for r in routes):
+        raise _Ec2ClientError("InvalidRoute.NotFound", f"The route {cidr} of {conn.id} does not exist")
+    conn.routes = [r for r in routes if r["DestinationCidrBlock"] != cidr]
+    return _ActionResult({})
+
+
+_VpnResponse.create_vpn_connection = _create_vpn_connection
+_VpnResponse.create_vpn_connection_route = _create_vpn_connection_route
+_VpnResponse.delete_vpn_connection_route = _delete_vpn_connection_route
 
 if __name__ == "__main__":
     from moto.server import main

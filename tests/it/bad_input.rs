@@ -14,7 +14,10 @@ use strata::aws::msk::Cluster as MskCluster;
 use strata::aws::ecr::{LifecycleRule, Repository};
 use strata::aws::ecs::{Container, Service, TaskDefinition};
 use strata::aws::eks::{Addon, Cluster as EksCluster, FargateProfile, NodeGroup};
-use strata::aws::ec2::{Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, Vpc};
+use strata::aws::ec2::{
+    CustomerGateway, Instance, InternetGateway, Route, RouteTable, Rule, SecurityGroup, Subnet, TransitGateway, TransitGatewayRouteTable, TransitGatewayVpcAttachment, Vpc,
+    VpnConnection,
+};
 use strata::aws::elasticache::{CacheCluster, CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::iam::{InstanceProfile, ManagedPolicy, OpenIdConnectProvider, PolicyDocument, Role, Statement};
@@ -636,6 +639,17 @@ const CASES: &[Case] = &[
     case("EKS add-on role that is not a role", |s| drop(s.add("cni", Addon::new("apps", "vpc-cni").service_account_role("vpc-cni"))), "cni", Some("service_account_role"), "not an IAM role ARN"),
     case("Secret rotated every 0 days", |s| drop(s.add("r", SecretRotation::new("arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf", "arn:aws:lambda:eu-central-1:123456789012:function:rotate", 0))), "r", Some("days"), "outside 1-1000"),
     case("Secret rotated by something that is not a function", |s| drop(s.add("r", SecretRotation::new("arn:aws:secretsmanager:eu-central-1:123456789012:secret:db-AbCdEf", "rotate-db", 30))), "r", Some("function"), "not a Lambda function ARN"),
+    case("Transit gateway with a public ASN", |s| drop(s.add("hub", TransitGateway::new().amazon_side_asn(16509))), "hub", Some("amazon_side_asn"), "not a private ASN"),
+    case("Transit gateway route to a CIDR with host bits", |s| drop(s.add("rt", TransitGatewayRouteTable::new("tgw-0a").blackhole("10.1.2.3/16"))), "rt", Some("routes"), "not an IPv4 CIDR"),
+    case("Transit gateway attachment with two subnets in one AZ", |s| {
+        let vpc = s.add("vpc", Vpc::new("10.0.0.0/16"));
+        let a = s.add("a", Subnet::new(vpc.id(), "10.0.1.0/24", "eu-central-1a"));
+        let b = s.add("b", Subnet::new(vpc.id(), "10.0.2.0/24", "eu-central-1a"));
+        s.add("att", TransitGatewayVpcAttachment::new("tgw-0a", vpc.id(), [a.id(), b.id()]));
+    }, "att", Some("subnet_ids"), "one subnet per AZ"),
+    case("Customer gateway at a private address", |s| drop(s.add("office", CustomerGateway::new(65010, "10.1.1.1"))), "office", Some("ip_address"), "not a public address"),
+    case("VPN connection to two gateways", |s| drop(s.add("vpn", VpnConnection::to_vpn_gateway("cgw-0a", "vgw-0a").transit_gateway_id("tgw-0a"))), "vpn", Some("transit_gateway_id"), "not both"),
+    case("VPN pre-shared key too short", |s| drop(s.add("vpn", VpnConnection::to_vpn_gateway("cgw-0a", "vgw-0a").tunnel1_psk("short"))), "vpn", Some("tunnel1_psk"), "8-64 of letters"),
     case("MSK brokers that do not spread over the subnets", |s| drop(s.add("k", MskCluster::new("3.6.0", 3, "kafka.m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("brokers"), "take a multiple of 2"),
     case("MSK cluster in one subnet", |s| drop(s.add("k", MskCluster::new("3.6.0", 1, "kafka.m5.large", ["subnet-0a"]))), "k", Some("subnets"), "two or three subnets"),
     case("MSK broker type without the kafka. prefix", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("instance_type"), "not an MSK broker type"),
@@ -698,4 +712,18 @@ async fn a_task_definition_secret_given_by_value_is_not_printed() {
     let text = format!("{err} {err:?}");
     assert!(text.contains("DB_PASSWORD"), "{text}");
     assert!(!text.contains("hunter2-Zq9"), "the value leaked: {text}");
+}
+
+/// A malformed VPN pre-shared key is refused without the key appearing
+/// anywhere in the error.
+#[tokio::test]
+async fn a_bad_vpn_pre_shared_key_is_not_printed() {
+    let aws = strata_aws_testkit::aws("http://127.0.0.1:9", REGION).await;
+    let engine = Engine::new(strata::aws::registry(&aws));
+    let mut s = Stack::new("catalogue", REGION);
+    s.add("vpn", VpnConnection::to_vpn_gateway("cgw-0a", "vgw-0a").tunnel2_psk("0secret-with-dash"));
+    let Err(err) = engine.plan(&s).await else { panic!("a malformed key is accepted") };
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("tunnel2_psk"), "{text}");
+    assert!(!text.contains("0secret-with-dash"), "the key leaked: {text}");
 }

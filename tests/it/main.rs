@@ -64,3 +64,4 @@ mod serverless;
 mod sqs;
 mod support;
 mod tidy;
+mod transit_gateway;

@@ -1,5 +1,7 @@
 //! EC2: VPCs, subnets, gateways, routes, security groups, NACLs, the
-//! `Network` component, instances, AMI lookups, Elastic IPs and key pairs.
+//! `Network` component, instances, AMI lookups, Elastic IPs, key pairs, and
+//! transit gateways with their VPC attachments and route tables, and
+//! site-to-site VPN (customer gateways, VPN gateways, connections).
 //!
 //! Every resource is tagged in its create call (`TagSpecifications`) and found
 //! again with one paginated `Describe*` per kind filtered by `tag:strata:stack`.
@@ -18,7 +20,9 @@ mod prefix_list;
 mod route_table;
 mod security_group;
 mod subnet;
+mod transit_gateway;
 mod vpc;
+mod vpn;
 
 use std::sync::Arc;
 
@@ -37,7 +41,16 @@ pub use security_group::{
     Rule, SecurityGroup, SecurityGroupHandle, SecurityGroupOutputs, SecurityGroupRule, SecurityGroupRuleHandle, SecurityGroupValues,
 };
 pub use subnet::{Subnet, SubnetHandle, SubnetOutputs, SubnetValues};
+pub use transit_gateway::{
+    TransitGateway, TransitGatewayHandle, TransitGatewayOutputs, TransitGatewayRouteTable, TransitGatewayRouteTableHandle, TransitGatewayRouteTableOutputs,
+    TransitGatewayRouteTableValues, TransitGatewayValues, TransitGatewayVpcAttachment, TransitGatewayVpcAttachmentHandle, TransitGatewayVpcAttachmentOutputs,
+    TransitGatewayVpcAttachmentValues, BLACKHOLE,
+};
 pub use vpc::{Vpc, VpcHandle, VpcOutputs, VpcValues};
+pub use vpn::{
+    CustomerGateway, CustomerGatewayHandle, CustomerGatewayOutputs, CustomerGatewayValues, VpnConnection, VpnConnectionHandle, VpnConnectionOutputs,
+    VpnConnectionValues, VpnGateway, VpnGatewayHandle, VpnGatewayOutputs, VpnGatewayValues,
+};
 
 /// Register every EC2 provider.
 pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
@@ -55,6 +68,12 @@ pub fn register(aws: &strata_aws::Aws, r: &mut Registry) {
     r.register(Arc::new(instance::AmiProvider { aws: a() }));
     r.register(Arc::new(prefix_list::PrefixListProvider { aws: a() }));
     r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, key_pair::KeyPairs)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, transit_gateway::TransitGateways)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, transit_gateway::TransitGatewayVpcAttachments)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, transit_gateway::TransitGatewayRouteTables)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, vpn::CustomerGateways)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, vpn::VpnGateways)));
+    r.register(Arc::new(strata_aws::kernel::KindProvider::new(aws, vpn::VpnConnections)));
 }
 
 pub(crate) use strata_aws::handle;

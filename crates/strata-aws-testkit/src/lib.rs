@@ -93,6 +93,35 @@ pub async fn ec2_leftovers(client: &aws_sdk_ec2::Client, stack: &str) -> Vec<Str
     collect!(client.describe_security_groups().filters(f()), security_groups, group_id, "security-group");
     collect!(client.describe_network_acls().filters(f()), network_acls, network_acl_id, "network-acl");
     collect!(client.describe_key_pairs().filters(f()), key_pairs, key_pair_id, "key-pair");
+    // Transit gateways and their parts (moto ignores tag filters on the
+    // attachments and route tables: the tags are checked here).
+    let ours = |tags: &[aws_sdk_ec2::types::Tag]| tags.iter().any(|t| t.key() == Some("strata:stack") && t.value() == Some(stack));
+    match client.describe_transit_gateways().filters(f()).send().await {
+        Ok(o) => out.extend(o.transit_gateways().iter().filter(|g| ours(g.tags()) && !matches!(g.state().map(|s| s.as_str()), Some("deleted" | "deleting"))).map(|g| format!("transit-gateway {}", g.transit_gateway_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("transit-gateway (describe failed: {e:?})")),
+    }
+    match client.describe_transit_gateway_vpc_attachments().filters(f()).send().await {
+        Ok(o) => out.extend(o.transit_gateway_vpc_attachments().iter().filter(|a| ours(a.tags()) && !matches!(a.state().map(|s| s.as_str()), Some("deleted" | "deleting"))).map(|a| format!("tgw-attachment {}", a.transit_gateway_attachment_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("tgw-attachment (describe failed: {e:?})")),
+    }
+    // Site-to-site VPN (moto ignores tag filters on customer gateways).
+    let live = |s: Option<&str>| !matches!(s, Some("deleted" | "deleting"));
+    match client.describe_customer_gateways().filters(f()).send().await {
+        Ok(o) => out.extend(o.customer_gateways().iter().filter(|g| ours(g.tags()) && live(g.state())).map(|g| format!("customer-gateway {}", g.customer_gateway_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("customer-gateway (describe failed: {e:?})")),
+    }
+    match client.describe_vpn_gateways().filters(f()).send().await {
+        Ok(o) => out.extend(o.vpn_gateways().iter().filter(|g| ours(g.tags()) && live(g.state().map(|s| s.as_str()))).map(|g| format!("vpn-gateway {}", g.vpn_gateway_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("vpn-gateway (describe failed: {e:?})")),
+    }
+    match client.describe_vpn_connections().filters(f()).send().await {
+        Ok(o) => out.extend(o.vpn_connections().iter().filter(|c| ours(c.tags()) && live(c.state().map(|s| s.as_str()))).map(|c| format!("vpn-connection {}", c.vpn_connection_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("vpn-connection (describe failed: {e:?})")),
+    }
+    match client.describe_transit_gateway_route_tables().filters(f()).send().await {
+        Ok(o) => out.extend(o.transit_gateway_route_tables().iter().filter(|t| ours(t.tags()) && !matches!(t.state().map(|s| s.as_str()), Some("deleted" | "deleting"))).map(|t| format!("tgw-route-table {}", t.transit_gateway_route_table_id().unwrap_or_default()))),
+        Err(e) => out.push(format!("tgw-route-table (describe failed: {e:?})")),
+    }
     match client
         .describe_instances()
         .filters(f())

@@ -30,9 +30,13 @@ pub(crate) const THROTTLING_CODES: &[&str] = &[
     "EC2ThrottledException",
 ];
 
-/// Whether an operation changes something (by AWS's naming convention).
+/// The prefixes of AWS operations that only read.
+pub const READ_PREFIXES: [&str; 5] = ["Describe", "List", "Get", "Head", "Search"];
+
+/// Whether an operation changes something (by AWS's naming convention:
+/// `Describe*`, `List*`, `Get*`, `Head*` and `Search*` only read).
 pub fn is_mutating(operation: &str) -> bool {
-    !["Describe", "List", "Get", "Head"].iter().any(|p| operation.starts_with(p))
+    !READ_PREFIXES.iter().any(|p| operation.starts_with(p))
 }
 
 /// Attempts made so far for the operation in flight (stored in its config bag).

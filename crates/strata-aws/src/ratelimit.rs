@@ -26,7 +26,7 @@ pub type Classifier = fn(service: &str, operation: &str) -> Option<(&'static str
 
 /// Published AWS limits (see `shared/design/aws-timings.md`).
 pub fn aws_limits(service: &str, operation: &str) -> Option<(&'static str, Limit)> {
-    let read = ["Describe", "List", "Get", "Head"].iter().any(|p| operation.starts_with(p));
+    let read = !crate::counter::is_mutating(operation);
     let l = |burst, per_second| Limit { burst, per_second };
     match service.to_ascii_lowercase().as_str() {
         "ec2" => Some(match operation {
