@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use strata_aws::{Aws, AwsSettings};
 use strata_core::{Stack, Value};
 use strata_engine::lock::{LockBackend, LockInfo, LockPolicy};
-use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Plan, Report, Status};
+use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Plan, Report, Selection, Status};
 
 /// Command-line arguments of a stack program.
 #[derive(Debug, Parser)]
@@ -53,6 +53,17 @@ pub struct Args {
     /// for it (default: fail at once, naming the holder).
     #[arg(long, global = true, default_value_t = 0, value_name = "SECONDS", env = "STRATA_WAIT_LOCK")]
     pub wait_lock: u64,
+    /// Plan, apply or destroy only this resource and what it depends on (a
+    /// destroy: and what depends on it). Repeatable. The plan says it is partial.
+    #[arg(long = "target", global = true, value_name = "NAME")]
+    pub targets: Vec<String>,
+    /// With `--target` (plan and apply): also what depends on the targets.
+    #[arg(long, global = true)]
+    pub target_dependents: bool,
+    /// Leave this resource out, with what depends on it (a destroy: with what
+    /// it depends on). Repeatable.
+    #[arg(long = "exclude", global = true, value_name = "NAME")]
+    pub exclude: Vec<String>,
     /// Testing: inject faults below the SDK, e.g. `0.3` or
     /// `rate=0.3,seed=7,kinds=throttle+5xx+slow+not-found` (see `strata_aws::faults`).
     #[arg(long, global = true, env = "STRATA_INJECT_FAULTS", hide = true)]
@@ -179,11 +190,13 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     let config = EngineConfig { parallelism: args.parallelism.max(1), ..EngineConfig::default() };
     let engine = Engine::new(crate::aws::registry(&aws)).with_config(config);
     let json = args.json;
+    let selection = Selection { targets: args.targets.clone(), with_dependents: args.target_dependents, exclude: args.exclude.clone() };
 
     let outcome = match command {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
+            let plan = plan.select(&stack, &selection).map_err(|e| e.to_string())?;
             let calls = counter.snapshot();
             if json {
                 print_json(&serde_json::json!({ "plan": plan.to_json(), "api_calls": calls, "elapsed_s": started.elapsed().as_secs_f64() }));
@@ -206,7 +219,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             let info = LockInfo::new(if destroy { "destroy" } else { "apply" }, &crate::host::LocalHost);
             let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
             strata_engine::lock::acquire(locks.as_ref(), &crate::host::LocalHost, stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
-            let result = apply_or_destroy(&engine, &stack, destroy, yes, json, counter.as_ref()).await;
+            let result = apply_or_destroy(&engine, &stack, &selection, destroy, yes, json, counter.as_ref()).await;
             if let Err(e) = locks.release(stack.name(), &info).await {
                 eprintln!("warning: could not release the lock of stack `{}`: {e}", stack.name());
             }
@@ -235,6 +248,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
 async fn apply_or_destroy(
     engine: &Engine,
     stack: &Stack,
+    selection: &Selection,
     destroy: bool,
     yes: bool,
     json: bool,
@@ -242,6 +256,7 @@ async fn apply_or_destroy(
 ) -> Result<ExitCode, String> {
     let started = Instant::now();
     let plan = if destroy { engine.plan_destroy(stack).await } else { engine.plan(stack).await }.map_err(|e| e.to_string())?;
+    let plan = plan.select(stack, selection).map_err(|e| e.to_string())?;
     if !json {
         print!("{}", plan.render_text());
     }

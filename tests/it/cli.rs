@@ -208,3 +208,38 @@ fn concurrent_applies_are_serialised_by_the_stack_lock() {
     let lock = rt.block_on(s3.get_object().bucket(&bucket).key(format!("locks/{stack}.json")).send());
     assert!(lock.is_err(), "the lock is released after the run");
 }
+
+#[test]
+fn targeted_apply_touches_only_the_target_and_what_it_needs() {
+    let stack = unique_stack("cli-target");
+    let url = Emulator::Moto.url();
+
+    let unknown = run(&["plan", "--target", "net/vpcc"], &stack, &url);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("no resource of this stack is named `net/vpcc`") && text(&unknown).contains("`net/vpc`"), "{}", text(&unknown));
+
+    let apply = run(&["apply", "--yes", "--target", "net/public-a"], &stack, &url);
+    assert!(apply.status.success(), "{}", text(&apply));
+    assert!(text(&apply).contains("PARTIAL plan") && text(&apply).contains("2 created"), "{}", text(&apply));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let made = rt.block_on(async {
+        let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_aws_testkit::ec2_leftovers(&client, &stack).await
+    });
+    let kinds: Vec<&str> = made.iter().filter_map(|m| m.split(' ').next()).collect();
+    assert_eq!(made.len(), 2, "only the subnet and its VPC: {made:?}");
+    assert!(kinds.contains(&"vpc") && kinds.contains(&"subnet"), "{made:?}");
+
+    // The rest is still to create; excluding the NAT's side leaves it out.
+    let plan = run(&["plan", "--exclude", "net/nat-eip-a"], &stack, &url);
+    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(text(&plan).contains("PARTIAL plan") && !text(&plan).contains("+ net/nat-a ") && !text(&plan).contains("+ net/private-rt ") && text(&plan).contains("+ web-sg "), "{}", text(&plan));
+
+    let destroy = run(&["destroy", "--yes"], &stack, &url);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+    let left = rt.block_on(async {
+        let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+        strata_aws_testkit::ec2_leftovers(&client, &stack).await
+    });
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

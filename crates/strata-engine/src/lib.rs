@@ -9,6 +9,7 @@ mod graph;
 pub mod memory;
 pub mod lock;
 mod plan;
+mod target;
 pub mod ratelimit;
 pub mod provider;
 mod validate;
@@ -23,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 pub use apply::{EngineConfig, Event, Outcome, Report, RetryPolicy, Status};
 pub use graph::DepGraph;
 pub use plan::{Action, EngineError, Operation, Plan, Step};
+pub use target::Selection;
 pub use provider::*;
 
 /// Plans and applies stacks with a set of providers.

@@ -81,6 +81,9 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub warnings: Vec<Diagnostic>,
     pub exports: BTreeMap<String, Value>,
+    /// A targeted plan: what part of the stack it covers (see [`Plan::select`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
     /// Read-only lookups resolved during planning.
     #[serde(skip)]
     pub(crate) lookups: HashMap<ResourceId, Observed>,
@@ -122,6 +125,9 @@ impl Plan {
         if n(Action::Retain) > 0 {
             let _ = write!(s, ", {} to release (retain)", n(Action::Retain));
         }
+        if self.partial.is_some() {
+            s.push_str(" (partial: targeted)");
+        }
         s
     }
 
@@ -133,6 +139,9 @@ impl Plan {
             Operation::Destroy => "destroy plan",
         };
         let _ = writeln!(s, "strata {verb} for stack `{}`\n", self.stack);
+        if let Some(p) = &self.partial {
+            let _ = writeln!(s, "PARTIAL {verb}: {p}.\n");
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "warning: {w}");
         }
@@ -509,7 +518,7 @@ pub(crate) async fn plan(
         return Err(EngineError::Refused(problems));
     }
     let exports = stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&known))).collect();
-    Ok(Plan { stack: stack.name().into(), operation, steps, warnings, exports, lookups })
+    Ok(Plan { stack: stack.name().into(), operation, steps, warnings, exports, partial: None, lookups })
 }
 
 async fn plan_missing(
