@@ -64,6 +64,10 @@ pub struct Args {
     /// it depends on). Repeatable.
     #[arg(long = "exclude", global = true, value_name = "NAME")]
     pub exclude: Vec<String>,
+    /// Plan and apply: replace this resource even where nothing changed
+    /// (repeatable); its dependents move to the new copy.
+    #[arg(long = "replace", global = true, value_name = "NAME")]
+    pub replace: Vec<String>,
     /// Testing: inject faults below the SDK, e.g. `0.3` or
     /// `rate=0.3,seed=7,kinds=throttle+5xx+slow+not-found` (see `strata_aws::faults`).
     #[arg(long, global = true, env = "STRATA_INJECT_FAULTS", hide = true)]
@@ -191,12 +195,17 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     let engine = Engine::new(crate::aws::registry(&aws)).with_config(config);
     let json = args.json;
     let selection = Selection { targets: args.targets.clone(), with_dependents: args.target_dependents, exclude: args.exclude.clone() };
+    let replace = args.replace.clone();
+    let cut = Cut { selection: &selection, replace: &replace };
+    if !replace.is_empty() && matches!(command, Command::Destroy { .. }) {
+        return Err("`--replace` is for plan and apply, not destroy".to_string());
+    }
 
     let outcome = match command {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
-            let plan = plan.select(&stack, &selection).map_err(|e| e.to_string())?;
+            let plan = cut.shape(&stack, plan)?;
             let calls = counter.snapshot();
             if json {
                 print_json(&serde_json::json!({ "plan": plan.to_json(), "api_calls": calls, "elapsed_s": started.elapsed().as_secs_f64() }));
@@ -219,7 +228,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             let info = LockInfo::new(if destroy { "destroy" } else { "apply" }, &crate::host::LocalHost);
             let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
             strata_engine::lock::acquire(locks.as_ref(), &crate::host::LocalHost, stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
-            let result = apply_or_destroy(&engine, &stack, &selection, destroy, yes, json, counter.as_ref()).await;
+            let result = apply_or_destroy(&engine, &stack, &cut, destroy, yes, json, counter.as_ref()).await;
             if let Err(e) = locks.release(stack.name(), &info).await {
                 eprintln!("warning: could not release the lock of stack `{}`: {e}", stack.name());
             }
@@ -244,11 +253,25 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     outcome
 }
 
+/// What the command line asks of a whole plan: forced replacements, then a
+/// targeted part (`--replace`, `--target`, `--exclude`).
+struct Cut<'a> {
+    selection: &'a Selection,
+    replace: &'a [String],
+}
+
+impl Cut<'_> {
+    fn shape(&self, stack: &Stack, plan: Plan) -> Result<Plan, String> {
+        let plan = plan.force_replace(stack, self.replace).map_err(|e| e.to_string())?;
+        plan.select(stack, self.selection).map_err(|e| e.to_string())
+    }
+}
+
 /// Plan, confirm and run an apply or a destroy (the stack's lock is held).
 async fn apply_or_destroy(
     engine: &Engine,
     stack: &Stack,
-    selection: &Selection,
+    cut: &Cut<'_>,
     destroy: bool,
     yes: bool,
     json: bool,
@@ -256,7 +279,7 @@ async fn apply_or_destroy(
 ) -> Result<ExitCode, String> {
     let started = Instant::now();
     let plan = if destroy { engine.plan_destroy(stack).await } else { engine.plan(stack).await }.map_err(|e| e.to_string())?;
-    let plan = plan.select(stack, selection).map_err(|e| e.to_string())?;
+    let plan = cut.shape(stack, plan)?;
     if !json {
         print!("{}", plan.render_text());
     }

@@ -243,3 +243,38 @@ fn targeted_apply_touches_only_the_target_and_what_it_needs() {
     });
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn replace_makes_a_new_copy_of_an_unchanged_resource() {
+    let stack = unique_stack("cli-replace");
+    let url = Emulator::Moto.url();
+    let apply = run(&["apply", "--yes"], &stack, &url);
+    assert!(apply.status.success(), "{}", text(&apply));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let groups = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let client = strata_aws_testkit::ec2_client(&url, "eu-central-1").await;
+            strata_aws_testkit::ec2_leftovers(&client, &stack).await.into_iter().filter(|x| x.starts_with("security-group")).collect::<Vec<_>>()
+        })
+    };
+    let before = groups(&rt);
+    assert_eq!(before.len(), 1, "{before:?}");
+
+    let unknown = run(&["apply", "--yes", "--replace", "web-gs"], &stack, &url);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown).contains("`web-sg`"), "{}", text(&unknown));
+    let refused = run(&["destroy", "--yes", "--replace", "web-sg"], &stack, &url);
+    assert!(!refused.status.success() && text(&refused).contains("not destroy"), "{}", text(&refused));
+
+    let replaced = run(&["apply", "--yes", "--replace", "web-sg"], &stack, &url);
+    assert!(replaced.status.success(), "{}", text(&replaced));
+    assert!(text(&replaced).contains("replacement asked for (--replace)") && text(&replaced).contains("1 replaced, 10 unchanged"), "{}", text(&replaced));
+    let after = groups(&rt);
+    assert_eq!(after.len(), 1, "the old group is gone: {after:?}");
+    assert_ne!(after, before, "a new group");
+    let again = run(&["plan", "--detailed-exitcode"], &stack, &url);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+
+    let destroy = run(&["destroy", "--yes"], &stack, &url);
+    assert!(destroy.status.success(), "{}", text(&destroy));
+}

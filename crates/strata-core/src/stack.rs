@@ -175,6 +175,9 @@ pub struct ResourceOptions {
     pub adopt: Option<String>,
     /// Dependencies that no output reference expresses.
     pub depends_on: Vec<ResourceId>,
+    /// Fields whose change replaces the resource even where the provider
+    /// could change them in place.
+    pub replace_on_changes: Vec<String>,
 }
 
 impl ResourceOptions {
@@ -191,6 +194,11 @@ impl ResourceOptions {
     }
     pub fn ignore_changes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
         self.ignore_changes.extend(fields.into_iter().map(Into::into));
+        self
+    }
+    /// Replace the resource (instead of updating it) when one of these fields changes.
+    pub fn replace_on_changes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, fields: I) -> Self {
+        self.replace_on_changes.extend(fields.into_iter().map(Into::into));
         self
     }
     pub fn delete_before_replace(mut self) -> Self {

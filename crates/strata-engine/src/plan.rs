@@ -71,6 +71,13 @@ pub struct Step {
     pub decl: Option<ResourceId>,
     #[serde(skip)]
     pub observed: Option<Observed>,
+    /// A replacement the provider does not need (`apply --replace NAME`,
+    /// `replace_on_changes`): carried out whatever the diff; the old copy is
+    /// deleted first when nothing in the stack uses it (the new copy may
+    /// need its name), and after the new copy and the dependents' move
+    /// otherwise, as in every replacement.
+    #[serde(skip)]
+    pub forced: bool,
 }
 
 /// The plan: every step, warnings, and the outputs known so far.
@@ -511,6 +518,7 @@ pub(crate) async fn plan(
             desired: None,
             decl: None,
             observed: Some(o),
+            forced: false,
         });
     }
     if !problems.is_empty() {
@@ -541,6 +549,7 @@ async fn plan_missing(
         desired: Some(desired.clone()),
         decl: Some(decl.id),
         observed: None,
+        forced: false,
     };
     let Some(adopt_id) = &decl.options.adopt else {
         // A resource that lost its state tags is not found by discovery; never
@@ -609,7 +618,9 @@ fn plan_existing(
     problems: &mut Vec<Diagnostic>,
 ) -> Step {
     provider.normalize(&mut o.props);
-    let diff = provider.diff(&desired, &o).without(&decl.options.ignore_changes);
+    let base = provider.diff(&desired, &o).without(&decl.options.ignore_changes);
+    let natural = base.requires_replacement();
+    let diff = base.forcing(&decl.options.replace_on_changes);
     let (action, reason) = if diff.is_empty() {
         (Action::NoOp, None)
     } else if diff.requires_replacement() {
@@ -643,6 +654,8 @@ fn plan_existing(
         desired: None,
         decl: Some(decl.id),
         observed: Some(o),
+        // A replacement only `replace_on_changes` asks for.
+        forced: action == Action::Replace && !natural,
     }
 }
 

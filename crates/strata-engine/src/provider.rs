@@ -104,6 +104,15 @@ impl Diff {
         self.changes.iter().find(|c| c.field == field)
     }
 
+    /// Mark changes to these fields (`replace_on_changes`) as forcing a
+    /// replacement, as if the provider could not make them in place.
+    pub fn forcing(mut self, fields: &[String]) -> Diff {
+        for c in self.changes.iter_mut().filter(|c| fields.iter().any(|f| f == &c.field)) {
+            c.forces_replacement = true;
+        }
+        self
+    }
+
     /// Drop changes to ignored fields (`ignore_changes`); `tags.env` style
     /// entries ignore one tag.
     pub fn without(mut self, ignored: &[String]) -> Diff {

@@ -211,6 +211,48 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Replace these resources whatever their diff (`apply --replace NAME`):
+    /// an unchanged or updated resource becomes a replacement (the old copy
+    /// deleted first when nothing uses it, as its name may be needed again;
+    /// otherwise the new copy first and the dependents moved to it before
+    /// the old one goes); one
+    /// not created yet is simply created. A name that matches no declared
+    /// resource, or a protected resource, is refused.
+    // The same error type as `Engine::plan`'s, so that a caller chains the two.
+    #[allow(clippy::result_large_err)]
+    pub fn force_replace(mut self, stack: &Stack, names: &[String]) -> Result<Plan, EngineError> {
+        let known: Vec<String> = self.steps.iter().filter(|s| s.decl.is_some()).map(|s| s.name.clone()).collect();
+        let mut problems = Vec::new();
+        for name in names {
+            let Some(step) = self.steps.iter_mut().find(|s| &s.name == name && s.decl.is_some()) else {
+                let hint = near(name, known.iter().map(String::as_str));
+                let hint = if hint.is_empty() { String::new() } else { format!(": did you mean {}?", hint.iter().map(|h| format!("`{h}`")).collect::<Vec<_>>().join(", ")) };
+                problems.push(Diagnostic::new(name.as_str(), None, format!("no declared resource of this stack is named `{name}`{hint}")));
+                continue;
+            };
+            let protected = step.decl.and_then(|d| stack.resource(d)).is_some_and(|d| d.options.protect) || step.observed.as_ref().is_some_and(|o| o.is_protected());
+            match step.action {
+                Action::Create => {}
+                _ if protected => problems.push(Diagnostic::new(name.as_str(), None, "is protected: remove `protect` (and apply) before replacing it")),
+                // Already replaced because the provider must: left as planned.
+                Action::Replace => {}
+                Action::NoOp | Action::Update => {
+                    step.forced = true;
+                    step.action = Action::Replace;
+                    step.reason = Some("replacement asked for (--replace)".into());
+                }
+                other => problems.push(Diagnostic::new(name.as_str(), None, format!("cannot be replaced in this run: it is planned as {other:?}"))),
+            }
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(EngineError::Refused(problems))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -866,4 +866,46 @@ mod targeted {
         assert!(cloud.by_name("a").is_some() && cloud.by_name("d").is_some());
         assert!(cloud.by_name("b").is_none() && cloud.by_name("c").is_none());
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_forced_replacement_makes_the_new_copy_first_and_moves_the_dependents() {
+        let cloud = MemoryCloud::new();
+        let e = engine(&cloud, 16);
+        let s = chain("t");
+        assert!(apply(&e, &s).await.is_success());
+        let old_a = cloud.by_name("a").unwrap().id;
+        let plan = e.plan(&s).await.unwrap().force_replace(&s, &["a".to_string()]).unwrap();
+        assert_eq!(plan.step("a").unwrap().action, Action::Replace, "{}", plan.render_text());
+        assert!(plan.render_text().contains("replacement asked for (--replace)"));
+        cloud.clear_calls();
+        let report = e.apply(&s, plan).await;
+        assert!(report.is_success(), "{report:?}");
+        let calls: Vec<(String, String)> = cloud.calls().into_iter().map(|c| (c.op.to_string(), c.target)).collect();
+        let pos = |op: &str, t: &str| calls.iter().position(|(o, x)| o == op && x == t);
+        assert!(pos("create", "a").is_some() && pos("create", "a") < pos("delete", "a"), "the new copy comes first: {calls:?}");
+        assert!(pos("update", "b") < pos("delete", "a"), "b moved before the old copy went: {calls:?}");
+        let new_a = cloud.by_name("a").unwrap().id;
+        assert_ne!(new_a, old_a);
+        assert_eq!(cloud.by_name("b").unwrap().props["parent"], Value::str(&new_a), "b moved to the new copy");
+        assert!(!e.plan(&s).await.unwrap().has_changes());
+        let Err(err) = e.plan(&s).await.unwrap().force_replace(&s, &["aa".to_string()]) else { panic!("an unknown name is accepted") };
+        assert!(err.to_string().contains("`a`"), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replace_on_changes_turns_an_update_into_a_replacement() {
+        let cloud = MemoryCloud::new();
+        let e = engine(&cloud, 16);
+        let mut s = Stack::new("t", "mem-1");
+        s.add_with("a", Thing::new().set("size", 1i64), ResourceOptions::new().replace_on_changes(["size"]));
+        assert!(apply(&e, &s).await.is_success());
+        let old = cloud.by_name("a").unwrap().id;
+        let mut s2 = Stack::new("t", "mem-1");
+        s2.add_with("a", Thing::new().set("size", 2i64), ResourceOptions::new().replace_on_changes(["size"]));
+        let plan = e.plan(&s2).await.unwrap();
+        assert_eq!(plan.step("a").unwrap().action, Action::Replace, "{}", plan.render_text());
+        assert!(e.apply(&s2, plan).await.is_success());
+        assert_ne!(cloud.by_name("a").unwrap().id, old);
+        assert!(!e.plan(&s2).await.unwrap().has_changes());
+    }
 }

@@ -79,7 +79,12 @@ impl Graph {
             };
             let n = self.add_node(NodeKind::Apply(i));
             self.apply_node.insert(d, n);
-            if step.action == Action::Replace && !stack.resource(d).is_some_and(|x| x.options.delete_before_replace) {
+            // A forced replacement (`--replace`, `replace_on_changes`) of a
+            // resource nothing uses deletes the old copy first: the new copy
+            // may need its name (nothing changed that would give it another).
+            let unused = !stack.resources().iter().any(|o| o.deps().contains(&d));
+            let delete_first = stack.resource(d).is_some_and(|x| x.options.delete_before_replace) || (step.forced && unused);
+            if step.action == Action::Replace && !delete_first {
                 let m = self.add_node(NodeKind::DeleteOld(i));
                 self.delete_old_node.insert(i, m);
             }

@@ -410,16 +410,21 @@ impl<'a> Walk<'a> {
         let Some(o) = &step.observed else {
             return Ok(Some(Job::Create { cx: cx(Op::Create, &desired), desired }));
         };
-        let diff = provider.diff(&desired, o).without(&decl.options.ignore_changes);
+        let diff = provider.diff(&desired, o).without(&decl.options.ignore_changes).forcing(&decl.options.replace_on_changes);
         Ok(Some(if step.action == Action::Adopt {
             Job::Adopt { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
-        } else if diff.is_empty() {
+        } else if diff.is_empty() && !step.forced {
             return Ok(None);
-        } else if diff.requires_replacement() {
+        } else if diff.requires_replacement() || step.forced {
             // Without a planned delete-old step (an unplanned replacement),
             // delete first so that the old copy cannot leak.
             let delete_first = decl.options.delete_before_replace || !self.graph.delete_old_node.contains_key(&i);
-            Job::Replace { cx: cx(Op::Create, &desired), delete_cx: cx(Op::Delete, &desired), old: o.clone(), desired, delete_first }
+            // The new copy's create token names the copy it replaces: a
+            // replacement with unchanged props (`--replace`) must not get the
+            // old copy back for the token it was created with.
+            let mut token_src = desired.clone();
+            token_src.insert("\u{0}replaces".into(), Value::str(&o.id));
+            Job::Replace { cx: cx(Op::Create, &token_src), delete_cx: cx(Op::Delete, &desired), old: o.clone(), desired, delete_first }
         } else {
             Job::Update { cx: cx(Op::Update, &desired), actual: o.clone(), desired, diff }
         }))
