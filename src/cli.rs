@@ -23,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use strata_aws::{Aws, AwsSettings};
 use strata_core::{Stack, Value};
 use strata_engine::lock::{LockBackend, LockInfo, LockPolicy};
-use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Plan, Report, Selection, Status};
+use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Operation, Plan, Report, Selection, Status};
 
 /// Command-line arguments of a stack program.
 #[derive(Debug, Parser)]
@@ -204,8 +204,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     let outcome = match command {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
-            let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
-            let plan = cut.shape(&stack, plan)?;
+            let plan = cut.plan(&engine, &stack, Operation::Apply).await?;
             let calls = counter.snapshot();
             if json {
                 print_json(&serde_json::json!({ "plan": plan.to_json(), "api_calls": calls, "elapsed_s": started.elapsed().as_secs_f64() }));
@@ -261,9 +260,8 @@ struct Cut<'a> {
 }
 
 impl Cut<'_> {
-    fn shape(&self, stack: &Stack, plan: Plan) -> Result<Plan, String> {
-        let plan = plan.force_replace(stack, self.replace).map_err(|e| e.to_string())?;
-        plan.select(stack, self.selection).map_err(|e| e.to_string())
+    async fn plan(&self, engine: &Engine, stack: &Stack, operation: Operation) -> Result<Plan, String> {
+        engine.plan_part(stack, operation, self.selection, self.replace).await.map_err(|e| e.to_string())
     }
 }
 
@@ -278,8 +276,7 @@ async fn apply_or_destroy(
     counter: &dyn CallCounter,
 ) -> Result<ExitCode, String> {
     let started = Instant::now();
-    let plan = if destroy { engine.plan_destroy(stack).await } else { engine.plan(stack).await }.map_err(|e| e.to_string())?;
-    let plan = cut.shape(stack, plan)?;
+    let plan = cut.plan(engine, stack, if destroy { Operation::Destroy } else { Operation::Apply }).await?;
     if !json {
         print!("{}", plan.render_text());
     }

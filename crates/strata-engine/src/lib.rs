@@ -80,6 +80,24 @@ impl Engine {
         plan::plan(stack, &self.registry, Operation::Destroy).await
     }
 
+    /// The part of the stack's plan (`Operation::Apply`) or destroy plan
+    /// that `selection` keeps, with `replace` forced to replacements (see
+    /// [`Plan::select`] and [`Plan::force_replace`]). What refuses a plan
+    /// (a protected resource that would be deleted, say) refuses this one
+    /// only when it concerns a resource inside the part.
+    pub async fn plan_part(&self, stack: &Stack, operation: Operation, selection: &Selection, replace: &[String]) -> Result<Plan, EngineError> {
+        let (whole, problems) = plan::plan_unrefused(stack, &self.registry, operation).await?;
+        let planned: std::collections::BTreeSet<String> = whole.steps.iter().map(|s| s.name.clone()).collect();
+        let part = whole.force_replace(stack, replace)?.select(stack, selection)?;
+        let kept: std::collections::BTreeSet<&str> = part.steps.iter().map(|s| s.name.as_str()).collect();
+        let mut problems: Vec<_> = problems.into_iter().filter(|d| !planned.contains(&d.resource) || kept.contains(d.resource.as_str())).collect();
+        if !problems.is_empty() {
+            problems.sort();
+            return Err(EngineError::Refused(problems));
+        }
+        Ok(part)
+    }
+
     /// Carry out a plan made from the same stack.
     pub async fn apply(&self, stack: &Stack, plan: Plan) -> Report {
         apply::apply(stack, &self.registry, plan, &self.config, &self.cancel, self.events.as_ref()).await

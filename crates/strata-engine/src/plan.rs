@@ -429,6 +429,21 @@ pub(crate) async fn plan(
     registry: &Registry,
     operation: Operation,
 ) -> Result<Plan, EngineError> {
+    let (plan, mut problems) = plan_unrefused(stack, registry, operation).await?;
+    if !problems.is_empty() {
+        problems.sort();
+        return Err(EngineError::Refused(problems));
+    }
+    Ok(plan)
+}
+
+/// The whole plan and the problems that refuse it (each naming its
+/// resource), for a caller that cuts the plan before judging them.
+pub(crate) async fn plan_unrefused(
+    stack: &Stack,
+    registry: &Registry,
+    operation: Operation,
+) -> Result<(Plan, Vec<Diagnostic>), EngineError> {
     let mut warnings = crate::validate::validate(stack, registry)?;
     let found = discover(stack, registry, &mut warnings).await?;
     let mut problems = Vec::new();
@@ -521,12 +536,8 @@ pub(crate) async fn plan(
             forced: false,
         });
     }
-    if !problems.is_empty() {
-        problems.sort();
-        return Err(EngineError::Refused(problems));
-    }
     let exports = stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&known))).collect();
-    Ok(Plan { stack: stack.name().into(), operation, steps, warnings, exports, partial: None, lookups })
+    Ok((Plan { stack: stack.name().into(), operation, steps, warnings, exports, partial: None, lookups }, problems))
 }
 
 async fn plan_missing(

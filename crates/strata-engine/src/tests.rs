@@ -908,4 +908,23 @@ mod targeted {
         assert_ne!(cloud.by_name("a").unwrap().id, old);
         assert!(!e.plan(&s2).await.unwrap().has_changes());
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_protected_resource_outside_the_part_does_not_refuse_it() {
+        let cloud = MemoryCloud::new();
+        let e = engine(&cloud, 16);
+        let mut s = Stack::new("t", "mem-1");
+        let a = s.add("a", Thing::new().set("size", 1i64));
+        s.add("b", Thing::new().set("parent", a.id()));
+        s.add_with("d", Widget::new().set("size", 2i64), ResourceOptions::new().protect());
+        assert!(apply(&e, &s).await.is_success());
+        assert!(matches!(e.plan_destroy(&s).await, Err(EngineError::Refused(_))), "the whole destroy would delete d");
+        let part = e.plan_part(&s, crate::Operation::Destroy, &sel(&["b"], false, &[]), &[]).await.unwrap();
+        let names: Vec<&str> = part.steps.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["b"]);
+        assert!(e.apply(&s, part).await.is_success());
+        assert!(cloud.by_name("b").is_none() && cloud.by_name("d").is_some());
+        let Err(EngineError::Refused(why)) = e.plan_part(&s, crate::Operation::Destroy, &sel(&["d"], false, &[]), &[]).await else { panic!("d is protected") };
+        assert!(why.iter().any(|d| d.resource == "d"), "{why:?}");
+    }
 }
