@@ -46,7 +46,7 @@ strata_aws::kind_fields! {
     values ClusterValues;
     handle ClusterHandle / ClusterOutputs { arn, cluster_name, endpoint, oidc_issuer, certificate_authority, cluster_security_group_id };
     fields {
-        /// The cluster's name (default: `<stack>-<logical name>`, 100 characters at most).
+        /// The cluster's name (default: `<stack>-<logical name>-<hash of the fields that replace it>`, 100 characters at most).
         name: str [replace];
         /// The Kubernetes version (`1.30`); raised one minor version at a time.
         version: str [update required];
@@ -128,6 +128,15 @@ async fn wait_active(aws: &Aws, cx: &OpContext, name: &str) -> Result<(), Provid
         Ok(describe(aws, &cx.region, name).await?.filter(|c| c.status() == Some(&ClusterStatus::Active)).map(|_| ()))
     })
     .await
+}
+
+/// The derived name, salted with the fields that replace the cluster: a
+/// replacement is made before the old cluster is deleted, and two clusters
+/// of a region cannot share a name.
+fn derived_name(cx: &OpContext, v: &V) -> String {
+    let salt = format!("{:?}/{:?}/{:?}/{:?}", v.role_arn, v.subnets, v.security_groups, v.secrets_kms_key);
+    let rules = strata_aws::naming::IdRules { max_len: 100, min_len: 1, lowercase: false };
+    strata_aws::naming::derived_id(rules, &cx.stack, &cx.name, &salt)
 }
 
 /// `1.30` as (1, 30).
@@ -232,7 +241,7 @@ impl Kind for Clusters {
 
     async fn create(&self, aws: &Aws, want: &Want<'_, Cluster>) -> Result<Created<Sdk>, ProviderError> {
         let (v, cx) = (&want.values, want.cx);
-        let name = v.name.clone().unwrap_or_else(|| strata_aws::naming::dashed_name(&cx.stack, &cx.name, 100));
+        let name = v.name.clone().unwrap_or_else(|| derived_name(cx, v));
         if let Some(theirs) = describe(aws, &cx.region, &name).await? {
             return Err(ProviderError::new(
                 ErrorClass::Invalid,
@@ -374,5 +383,27 @@ impl Kind for Clusters {
             Op::Create | Op::Update => Duration::from_secs(40 * 60),
             _ => Duration::from_secs(30 * 60),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replacement_gets_another_derived_name() {
+        let cx = OpContext {
+            stack: "innovate-prod".into(),
+            name: "eks".into(),
+            region: "eu-central-1".into(),
+            timeout: Duration::from_secs(1),
+            poll: strata_engine::PollPolicy::default(),
+            idempotency_token: String::new(),
+        };
+        let a = V { subnets: Some(vec!["subnet-a".into(), "subnet-b".into()]), ..V::default() };
+        let b = V { subnets: Some(vec!["subnet-a".into(), "subnet-c".into()]), ..V::default() };
+        assert_ne!(derived_name(&cx, &a), derived_name(&cx, &b));
+        assert_eq!(derived_name(&cx, &a), derived_name(&cx, &a.clone()), "stable");
+        assert!(derived_name(&cx, &a).starts_with("innovate-prod-eks-") && name_problem(&derived_name(&cx, &a), 100).is_none());
     }
 }
