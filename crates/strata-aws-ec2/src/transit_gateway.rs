@@ -28,10 +28,10 @@ use aws_sdk_ec2::types::{
 use strata_aws::error::{all_pages, err, from_sdk};
 use strata_aws::kernel::{Created, Kind, Life, Seen, Values, Want};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use super::common::{stack_filter, tags_of_list, tags_spec, Ec2Tags};
+use super::common::{sort_list, stack_filter, tags_of_list, tags_spec, Ec2Tags};
 
 /// `enable` / `disable`, as the Transit Gateway API spells a switch.
 fn switch(on: bool) -> &'static str {
@@ -50,11 +50,14 @@ fn sorted(mut l: Vec<String>) -> Vec<String> {
 
 fn sort_lists(props: &mut Props, fields: &[&str]) {
     for f in fields {
-        if let Some(Value::List(l)) = props.get_mut(*f) {
-            l.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-            l.dedup();
-        }
+        sort_list(props, f);
     }
+}
+
+/// Why `asn` is not a private ASN an AWS-side gateway can take, if it is not.
+pub(crate) fn private_asn_problem(asn: i64) -> Option<String> {
+    let ok = (64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn);
+    (!ok).then(|| format!("{asn} is not a private ASN (64512-65534 or 4200000000-4294967294)"))
 }
 
 // ---------------------------------------------------------------- gateway
@@ -228,10 +231,8 @@ impl Kind for TransitGateways {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        if let Some(asn) = decl.known(G::amazon_side_asn).and_then(|v| v.as_int()) {
-            if !((64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)) {
-                out.push(Diagnostic::field(&decl.name, G::amazon_side_asn, format!("{asn} is not a private ASN (64512-65534 or 4200000000-4294967294)")));
-            }
+        if let Some(p) = decl.known(G::amazon_side_asn).and_then(|v| v.as_int()).and_then(private_asn_problem) {
+            out.push(Diagnostic::field(&decl.name, G::amazon_side_asn, p));
         }
     }
 

@@ -24,7 +24,8 @@ use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
 
-use super::common::{parse_cidr, stack_filter, tags_of_list, tags_spec, Ec2Tags};
+use super::common::{parse_cidr, sort_list, stack_filter, tags_of_list, tags_spec, Ec2Tags};
+use super::transit_gateway::private_asn_problem;
 
 fn gone(state: Option<&str>) -> bool {
     matches!(state, Some("deleted"))
@@ -290,10 +291,8 @@ impl Kind for VpnGateways {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        if let Some(asn) = decl.known(G::amazon_side_asn).and_then(|v| v.as_int()) {
-            if !((64512..=65534).contains(&asn) || (4_200_000_000..=4_294_967_294).contains(&asn)) {
-                out.push(Diagnostic::field(&decl.name, G::amazon_side_asn, format!("{asn} is not a private ASN (64512-65534 or 4200000000-4294967294)")));
-            }
+        if let Some(p) = decl.known(G::amazon_side_asn).and_then(|v| v.as_int()).and_then(private_asn_problem) {
+            out.push(Diagnostic::field(&decl.name, G::amazon_side_asn, p));
         }
     }
 
@@ -471,10 +470,7 @@ impl Kind for VpnConnections {
     }
 
     fn normalize(props: &mut Props) {
-        if let Some(Value::List(l)) = props.get_mut(N::routes) {
-            l.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-            l.dedup();
-        }
+        sort_list(props, N::routes);
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
