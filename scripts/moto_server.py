@@ -181,6 +181,28 @@ it; moto invokes it through Docker, which this machine lacks). This launcher
 sets moto's documented `lambda.use_docker` to false at start, so that moto
 answers an invocation without running it.
 
+API Gateway (REST, v1): moto 5.2.5's `TagResource` and `UntagResource` act on
+stage ARNs only, it has no `GetTags`, `UpdateVpcLink` or `UpdateDomainName`,
+and `PutIntegration` drops `connectionId` (the VPC link of a private
+integration). This launcher is an emulator extension that adds them as AWS
+documents them: the three tag calls act on the ARNs of REST APIs
+(`arn:aws:apigateway:<region>::/restapis/<id>`), their stages, VPC links and
+domain names (a missing one is `NotFoundException`, another ARN is
+`BadRequestException`); `UpdateVpcLink` replaces `/name` and `/description`;
+`UpdateDomainName` replaces `/regionalCertificateArn`, `/certificateArn` and
+`/securityPolicy` (any other patch path is `BadRequestException`); an
+integration keeps its `connectionId` and answers it in `GetIntegration`,
+`GetMethod` and `GetResources`. moto also answers `GetBasePathMappings` of a
+domain without mappings with HTTP 500 (a `KeyError`); here it answers an
+empty list, as AWS does.
+
+WAFv2: moto 5.2.5 records associations (`AssociateWebACL`) but has no
+`ListResourcesForWebACL`. This launcher is an emulator extension that adds it
+as AWS documents it: the ARNs associated with the ACL, of the one
+`ResourceType` asked for (default `APPLICATION_LOAD_BALANCER`; `API_GATEWAY`
+for REST API stages, and the other types by their ARN's service), and a
+missing ACL is `WAFNonexistentItemException`.
+
 Run it like moto_server: python moto_server.py -H HOST -p PORT
 """
 import sys
@@ -1073,6 +1095,138 @@ def _delete_vpn_connection_route(self):
 _VpnResponse.create_vpn_connection = _create_vpn_connection
 _VpnResponse.create_vpn_connection_route = _create_vpn_connection_route
 _VpnResponse.delete_vpn_connection_route = _delete_vpn_connection_route
+
+from urllib.parse import unquote as _unquote  # noqa: E402
+
+from moto.apigateway import urls as _apigw_urls  # noqa: E402
+from moto.apigateway.exceptions import BadRequestException as _ApigwBadRequest  # noqa: E402
+from moto.apigateway.models import Integration as _ApigwIntegration  # noqa: E402
+from moto.apigateway.responses import APIGatewayResponse as _ApigwResponse  # noqa: E402
+
+_apigw_urls.url_paths[
+    "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/(?P<kind>restapis|vpclinks|domainnames)/(?P<name>[^/]+)$"
+] = _ApigwResponse.dispatch
+
+
+def _apigw_taggable(self):
+    arn = _unquote(self.path.split("/tags/", 1)[1])
+    parts = arn.split("::", 1)[-1].strip("/").split("/")
+    if parts[0] == "restapis" and len(parts) == 4 and parts[2] == "stages":
+        return self.backend.get_stage(parts[1], parts[3])
+    if parts[0] == "restapis" and len(parts) == 2:
+        return self.backend.get_rest_api(parts[1])
+    if parts[0] == "vpclinks" and len(parts) == 2:
+        return self.backend.get_vpc_link(parts[1])
+    if parts[0] == "domainnames" and len(parts) == 2:
+        return self.backend.get_domain_name(parts[1])
+    raise _ApigwBadRequest(f"Invalid ARN specified in the request: {arn}")
+
+
+def _apigw_tag_resource(self):
+    target = _apigw_taggable(self)
+    target.tags = {**(target.tags or {}), **(self._get_param("tags") or {})}
+    return 204, {}, ""
+
+
+def _apigw_untag_resource(self):
+    target = _apigw_taggable(self)
+    keys = self.querystring.get("tagKeys") or []
+    target.tags = {k: v for k, v in (target.tags or {}).items() if k not in keys}
+    return 204, {}, ""
+
+
+def _apigw_get_tags(self):
+    return 200, {}, _json.dumps({"tags": _apigw_taggable(self).tags or {}})
+
+
+def _apigw_patches(self, allowed):
+    for op in self._get_param("patchOperations") or []:
+        if op.get("op") != "replace" or op.get("path") not in allowed:
+            raise _ApigwBadRequest(f"Invalid patch path '{op.get('path')}' specified for op '{op.get('op')}'.")
+        yield allowed[op["path"]], op.get("value")
+
+
+def _apigw_update_vpc_link(self):
+    link = self.backend.get_vpc_link(self.path.rstrip("/").split("/")[-1])
+    for attr, value in _apigw_patches(self, {"/name": "name", "/description": "description"}):
+        setattr(link, attr, value)
+    return 200, {}, _json.dumps(link.to_json())
+
+
+def _apigw_update_domain_name(self):
+    domain = self.backend.get_domain_name(_unquote(self.path.rstrip("/").split("/")[-1]))
+    paths = {"/regionalCertificateArn": "regional_certificate_arn", "/certificateArn": "certificate_arn", "/securityPolicy": "security_policy"}
+    for attr, value in _apigw_patches(self, paths):
+        setattr(domain, attr, value)
+    return 200, {}, _json.dumps(domain.to_json())
+
+
+_moto_put_integration = _ApigwResponse.put_integration
+_moto_integration_json = _ApigwIntegration.to_json
+
+
+def _apigw_put_integration(self):
+    status, headers, _ = _moto_put_integration(self)
+    parts = self.path.split("/")
+    integration = self.backend.get_integration(parts[2], parts[4], parts[6])
+    integration.connection_id = self._get_param("connectionId")
+    return status, headers, _json.dumps(integration.to_json())
+
+
+def _apigw_integration_json(self):
+    out = _moto_integration_json(self)
+    if getattr(self, "connection_id", None):
+        out["connectionId"] = self.connection_id
+    return out
+
+
+_ApigwResponse.tag_resource = _apigw_tag_resource
+_ApigwResponse.untag_resource = _apigw_untag_resource
+_ApigwResponse.get_tags = _apigw_get_tags
+_ApigwResponse.update_vpc_link = _apigw_update_vpc_link
+_ApigwResponse.update_domain_name = _apigw_update_domain_name
+_ApigwResponse.put_integration = _apigw_put_integration
+_ApigwIntegration.to_json = _apigw_integration_json
+
+
+from moto.apigateway.models import APIGatewayBackend as _ApigwBackend  # noqa: E402
+
+_moto_base_path_mappings = _ApigwBackend.get_base_path_mappings
+
+
+def _apigw_base_path_mappings(self, domain_name):
+    self.get_domain_name(domain_name)
+    self.base_path_mappings.setdefault(domain_name, {})
+    return _moto_base_path_mappings(self, domain_name)
+
+
+_ApigwBackend.get_base_path_mappings = _apigw_base_path_mappings
+
+from moto.wafv2.exceptions import WAFNonexistentItemException as _WafMissing  # noqa: E402
+from moto.wafv2.responses import WAFV2Response as _WafResponse  # noqa: E402
+
+# What an associated resource's ARN looks like, per `ResourceType`.
+_WAF_TYPES = {
+    "APPLICATION_LOAD_BALANCER": ":loadbalancer/app/",
+    "API_GATEWAY": ":apigateway:",
+    "APPSYNC": ":appsync:",
+    "COGNITO_USER_POOL": ":cognito-idp:",
+    "APP_RUNNER_SERVICE": ":apprunner:",
+    "VERIFIED_ACCESS_INSTANCE": ":verified-access-instance/",
+}
+
+
+def _waf_list_resources(self):
+    arn = self._get_param("WebACLArn")
+    kind = self._get_param("ResourceType") or "APPLICATION_LOAD_BALANCER"
+    acl = self.wafv2_backend.wacls.get(arn)
+    if acl is None:
+        raise _WafMissing()
+    marker = _WAF_TYPES.get(kind, kind)
+    return 200, {}, _json.dumps({"ResourceArns": [r for r in acl.associated_resources if marker in r]})
+
+
+_WafResponse.list_resources_for_web_acl = _waf_list_resources
 
 if __name__ == "__main__":
     from moto.server import main

@@ -93,6 +93,7 @@ pub mod aws {
         "dynamodb" dynamodb = strata_aws_dynamodb, "DynamoDB";
         "lambda" lambda = strata_aws_lambda, "Lambda";
         "apigatewayv2" apigatewayv2 = strata_aws_apigatewayv2, "API Gateway v2";
+        "apigateway" apigateway = strata_aws_apigateway, "API Gateway (REST)";
         "cognito" cognito = strata_aws_cognito, "Cognito user pools";
         "msk" msk = strata_aws_msk, "MSK (Kafka) clusters";
     }

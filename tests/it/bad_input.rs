@@ -4,6 +4,7 @@
 //! nothing. The endpoint is a closed port: a call would fail loudly anyway.
 
 use strata::aws::acm::Certificate;
+use strata::aws::apigateway::{DomainName as RestDomain, Method as RestMethod, RestApi, VpcLink as RestVpcLink};
 use strata::aws::apigatewayv2::{DomainName as ApiDomain, HttpApi, Route as ApiRoute};
 use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::cloudfront::Distribution;
@@ -623,6 +624,17 @@ const CASES: &[Case] = &[
     case("HTTP API route with an unknown method", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::http("FETCH /orders", "https://example.com")))), "api", Some("routes"), "is not a method"),
     case("HTTP API route naming an undeclared authorizer", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "arn:aws:lambda:eu-central-1:123456789012:function:orders").authorizer("users")))), "api", Some("routes"), "which is not declared"),
     case("HTTP API Lambda route to something that is not a function", |s| drop(s.add("api", HttpApi::new().route(ApiRoute::lambda("GET /orders", "orders")))), "api", Some("routes"), "is not a Lambda function's ARN"),
+    case("REST API stage pointing at no deployment (no methods)", |s| drop(s.add("api", RestApi::new("v1"))), "api", Some("methods"), "point at no deployment"),
+    case("REST API method path without a leading /", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::mock("GET", "orders")))), "api", Some("methods"), "a path starts with /"),
+    case("REST API greedy parameter before the end", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::mock("GET", "/{proxy+}/x")))), "api", Some("methods"), "must be the last segment"),
+    case("REST API method declared twice", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::mock("GET", "/a")).method(RestMethod::mock("get", "/a")))), "api", Some("methods"), "declared twice"),
+    case("REST API method with an unknown verb", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::mock("FETCH", "/a")))), "api", Some("methods"), "is not an HTTP method"),
+    case("REST API HTTP integration to something that is not a URL", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::http("GET", "/a", "orders.internal")))), "api", Some("methods"), "is not an http:// or https:// URL"),
+    case("REST API private endpoint without a resource policy", |s| drop(s.add("api", RestApi::new("v1").endpoint_type("PRIVATE").method(RestMethod::mock("GET", "/a")))), "api", Some("policy"), "needs a resource policy"),
+    case("REST API stage name with a space", |s| drop(s.add("api", RestApi::new("v 1").method(RestMethod::mock("GET", "/a")))), "api", Some("stage_name"), "is not a stage name"),
+    case("REST API access-log format without the request id", |s| drop(s.add("api", RestApi::new("v1").method(RestMethod::mock("GET", "/a")).access_logs("arn:aws:logs:eu-central-1:123456789012:log-group:api").access_log_format("$context.status"))), "api", Some("access_log_format"), "$context.requestId"),
+    case("REST API VPC link to an application load balancer", |s| drop(s.add("link", RestVpcLink::new(ALB_ARN))), "link", Some("targets"), "is not a network load balancer"),
+    case("REST API domain mapped twice at one base path", |s| drop(s.add("d", RestDomain::new("api.example.com", "arn:aws:acm:eu-central-1:123456789012:certificate/abc").mapping("a1", "v1", "shop").mapping("b2", "v1", "shop"))), "d", Some("mappings"), "two mappings at the base path"),
     case("HTTP API CORS origin that is not an origin", |s| drop(s.add("api", HttpApi::new().cors_origins(vec!["shop.example.com".to_string()]))), "api", Some("cors_origins"), "is not an origin"),
     case("Cognito browser client with a secret", |s| drop(s.add("web", UserPoolClient::browser("eu-central-1_Pool", ["https://shop.example.com/cb"]).generate_secret(true))), "web", Some("generate_secret"), "a browser app cannot keep a client secret"),
     case("Cognito client-credentials flow without a secret", |s| drop(s.add("m2m", UserPoolClient::browser("eu-central-1_Pool", ["https://shop.example.com/cb"]).oauth_flows(vec!["client_credentials".to_string()]))), "m2m", Some("oauth_flows"), "needs a client secret"),

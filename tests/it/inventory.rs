@@ -159,6 +159,22 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("vpc-link {}", l.vpc_link_id().unwrap_or_default()));
         }
     }
+    let rest = aws_sdk_apigateway::Client::new(&home);
+    for a in rest.get_rest_apis().limit(500).send().await.unwrap().items() {
+        if tagged(a.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("rest-api {}", a.id().unwrap_or_default()));
+        }
+    }
+    for l in rest.get_vpc_links().limit(500).send().await.unwrap().items() {
+        if tagged(l.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("rest-vpc-link {}", l.id().unwrap_or_default()));
+        }
+    }
+    for d in rest.get_domain_names().limit(500).send().await.unwrap().items() {
+        if tagged(d.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
+            out.insert(format!("rest-domain {}", d.domain_name().unwrap_or_default()));
+        }
+    }
     let idp = aws_sdk_cognitoidentityprovider::Client::new(&home);
     for p in idp.list_user_pools().max_results(60).send().await.unwrap().user_pools() {
         let Some(id) = p.id() else { continue };

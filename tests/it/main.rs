@@ -54,10 +54,16 @@ mod principles_serverless_example;
 mod principles;
 mod protection;
 mod rate_limits;
+mod reclothes;
+// The ReClothes example itself (settings and module), for reclothes.
+#[allow(dead_code)]
+#[path = "../../examples/reclothes.rs"]
+mod reclothes_example;
 // The reference-architecture example itself (settings and component), for refarch.
 #[allow(dead_code)]
 #[path = "../../examples/refarch.rs"]
 mod refarch_example;
+mod rest_api;
 mod refarch;
 mod secure_defaults;
 mod serverless;

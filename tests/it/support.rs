@@ -115,6 +115,9 @@ fn rest_operation(method: &str, url: &str) -> Option<String> {
         ("GET", "/v2/vpclinks") => "GetVpcLinks",
         ("GET", "/v2/domainnames") => "GetDomainNames",
         ("GET", "/v1/clusters") => "ListClusters",
+        ("GET", "/restapis") => "GetRestApis",
+        ("GET", "/vpclinks") => "GetVpcLinks",
+        ("GET", "/domainnames") => "GetDomainNames",
         _ => return None,
     };
     Some(op.to_string())

@@ -1,11 +1,13 @@
 //! The `Network` component, like the CDK's `Vpc` construct: from a CIDR, the
 //! AZs and a subnet layout, it declares the VPC, public and private subnets, an
 //! internet gateway, NAT gateways (none, one, or one per AZ) with their
-//! Elastic IPs, and the route tables.
+//! Elastic IPs, and the route tables; on request, extra routes of the private
+//! route tables (to a transit gateway) and a VPN gateway with the routes to
+//! the networks behind it.
 
 use strata_core::{Ref, Stack};
 
-use super::{ElasticIp, InternetGateway, NatGateway, Route, RouteTable, Subnet, Vpc};
+use super::{ElasticIp, InternetGateway, NatGateway, Route, RouteTable, Subnet, Vpc, VpnGateway};
 
 /// How many NAT gateways serve the private subnets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +58,8 @@ pub struct Network {
     azs: Vec<String>,
     nat: NatStrategy,
     subnets: Option<Vec<SubnetSpec>>,
+    private_routes: Vec<Route>,
+    vpn: Option<(i64, Vec<String>)>,
 }
 
 /// What [`Network::build`] declared.
@@ -68,11 +72,13 @@ pub struct NetworkRefs {
     pub nat_gateways: Vec<Ref<NatGateway>>,
     pub public_route_table: Ref<RouteTable>,
     pub private_route_tables: Vec<Ref<RouteTable>>,
+    /// The VPN gateway, with [`Network::vpn_gateway`].
+    pub vpn_gateway: Option<Ref<VpnGateway>>,
 }
 
 impl Network {
     pub fn new(cidr: &str) -> Self {
-        Network { cidr: cidr.into(), azs: Vec::new(), nat: NatStrategy::One, subnets: None }
+        Network { cidr: cidr.into(), azs: Vec::new(), nat: NatStrategy::One, subnets: None, private_routes: Vec::new(), vpn: None }
     }
     pub fn azs<I: IntoIterator<Item = S>, S: Into<String>>(mut self, azs: I) -> Self {
         self.azs = azs.into_iter().map(Into::into).collect();
@@ -85,6 +91,23 @@ impl Network {
     /// Explicit subnets instead of the default layout.
     pub fn subnets(mut self, subnets: Vec<SubnetSpec>) -> Self {
         self.subnets = Some(subnets);
+        self
+    }
+
+    /// One more route in every private route table (to a transit gateway,
+    /// say: the VPC's own routes to its NAT gateway stay).
+    #[must_use]
+    pub fn private_route(mut self, route: Route) -> Self {
+        self.private_routes.push(route);
+        self
+    }
+
+    /// A VPN gateway (AWS side ASN `asn`) attached to the VPC, and in every
+    /// private route table a route through it to each of `remote_cidrs`
+    /// (the networks at the other end of the VPN).
+    #[must_use]
+    pub fn vpn_gateway<S: Into<String>>(mut self, asn: i64, remote_cidrs: impl IntoIterator<Item = S>) -> Self {
+        self.vpn = Some((asn, remote_cidrs.into_iter().map(Into::into).collect()));
         self
     }
 
@@ -136,6 +159,13 @@ impl Network {
             }
             let public_route_table = s.add("public-rt", public_rt);
 
+            let vpn_gateway = self.vpn.as_ref().map(|(asn, _)| s.add("vgw", VpnGateway::new().amazon_side_asn(*asn).vpc_id(vpc.id())));
+            let mut extra = self.private_routes.clone();
+            if let (Some(vgw), Some((_, cidrs))) = (&vpn_gateway, &self.vpn) {
+                extra.extend(cidrs.iter().map(|c| Route::to_gateway(c, vgw.id())));
+            }
+            let private_rt = || extra.iter().cloned().fold(RouteTable::new(vpc.id()), RouteTable::route);
+
             // NAT gateways, by the AZ they serve.
             let mut nats: Vec<(String, Ref<NatGateway>)> = Vec::new();
             let nat_azs: Vec<&(String, Ref<Subnet>)> = match self.nat {
@@ -153,7 +183,7 @@ impl Network {
             if self.nat == NatStrategy::PerAz && !nats.is_empty() {
                 for (az, nat) in &nats {
                     let suffix = az.chars().last().map(String::from).unwrap_or_default();
-                    let mut rt = RouteTable::new(vpc.id()).route(Route::to_nat_gateway("0.0.0.0/0", nat.id()));
+                    let mut rt = private_rt().route(Route::to_nat_gateway("0.0.0.0/0", nat.id()));
                     let mut any = false;
                     for (_, sub) in private.iter().filter(|(a, _)| a == az) {
                         rt = rt.associate(sub.id());
@@ -167,14 +197,14 @@ impl Network {
                 let orphans: Vec<&Ref<Subnet>> =
                     private.iter().filter(|(a, _)| !nats.iter().any(|(n, _)| n == a)).map(|(_, r)| r).collect();
                 if let (false, Some((_, first))) = (orphans.is_empty(), nats.first()) {
-                    let mut rt = RouteTable::new(vpc.id()).route(Route::to_nat_gateway("0.0.0.0/0", first.id()));
+                    let mut rt = private_rt().route(Route::to_nat_gateway("0.0.0.0/0", first.id()));
                     for sub in orphans {
                         rt = rt.associate(sub.id());
                     }
                     private_route_tables.push(s.add("private-rt", rt));
                 }
             } else if !private.is_empty() {
-                let mut rt = RouteTable::new(vpc.id());
+                let mut rt = private_rt();
                 if let Some((_, nat)) = nats.first() {
                     rt = rt.route(Route::to_nat_gateway("0.0.0.0/0", nat.id()));
                 }
@@ -191,6 +221,7 @@ impl Network {
                 nat_gateways: nats.into_iter().map(|(_, r)| r).collect(),
                 public_route_table,
                 private_route_tables,
+                vpn_gateway,
             }
         })
     }

@@ -1,6 +1,6 @@
 //! WAFv2: `aws:wafv2:IpSet` and `aws:wafv2:WebAcl` (IP-set block rules, AWS
 //! managed rule groups, rate-based rules; logging to an `aws-waf-logs-*`
-//! bucket; regional association with load balancers).
+//! bucket; regional association with load balancers and API Gateway stages).
 //!
 //! Scope `CLOUDFRONT` objects live in us-east-1 (declare them with
 //! `ResourceOptions::region("us-east-1")`); `REGIONAL` ones in their region.
@@ -9,8 +9,9 @@
 //!
 //! Discovery lists IP sets and web ACLs per scope and reads each one's tags.
 //! The logging configuration is read per owned ACL. Associations are listed
-//! (`ListResourcesForWebACL`) only for ACLs whose `strata:associations` tag
-//! says they have some, which saves that call for every other ACL.
+//! (`ListResourcesForWebACL`, once per resource type: load balancers and API
+//! stages) only for ACLs whose `strata:associations` tag says they have
+//! some, which saves those calls for every other ACL.
 
 strata_aws::sdk_client!(pub(crate) fn client = aws_sdk_wafv2, "wafv2");
 

@@ -295,14 +295,12 @@ pub(crate) async fn associate(c: &aws_sdk_wafv2::Client, arn: &str, want: &[Stri
 
 /// The load balancers a regional web ACL protects.
 pub(crate) async fn associated(c: &aws_sdk_wafv2::Client, arn: &str) -> Result<Vec<Value>, ProviderError> {
-    let r = c
-        .list_resources_for_web_acl()
-        .web_acl_arn(arn)
-        .resource_type(ResourceType::ApplicationLoadBalancer)
-        .send()
-        .await
-        .map_err(err("ListResourcesForWebACL"))?;
-    let mut out: Vec<Value> = r.resource_arns().iter().map(Value::str).collect();
+    // The answer holds one resource type: load balancers, then API stages.
+    let mut out: Vec<Value> = Vec::new();
+    for t in [ResourceType::ApplicationLoadBalancer, ResourceType::ApiGateway] {
+        let r = c.list_resources_for_web_acl().web_acl_arn(arn).resource_type(t).send().await.map_err(err("ListResourcesForWebACL"))?;
+        out.extend(r.resource_arns().iter().map(Value::str));
+    }
     out.sort();
     Ok(out)
 }
@@ -500,26 +498,31 @@ mod tests {
     use aws_sdk_wafv2::Client;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
 
-    /// moto has no `ListResourcesForWebACL`: the regional association is
-    /// tested against the SDK's real request shapes.
+    /// The regional association, on the SDK's real request shapes (one list
+    /// per resource type; moto lacks `ListResourcesForWebACL`, which
+    /// `scripts/moto_server.py` adds for the whole-stack tests).
     #[tokio::test]
-    async fn web_acl_association_with_smithy_mocks_because_moto_lacks_list_resources() {
+    async fn web_acl_association_of_load_balancers_and_api_stages_with_smithy_mocks_on_the_real_request_shapes() {
         let acl = "arn:aws:wafv2:eu-central-1:123456789012:regional/webacl/shop/1";
         let (old, new) = ("arn:aws:elasticloadbalancing:eu-central-1:1:loadbalancer/app/old/1", "arn:aws:elasticloadbalancing:eu-central-1:1:loadbalancer/app/new/2");
         let list = mock!(Client::list_resources_for_web_acl)
             .match_requests(move |r| r.web_acl_arn() == Some(acl) && r.resource_type() == Some(&ResourceType::ApplicationLoadBalancer))
             .then_output(move || ListResourcesForWebAclOutput::builder().resource_arns(old).build());
+        let stage = "arn:aws:apigateway:eu-central-1::/restapis/a1b2/stages/v1";
+        let list_stages = mock!(Client::list_resources_for_web_acl)
+            .match_requests(move |r| r.web_acl_arn() == Some(acl) && r.resource_type() == Some(&ResourceType::ApiGateway))
+            .then_output(move || ListResourcesForWebAclOutput::builder().resource_arns(stage).build());
         let add = mock!(Client::associate_web_acl)
             .match_requests(move |r| r.web_acl_arn() == Some(acl) && r.resource_arn() == Some(new))
             .then_output(|| AssociateWebAclOutput::builder().build());
         let remove = mock!(Client::disassociate_web_acl)
             .match_requests(move |r| r.resource_arn() == Some(old))
             .then_output(|| DisassociateWebAclOutput::builder().build());
-        let c = mock_client!(aws_sdk_wafv2, RuleMode::MatchAny, [&list, &add, &remove]);
+        let c = mock_client!(aws_sdk_wafv2, RuleMode::MatchAny, [&list, &list_stages, &add, &remove]);
         let have: Vec<String> = associated(&c, acl).await.unwrap().iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
-        assert_eq!(have, vec![old.to_string()]);
-        associate(&c, acl, &[new.to_string()], &have).await.unwrap();
-        assert_eq!((list.num_calls(), add.num_calls(), remove.num_calls()), (1, 1, 1));
+        assert_eq!(have, vec![stage.to_string(), old.to_string()], "load balancers and API stages");
+        associate(&c, acl, &[new.to_string(), stage.to_string()], &have).await.unwrap();
+        assert_eq!((list.num_calls(), list_stages.num_calls(), add.num_calls(), remove.num_calls()), (1, 1, 1, 1));
     }
 
     #[test]
