@@ -14,7 +14,7 @@ use strata::aws::ec2::{Subnet, Vpc};
 use strata::aws::elbv2::LoadBalancer;
 use strata::aws::logs::LogGroup;
 use strata::aws::wafv2::{WafRule, WafScope, WebAcl};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::CallCounter;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -53,8 +53,7 @@ async fn rest_api_with_private_integration_stage_waf_and_domain_lifecycle_on_mot
     let name = unique_stack("rest");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let (apigw, waf) = (aws_sdk_apigateway::Client::new(&conf), aws_sdk_wafv2::Client::new(&conf));
 

@@ -165,6 +165,20 @@ pub fn http_get(base_url: &str, service: &str, path: &str) -> String {
 /// reported together; a plan right after the apply is empty and a re-apply
 /// makes no mutating call; destroy succeeds and leaves nothing tagged with
 /// the stack.
+/// An engine on the emulator that polls fast (100 ms, at most 500 ms): the
+/// emulators answer at once, so AWS's waiting times would only slow tests.
+pub fn fast_engine(aws: &strata::aws::Aws) -> strata::engine::Engine {
+    let poll = strata::engine::PollPolicy { initial: Duration::from_millis(100), max: Duration::from_millis(500) };
+    strata::engine::Engine::new(strata::aws::registry(aws)).with_config(strata::engine::EngineConfig { poll, ..strata::engine::EngineConfig::default() })
+}
+
+/// A plan of a stack that is not deployed creates every declared resource.
+pub async fn plans_every_resource_as_a_create(engine: &strata::engine::Engine, s: &strata::Stack) {
+    let plan = engine.plan(s).await.unwrap();
+    let creates = plan.steps.iter().filter(|p| p.action == strata::Action::Create).count();
+    assert_eq!(creates, s.resources().iter().filter(|r| !r.is_lookup()).count(), "{}", plan.render_text());
+}
+
 pub async fn facts_hold_then_noop_then_destroy(problems: &[String], engine: &strata::engine::Engine, counter: &dyn strata::engine::CallCounter, s: &strata::Stack, url: &str) {
     assert!(problems.is_empty(), "the design's facts that do not hold:\n  {}", problems.join("\n  "));
     let before = counter.snapshot();

@@ -97,15 +97,7 @@ fn sdk_parts(m: &BasePathMapping) -> (String, String, String) {
 
 async fn mappings_of(aws: &Aws, region: &str, name: &str) -> Result<Vec<BasePathMapping>, ProviderError> {
     let c = client(aws, region);
-    let (mut out, mut position) = (Vec::new(), None);
-    loop {
-        let page = c.get_base_path_mappings().domain_name(name).set_position(position).limit(500).send().await.map_err(err("GetBasePathMappings"))?;
-        out.extend(page.items().iter().cloned());
-        position = page.position().map(str::to_string);
-        if position.is_none() {
-            return Ok(out);
-        }
-    }
+    Ok(all_items!(c.get_base_path_mappings().domain_name(name), "GetBasePathMappings"))
 }
 
 async fn sync_mappings(aws: &Aws, region: &str, name: &str, want: &[Value]) -> Result<(), ProviderError> {
@@ -183,15 +175,8 @@ impl Kind for DomainNames {
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // GetDomainNames answers every domain with its tags.
         let c = client(aws, &scope.region);
-        let (mut out, mut position) = (Vec::new(), None);
-        loop {
-            let page = c.get_domain_names().set_position(position).limit(500).send().await.map_err(err("GetDomainNames"))?;
-            out.extend(page.items().iter().cloned().map(|domain| Item { domain, mappings: Vec::new(), region: scope.region.clone() }));
-            position = page.position().map(str::to_string);
-            if position.is_none() {
-                return Ok(out);
-            }
-        }
+        let domains: Vec<Sdk> = all_items!(c.get_domain_names(), "GetDomainNames");
+        Ok(domains.into_iter().map(|domain| Item { domain, mappings: Vec::new(), region: scope.region.clone() }).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {
@@ -251,29 +236,7 @@ impl Kind for DomainNames {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        let r = &decl.name;
-        if let Some(d) = decl.known(V::domain).and_then(|v| v.as_str().map(str::to_string)) {
-            let ok = d.contains('.') && d.len() <= 253 && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-            if !ok {
-                out.push(Diagnostic::field(r, V::domain, format!("{d:?} is not a domain name")));
-            }
-        }
-        if let Some(c) = decl.known(V::certificate_arn).and_then(|v| v.as_str().map(str::to_string)).filter(|c| !c.starts_with("arn:") || !c.contains(":acm:")) {
-            out.push(Diagnostic::field(r, V::certificate_arn, format!("{c:?} is not an ACM certificate's ARN")));
-        }
-        let mut paths: Vec<&String> = Vec::new();
-        let Some(Input::List(l)) = decl.inputs.get(V::mappings) else { return };
-        for m in l {
-            let Input::Map(m) = m else { continue };
-            let Some(Input::Known(Value::Str(p))) = m.get("path") else { continue };
-            if paths.contains(&p) {
-                out.push(Diagnostic::field(r, V::mappings, format!("two mappings at the base path {p:?}")));
-            }
-            if p.starts_with('/') || p.ends_with('/') || p == ROOT {
-                out.push(Diagnostic::field(r, V::mappings, format!("{p:?}: a base path has no leading or trailing / (\"\" for the root)")));
-            }
-            paths.push(p);
-        }
+        strata_aws::props::validate_api_domain(decl, &[ROOT], out);
     }
 
     fn estimate(op: Op) -> Duration {

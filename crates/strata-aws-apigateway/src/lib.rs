@@ -13,12 +13,28 @@
 //! a kind of its own (several APIs may share one), and so is a custom domain,
 //! whose base path mappings are its field.
 
+/// Every item of a paginated `Get*` call (`position` tokens, 500 a page).
+macro_rules! all_items {
+    ($call:expr, $op:literal) => {{
+        let mut out = Vec::new();
+        let mut position: Option<String> = None;
+        loop {
+            let page = $call.limit(500).set_position(position.clone()).send().await.map_err(strata_aws::error::err($op))?;
+            out.extend(page.items().iter().cloned());
+            position = page.position().map(str::to_string);
+            if position.is_none() {
+                break;
+            }
+        }
+        out
+    }};
+}
+
 mod checks;
 mod domain_name;
 mod rest_api;
 mod vpc_link;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -41,15 +57,7 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, domain_name::DomainNames)));
 }
 
-/// The tags a list answer carries, as strata's map.
-pub(crate) fn tags_of(t: Option<&HashMap<String, String>>) -> Tags {
-    t.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
-}
-
-/// strata's tags as the SDK takes them.
-pub(crate) fn sdk_tags(t: &Tags) -> HashMap<String, String> {
-    t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
+pub(crate) use strata_aws::{tags_from_map as tags_of, tags_to_map as sdk_tags};
 
 /// Tags of REST APIs, VPC links and domains, by ARN (`GetTags`,
 /// `TagResource`, `UntagResource`).

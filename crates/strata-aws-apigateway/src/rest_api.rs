@@ -319,27 +319,11 @@ pub(crate) fn prefixes(path: &str) -> Vec<String> {
 }
 
 async fn resources_of(c: &Client, id: &str) -> Result<Vec<Resource>, ProviderError> {
-    let (mut out, mut position) = (Vec::new(), None);
-    loop {
-        let page = c.get_resources().rest_api_id(id).embed("methods").limit(500).set_position(position).send().await.map_err(err("GetResources"))?;
-        out.extend(page.items().iter().cloned());
-        position = page.position().map(str::to_string);
-        if position.is_none() {
-            return Ok(out);
-        }
-    }
+    Ok(all_items!(c.get_resources().rest_api_id(id).embed("methods"), "GetResources"))
 }
 
 async fn deployments_of(c: &Client, id: &str) -> Result<Vec<Deployment>, ProviderError> {
-    let (mut out, mut position) = (Vec::new(), None);
-    loop {
-        let page = c.get_deployments().rest_api_id(id).limit(500).set_position(position).send().await.map_err(err("GetDeployments"))?;
-        out.extend(page.items().iter().cloned());
-        position = page.position().map(str::to_string);
-        if position.is_none() {
-            return Ok(out);
-        }
-    }
+    Ok(all_items!(c.get_deployments().rest_api_id(id), "GetDeployments"))
 }
 
 async fn stages_of(c: &Client, id: &str) -> Result<Vec<Stage>, ProviderError> {
@@ -609,15 +593,8 @@ impl Kind for RestApis {
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // GetRestApis answers every API with its tags.
         let c = client(aws, &scope.region);
-        let (mut out, mut position) = (Vec::new(), None);
-        loop {
-            let page = c.get_rest_apis().limit(500).set_position(position).send().await.map_err(err("GetRestApis"))?;
-            out.extend(page.items().iter().cloned().map(|a| item(a, &scope.region)));
-            position = page.position().map(str::to_string);
-            if position.is_none() {
-                return Ok(out);
-            }
-        }
+        let apis: Vec<Api> = all_items!(c.get_rest_apis(), "GetRestApis");
+        Ok(apis.into_iter().map(|a| item(a, &scope.region)).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -122,15 +122,8 @@ impl Kind for VpcLinks {
     async fn list(&self, aws: &Aws, scope: &DiscoverScope) -> Result<Vec<Item>, ProviderError> {
         // GetVpcLinks answers every link with its tags.
         let c = client(aws, &scope.region);
-        let (mut out, mut position) = (Vec::new(), None);
-        loop {
-            let page = c.get_vpc_links().set_position(position).limit(500).send().await.map_err(err("GetVpcLinks"))?;
-            out.extend(page.items().iter().cloned().map(|link| Item { link, region: scope.region.clone() }));
-            position = page.position().map(str::to_string);
-            if position.is_none() {
-                return Ok(out);
-            }
-        }
+        let links: Vec<Sdk> = all_items!(c.get_vpc_links(), "GetVpcLinks");
+        Ok(links.into_iter().map(|link| Item { link, region: scope.region.clone() }).collect())
     }
 
     async fn get(&self, aws: &Aws, region: &str, id: &str) -> Result<Option<Item>, ProviderError> {

@@ -205,7 +205,7 @@ impl Kind for DomainNames {
             .create_domain_name()
             .domain_name(&name)
             .domain_name_configurations(configuration(v.certificate_arn.as_deref().unwrap_or_default()))
-            .set_tags(Some(v.tags.iter().map(|(k, t)| (k.clone(), t.clone())).collect()))
+            .set_tags(Some(crate::sdk_tags(&v.tags)))
             .send()
             .await
             .map_err(err("CreateDomainName"))?;
@@ -237,30 +237,7 @@ impl Kind for DomainNames {
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        let r = &decl.name;
-        if let Some(d) = decl.known(V::domain).and_then(|v| v.as_str().map(str::to_string)) {
-            let ok = d.contains('.') && d.len() <= 253 && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-            if !ok {
-                out.push(Diagnostic::field(r, V::domain, format!("{d:?} is not a domain name")));
-            }
-        }
-        if let Some(c) = decl.known(V::certificate_arn).and_then(|v| v.as_str().map(str::to_string)).filter(|c| !c.starts_with("arn:") || !c.contains(":acm:")) {
-            out.push(Diagnostic::field(r, V::certificate_arn, format!("{c:?} is not an ACM certificate's ARN")));
-        }
-        let mut paths = Vec::new();
-        if let Some(Input::List(l)) = decl.inputs.get(V::mappings) {
-            for m in l {
-                let Input::Map(m) = m else { continue };
-                let Some(Input::Known(Value::Str(p))) = m.get("path") else { continue };
-                if paths.contains(p) {
-                    out.push(Diagnostic::field(r, V::mappings, format!("two mappings at the base path {p:?}")));
-                }
-                if p.starts_with('/') || p.ends_with('/') {
-                    out.push(Diagnostic::field(r, V::mappings, format!("{p:?}: a base path has no leading or trailing / (\"\" for the root)")));
-                }
-                paths.push(p.clone());
-            }
-        }
+        strata_aws::props::validate_api_domain(decl, &[], out);
     }
 
     fn estimate(op: Op) -> Duration {

@@ -719,7 +719,7 @@ impl Kind for HttpApis {
             .description(v.description.clone().unwrap_or_default())
             .set_cors_configuration(cors(v))
             .disable_execute_api_endpoint(v.disable_execute_api_endpoint == Some(true))
-            .set_tags(Some(v.tags.iter().map(|(k, t)| (k.clone(), t.clone())).collect()))
+            .set_tags(Some(crate::sdk_tags(&v.tags)))
             .send()
             .await
             .map_err(err("CreateApi"))?;

@@ -39,10 +39,7 @@ pub fn register(aws: &Aws, r: &mut Registry) {
     r.register(Arc::new(KindProvider::new(aws, domain_name::DomainNames)));
 }
 
-/// The tags a list answer carries, as strata's map.
-pub(crate) fn tags_of(t: Option<&std::collections::HashMap<String, String>>) -> Tags {
-    t.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
-}
+pub(crate) use strata_aws::{tags_from_map as tags_of, tags_to_map as sdk_tags};
 
 /// Tags of APIs and VPC links, by ARN (`GetTags`, `TagResource`, `UntagResource`).
 pub(crate) struct ApiTags;
@@ -60,7 +57,7 @@ impl Tagging for ApiTags {
             c.untag_resource().resource_arn(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
         }
         if !add.is_empty() {
-            c.tag_resource().resource_arn(arn).set_tags(Some(add.iter().map(|(k, v)| (k.clone(), v.clone())).collect())).send().await.map_err(err("TagResource"))?;
+            c.tag_resource().resource_arn(arn).set_tags(Some(sdk_tags(add))).send().await.map_err(err("TagResource"))?;
         }
         Ok(())
     }

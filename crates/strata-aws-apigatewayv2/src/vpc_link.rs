@@ -161,7 +161,7 @@ impl Kind for VpcLinks {
             .name(name)
             .set_subnet_ids(v.subnets.clone())
             .set_security_group_ids(v.security_groups.clone())
-            .set_tags(Some(v.tags.iter().map(|(k, t)| (k.clone(), t.clone())).collect()))
+            .set_tags(Some(crate::sdk_tags(&v.tags)))
             .send()
             .await
             .map_err(err("CreateVpcLink"))?;

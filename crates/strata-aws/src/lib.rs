@@ -47,6 +47,17 @@ pub fn desired_tags(props: &Props) -> Tags {
     props.get("tags").map(Value::as_tags).unwrap_or_default()
 }
 
+/// Tags as the services that answer a string map carry them (API Gateway,
+/// EKS, MSK, ...), as strata's map; none is empty.
+pub fn tags_from_map(t: Option<&std::collections::HashMap<String, String>>) -> Tags {
+    t.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+}
+
+/// strata's tags as a string map, the shape those services take.
+pub fn tags_to_map(t: &Tags) -> std::collections::HashMap<String, String> {
+    t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
 /// The tag calls that bring `have` to `want`: the tags to add or overwrite,
 /// and the keys to remove (AWS's own `aws:*` tags are never removed).
 pub fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
