@@ -40,19 +40,61 @@ pub async fn everything(url: &str) -> BTreeSet<String> {
     inventory(url, None).await
 }
 
-async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let home = conf(url, REGIONS[0]).await;
+/// One part of the inventory: the items of one service (or a few that read
+/// alike) in the home region.
+type Part<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = BTreeSet<String>> + Send + 'a>>;
 
+/// Each service is its own (boxed) future: one async function with every
+/// service's calls in it needed a stack frame of about 900 KB in a debug
+/// build, and with a test's own frame it overflowed the 2 MiB test thread.
+async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
+    let home = conf(url, REGIONS[0]).await;
+    let mut out = BTreeSet::new();
+    let parts: Vec<Part<'_>> = vec![
+        Box::pin(ec2(&home, stack)),
+        Box::pin(elbv2(&home, stack)),
+        Box::pin(ecs(&home, stack)),
+        Box::pin(eks(&home, stack)),
+        Box::pin(dynamodb_lambda(&home, stack)),
+        Box::pin(api_gateway(&home, stack)),
+        Box::pin(cognito(&home, stack)),
+        Box::pin(msk(&home, stack)),
+        Box::pin(secrets(&home, stack)),
+        Box::pin(rds(&home, stack)),
+        Box::pin(elasticache(&home, stack)),
+        Box::pin(opensearch(&home, stack)),
+        Box::pin(route53(&home, stack)),
+        Box::pin(sns(&home, stack)),
+        Box::pin(cloudwatch(&home, stack)),
+        Box::pin(backup(&home, stack)),
+        Box::pin(cloudfront(&home, stack)),
+        Box::pin(s3(&home, stack)),
+    ];
+    for part in parts {
+        out.extend(part.await);
+    }
+    for region in REGIONS {
+        out.extend(Box::pin(regional(url, region, stack)).await);
+    }
+    out
+}
+
+async fn ec2(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // EC2 (VPC, subnets, gateways, addresses, route tables, groups, instances).
-    let ec2 = aws_sdk_ec2::Client::new(&home);
+    let ec2 = aws_sdk_ec2::Client::new(home);
     match stack {
         Some(stack) => out.extend(strata_aws_testkit::ec2_leftovers(&ec2, stack).await),
         None => out.extend(ec2_all(&ec2).await),
     }
 
+    out
+}
+
+async fn elbv2(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // ELBv2.
-    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&home);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(home);
     let mut arns: Vec<String> = Vec::new();
     let lbs = elb.describe_load_balancers().send().await.unwrap();
     arns.extend(lbs.load_balancers().iter().filter_map(|l| l.load_balancer_arn().map(str::to_string)));
@@ -64,10 +106,14 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("elbv2 {arn}"));
         }
     }
+    out
+}
 
+async fn ecs(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // ECS clusters, services and task definitions (moto keeps deleted
     // clusters and services listed as INACTIVE: gone).
-    let ecs = aws_sdk_ecs::Client::new(&home);
+    let ecs = aws_sdk_ecs::Client::new(home);
     let pairs = |t: &[aws_sdk_ecs::types::Tag]| t.iter().map(|t| (t.key().unwrap_or("").to_string(), t.value().unwrap_or("").to_string())).collect::<Vec<_>>();
     let clusters = ecs.list_clusters().send().await.unwrap().cluster_arns().to_vec();
     if !clusters.is_empty() {
@@ -93,9 +139,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("ecs-task-definition {td}"));
         }
     }
+    out
+}
 
+async fn eks(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // EKS clusters, node groups and Fargate profiles (their tags come with them).
-    let eks = aws_sdk_eks::Client::new(&home);
+    let eks = aws_sdk_eks::Client::new(home);
     let eks_tagged = |t: Option<&std::collections::HashMap<String, String>>| tagged(t.into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack);
     for name in eks.list_clusters().send().await.unwrap().clusters() {
         let Ok(c) = eks.describe_cluster().name(name).send().await else { continue };
@@ -121,10 +171,14 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             }
         }
     }
+    out
+}
 
+async fn dynamodb_lambda(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // DynamoDB tables, Lambda functions and event source mappings, HTTP APIs
     // and VPC links, Cognito user pools (their tags come with them or by ARN).
-    let ddb = aws_sdk_dynamodb::Client::new(&home);
+    let ddb = aws_sdk_dynamodb::Client::new(home);
     for name in ddb.list_tables().send().await.unwrap().table_names() {
         let Ok(t) = ddb.describe_table().table_name(name).send().await else { continue };
         let Some(arn) = t.table().and_then(|t| t.table_arn()) else { continue };
@@ -133,7 +187,7 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("dynamodb-table {name}"));
         }
     }
-    let lambda = aws_sdk_lambda::Client::new(&home);
+    let lambda = aws_sdk_lambda::Client::new(home);
     for f in lambda.list_functions().send().await.unwrap().functions() {
         let Some(name) = f.function_name() else { continue };
         let Ok(got) = lambda.get_function().function_name(name).send().await else { continue };
@@ -148,7 +202,12 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("lambda-event-source-mapping {}", m.uuid().unwrap_or_default()));
         }
     }
-    let apigw = aws_sdk_apigatewayv2::Client::new(&home);
+    out
+}
+
+async fn api_gateway(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let apigw = aws_sdk_apigatewayv2::Client::new(home);
     for a in apigw.get_apis().send().await.unwrap().items() {
         if tagged(a.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
             out.insert(format!("http-api {}", a.api_id().unwrap_or_default()));
@@ -159,7 +218,7 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("vpc-link {}", l.vpc_link_id().unwrap_or_default()));
         }
     }
-    let rest = aws_sdk_apigateway::Client::new(&home);
+    let rest = aws_sdk_apigateway::Client::new(home);
     for a in rest.get_rest_apis().limit(500).send().await.unwrap().items() {
         if tagged(a.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
             out.insert(format!("rest-api {}", a.id().unwrap_or_default()));
@@ -175,7 +234,12 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("rest-domain {}", d.domain_name().unwrap_or_default()));
         }
     }
-    let idp = aws_sdk_cognitoidentityprovider::Client::new(&home);
+    out
+}
+
+async fn cognito(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(home);
     for p in idp.list_user_pools().max_results(60).send().await.unwrap().user_pools() {
         let Some(id) = p.id() else { continue };
         let Ok(d) = idp.describe_user_pool().user_pool_id(id).send().await else { continue };
@@ -183,16 +247,24 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("cognito-user-pool {id}"));
         }
     }
+    out
+}
 
-    let msk = aws_sdk_kafka::Client::new(&home);
+async fn msk(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let msk = aws_sdk_kafka::Client::new(home);
     for c in msk.list_clusters().send().await.unwrap().cluster_info_list() {
         if c.state() != Some(&aws_sdk_kafka::types::ClusterState::Deleting) && tagged(c.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), stack) {
             out.insert(format!("msk-cluster {}", c.cluster_arn().unwrap_or_default()));
         }
     }
+    out
+}
 
+async fn secrets(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // Secrets Manager (secrets scheduled for deletion are gone).
-    let sm = aws_sdk_secretsmanager::Client::new(&home);
+    let sm = aws_sdk_secretsmanager::Client::new(home);
     for s in sm.list_secrets().send().await.unwrap().secret_list() {
         // `rds!…` secrets are RDS's own (a managed master password), deleted with the database.
         let rds_managed = s.name().is_some_and(|n| n.starts_with("rds!"));
@@ -200,9 +272,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("secret {}", s.name().unwrap_or("")));
         }
     }
+    out
+}
 
+async fn rds(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // RDS instances and subnet groups.
-    let rds = aws_sdk_rds::Client::new(&home);
+    let rds = aws_sdk_rds::Client::new(home);
     for db in rds.describe_db_instances().send().await.unwrap().db_instances() {
         if db.db_instance_status() != Some("deleting")
             && tagged(db.tag_list().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))), stack)
@@ -217,9 +293,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("rds-subnet-group {}", g.db_subnet_group_name().unwrap_or("")));
         }
     }
+    out
+}
 
+async fn elasticache(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // ElastiCache replication groups (moto leaves deleted ones `deleting`) and subnet groups.
-    let ec = aws_sdk_elasticache::Client::new(&home);
+    let ec = aws_sdk_elasticache::Client::new(home);
     let mut ec_arns: Vec<(String, String)> = Vec::new();
     for g in ec.describe_replication_groups().send().await.unwrap().replication_groups() {
         if g.status() != Some("deleting") {
@@ -235,9 +315,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("{kind} {arn}"));
         }
     }
+    out
+}
 
+async fn opensearch(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // OpenSearch.
-    let os = aws_sdk_opensearch::Client::new(&home);
+    let os = aws_sdk_opensearch::Client::new(home);
     for d in os.list_domain_names().send().await.unwrap().domain_names() {
         let name = d.domain_name().unwrap_or_default();
         let Ok(got) = os.describe_domain().domain_name(name).send().await else { continue };
@@ -250,9 +334,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("opensearch {name}"));
         }
     }
+    out
+}
 
+async fn route53(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // Route 53: zones by tag, records by owner record.
-    let r53 = aws_sdk_route53::Client::new(&home);
+    let r53 = aws_sdk_route53::Client::new(home);
     let owner = format!("\"strata-owner={}/", stack.unwrap_or_default());
     for z in r53.list_hosted_zones().send().await.unwrap().hosted_zones() {
         let id = z.id().trim_start_matches("/hostedzone/").to_string();
@@ -282,9 +370,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             }
         }
     }
+    out
+}
 
+async fn sns(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // SNS, CloudWatch, Backup, CloudFront (home region).
-    let sns = aws_sdk_sns::Client::new(&home);
+    let sns = aws_sdk_sns::Client::new(home);
     for t in sns.list_topics().send().await.unwrap().topics() {
         let arn = t.topic_arn().unwrap_or_default();
         let Ok(tags) = sns.list_tags_for_resource().resource_arn(arn).send().await else { continue };
@@ -292,7 +384,12 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("sns-topic {arn}"));
         }
     }
-    let cw = aws_sdk_cloudwatch::Client::new(&home);
+    out
+}
+
+async fn cloudwatch(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let cw = aws_sdk_cloudwatch::Client::new(home);
     for a in cw.describe_alarms().max_records(100).send().await.unwrap().metric_alarms() {
         let arn = a.alarm_arn().unwrap_or_default();
         let Ok(tags) = cw.list_tags_for_resource().resource_arn(arn).send().await else { continue };
@@ -300,9 +397,14 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("alarm {}", a.alarm_name().unwrap_or("")));
         }
     }
+    out
+}
+
+async fn backup(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     // (moto reads ListTags only with the model's trailing slash, which the SDK drops.)
     let backup = aws_sdk_backup::Client::from_conf(
-        aws_sdk_backup::config::Builder::from(&home).interceptor(strata::aws::backup::BackupTagsPath).build(),
+        aws_sdk_backup::config::Builder::from(home).interceptor(strata::aws::backup::BackupTagsPath).build(),
     );
     let mut backup_arns: Vec<(String, String)> = Vec::new();
     for v in backup.list_backup_vaults().send().await.unwrap().backup_vault_list() {
@@ -319,7 +421,12 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("{kind} {arn}"));
         }
     }
-    let cf = aws_sdk_cloudfront::Client::new(&home);
+    out
+}
+
+async fn cloudfront(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let cf = aws_sdk_cloudfront::Client::new(home);
     let list = cf.list_distributions().send().await.unwrap();
     for d in list.distribution_list().map(|l| l.items()).unwrap_or_default() {
         let Ok(tags) = cf.list_tags_for_resource().resource(d.arn()).send().await else { continue };
@@ -327,9 +434,13 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             out.insert(format!("cloudfront {}", d.id()));
         }
     }
+    out
+}
 
-    // Per region: ACM, S3 (buckets of that region), WAF.
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&home).force_path_style(true).build());
+async fn s3(home: &SdkConfig, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    // S3 (every bucket, whatever its region).
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(home).force_path_style(true).build());
     for b in s3.list_buckets().send().await.unwrap().buckets() {
         let name = b.name().unwrap_or_default();
         match s3.get_bucket_tagging().bucket(name).send().await {
@@ -342,29 +453,33 @@ async fn inventory(url: &str, stack: Option<&str>) -> BTreeSet<String> {
             _ => {}
         }
     }
-    for region in REGIONS {
-        let c = conf(url, region).await;
-        let acm = aws_sdk_acm::Client::new(&c);
-        for cert in acm.list_certificates().send().await.unwrap().certificate_summary_list() {
-            let arn = cert.certificate_arn().unwrap_or_default();
-            let Ok(t) = acm.list_tags_for_certificate().certificate_arn(arn).send().await else { continue };
-            if tagged(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack) {
-                out.insert(format!("acm {arn}"));
-            }
+    out
+}
+
+/// Per region: ACM and WAF.
+async fn regional(url: &str, region: &str, stack: Option<&str>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let c = conf(url, region).await;
+    let acm = aws_sdk_acm::Client::new(&c);
+    for cert in acm.list_certificates().send().await.unwrap().certificate_summary_list() {
+        let arn = cert.certificate_arn().unwrap_or_default();
+        let Ok(t) = acm.list_tags_for_certificate().certificate_arn(arn).send().await else { continue };
+        if tagged(t.tags().iter().map(|t| (t.key(), t.value().unwrap_or(""))), stack) {
+            out.insert(format!("acm {arn}"));
         }
-        let waf = aws_sdk_wafv2::Client::new(&c);
-        let scope = if region == "us-east-1" { aws_sdk_wafv2::types::Scope::Cloudfront } else { aws_sdk_wafv2::types::Scope::Regional };
-        let mut waf_arns: Vec<String> = Vec::new();
-        let sets = waf.list_ip_sets().scope(scope.clone()).send().await.unwrap();
-        waf_arns.extend(sets.ip_sets().iter().filter_map(|s| s.arn().map(str::to_string)));
-        let acls = waf.list_web_acls().scope(scope).send().await.unwrap();
-        waf_arns.extend(acls.web_acls().iter().filter_map(|s| s.arn().map(str::to_string)));
-        for arn in waf_arns {
-            let Ok(t) = waf.list_tags_for_resource().resource_arn(&arn).send().await else { continue };
-            let tags = t.tag_info_for_resource().map(|i| i.tag_list().to_vec()).unwrap_or_default();
-            if tagged(tags.iter().map(|t| (t.key(), t.value())), stack) {
-                out.insert(format!("waf {arn}"));
-            }
+    }
+    let waf = aws_sdk_wafv2::Client::new(&c);
+    let scope = if region == "us-east-1" { aws_sdk_wafv2::types::Scope::Cloudfront } else { aws_sdk_wafv2::types::Scope::Regional };
+    let mut waf_arns: Vec<String> = Vec::new();
+    let sets = waf.list_ip_sets().scope(scope.clone()).send().await.unwrap();
+    waf_arns.extend(sets.ip_sets().iter().filter_map(|s| s.arn().map(str::to_string)));
+    let acls = waf.list_web_acls().scope(scope).send().await.unwrap();
+    waf_arns.extend(acls.web_acls().iter().filter_map(|s| s.arn().map(str::to_string)));
+    for arn in waf_arns {
+        let Ok(t) = waf.list_tags_for_resource().resource_arn(&arn).send().await else { continue };
+        let tags = t.tag_info_for_resource().map(|i| i.tag_list().to_vec()).unwrap_or_default();
+        if tagged(tags.iter().map(|t| (t.key(), t.value())), stack) {
+            out.insert(format!("waf {arn}"));
         }
     }
     out
