@@ -2,7 +2,7 @@
 //! CloudFront needs), on both emulators.
 
 use strata::aws::acm::Certificate;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -23,8 +23,7 @@ async fn certificate_lifecycle(emulator: Emulator) {
     let name = unique_stack("cert");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let acm = aws_sdk_acm::Client::new(&strata_aws_testkit::sdk_config(&url, "us-east-1").await);
     let domain = format!("www.{name}.example.com");
     let apex = format!("{name}.example.com");

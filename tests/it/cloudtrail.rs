@@ -10,7 +10,7 @@ use strata::aws::cloudtrail::Trail;
 use strata::aws::iam::{PolicyDocument, Role, Statement};
 use strata::aws::logs::LogGroup;
 use strata::aws::s3::{Bucket, BucketPolicy};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -66,8 +66,7 @@ async fn trail_lifecycle_on_moto() {
     let name = unique_stack("trail");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, "eu-central-1").await;
     let ct = aws_sdk_cloudtrail::Client::new(&conf);
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());

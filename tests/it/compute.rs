@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::Filter;
 use strata::aws::ec2::{Ami, ElasticIp, Instance, KeyPair, Rule, SecurityGroup, Subnet, Vpc};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{ec2_client, ec2_leftovers, unique_stack, Emulator};
 
@@ -44,8 +44,7 @@ async fn instance_lifecycle(emulator: Emulator) {
     let name = unique_stack("bastion");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ec2 = ec2_client(&url, REGION).await;
     let tag = || Filter::builder().name("tag:strata:stack").values(&name).build();
     let live = || Filter::builder().name("instance-state-name").values("pending").values("running").values("stopped").build();

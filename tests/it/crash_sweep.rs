@@ -15,9 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use strata::engine::{Engine, EngineConfig, PollPolicy};
 use strata_aws_testkit::PrivateMoto;
 
 use crate::inventory::{everything, tagged_with};
@@ -101,8 +100,7 @@ async fn check_applied(url: &str, stack: &str, baseline: &BTreeSet<String>, refe
 /// bucket).
 async fn destroy_and_check(url: &str, stack: &str, baseline: &BTreeSet<String>, c: &mut Checks) {
     let aws = strata_aws_testkit::aws(url, REGION).await;
-    let poll = PollPolicy { initial: Duration::from_millis(100), max: Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let mut env = miamo_prod::settings();
     if let Some(d) = &mut env.data {
         d.protect = false;

@@ -6,7 +6,6 @@
 
 use strata::aws::kms::Key;
 use strata::aws::secretsmanager::Secret;
-use strata::engine::{Engine, EngineConfig, PollPolicy};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -24,8 +23,7 @@ async fn destroy_uses_the_declared_windows(emulator: Emulator) {
     let url = emulator.url();
     let name = unique_stack("windows");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let kms = aws_sdk_kms::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);

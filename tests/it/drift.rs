@@ -3,7 +3,6 @@
 //! duplicated silently: the plan names the untagged look-alike and how to adopt it.
 
 use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, Subnet, Vpc};
-use strata::engine::{Engine, EngineConfig, PollPolicy};
 use strata::prelude::*;
 use strata::Action;
 use strata_aws_testkit::{unique_stack, Emulator};
@@ -30,8 +29,7 @@ async fn drift_is_shown_field_by_field_and_repaired_on_moto() {
     let url = Emulator::Moto.url();
     let name = unique_stack("drift");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ec2 = strata_aws_testkit::ec2_client(&url, REGION).await;
     let s = stack(&name);
     let report = engine.apply(&s, engine.plan(&s).await.unwrap()).await;

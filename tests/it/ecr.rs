@@ -7,7 +7,7 @@
 
 use aws_sdk_ecr::types::ImageTagMutability;
 use strata::aws::ecr::{LifecycleRule, Repository};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::CallCounter;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -61,8 +61,7 @@ async fn repository_lifecycle_on_moto() {
     let name = unique_stack("ecr");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ecr = aws_sdk_ecr::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let base = Want {
         name: format!("{name}/web"),

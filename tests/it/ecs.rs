@@ -6,7 +6,7 @@
 
 use aws_sdk_ecs::types::{ClusterField, ClusterSettingName};
 use strata::aws::ecs::Cluster;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -36,8 +36,7 @@ async fn cluster_lifecycle_on_moto() {
     let name = unique_stack("ecs");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ecs = aws_sdk_ecs::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let cluster = format!("{name}-apps");
 
@@ -192,8 +191,7 @@ async fn task_definition_and_service_lifecycle_on_moto() {
     let name = unique_stack("ecs-svc");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ecs = aws_sdk_ecs::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let app = App { mode: "blue", count: 2, rollback: true, service_name: None };
 

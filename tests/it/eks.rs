@@ -12,7 +12,7 @@
 
 use strata::aws::ec2::{Subnet, Vpc};
 use strata::aws::eks::{Addon, Cluster, FargateProfile, NodeGroup, Taint};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::CallCounter;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -62,8 +62,7 @@ async fn cluster_node_group_and_fargate_profile_lifecycle_on_moto() {
     let name = unique_stack("eks");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let eks = aws_sdk_eks::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let cluster = format!("{name}-apps");
     let w = Want { version: "1.29", cidrs: vec!["203.0.113.0/24"], logs: vec!["api", "audit"], scaling: (1, 3, 2), tier: "back-end", taint: true, types: vec!["m6i.large", "m5.large"], cni: "v1.18.3-eksbuild.1", namespace: "batch" };

@@ -6,7 +6,7 @@
 
 use strata::aws::faults::FaultPlan;
 use strata::aws::{Aws, AwsSettings};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata_aws_testkit::{unique_stack, Emulator};
 
 use crate::inventory::tagged_with;
@@ -26,8 +26,7 @@ async fn connect(url: &str, faults: Option<FaultPlan>) -> Aws {
 }
 
 fn engine(aws: &Aws) -> Engine {
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    crate::support::fast_engine(aws)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use strata::aws::iam::{InstanceProfile, ManagedPolicy, PolicyDocument, Role, Statement};
 use strata::aws::logs::LogGroup;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -77,8 +77,7 @@ fn stack(name: &str, w: &Want) -> Stack {
 }
 
 fn engine(aws: &strata::aws::Aws) -> Engine {
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    crate::support::fast_engine(aws)
 }
 
 async fn apply(engine: &Engine, s: &Stack) -> strata::Report {
@@ -271,8 +270,7 @@ async fn an_instance_runs_with_its_instance_profile_on_moto() {
     let url = Emulator::Moto.url();
     let name = unique_stack("iam-vm");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ec2 = aws_sdk_ec2::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let stack = |profile: &str| {
         let mut s = Stack::new(&name, "eu-central-1");

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use strata::engine::{Engine, EngineConfig, PollPolicy};
+use strata::engine::Engine;
 use strata_aws_testkit::{unique_stack, Emulator};
 
 use crate::innovate_example::{innovate, settings};
@@ -24,8 +24,7 @@ async fn innovate_staging_on_moto() {
     let s = innovate::stack(&env);
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let (ec2, eks, rds, iam) = (aws_sdk_ec2::Client::new(&conf), aws_sdk_eks::Client::new(&conf), aws_sdk_rds::Client::new(&conf), aws_sdk_iam::Client::new(&conf));
     let (backup, ecr, ct, cf) = (aws_sdk_backup::Client::new(&conf), aws_sdk_ecr::Client::new(&conf), aws_sdk_cloudtrail::Client::new(&conf), aws_sdk_cloudfront::Client::new(&conf));

@@ -6,7 +6,7 @@ use strata::aws::acm::Certificate;
 use strata::aws::ec2::{Ami, Instance, Rule, SecurityGroup, Subnet, Vpc};
 use strata::aws::elbv2::{Action, Condition, Listener, ListenerRule, LoadBalancer, TargetGroup};
 use strata::aws::secretsmanager::Secret;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -51,8 +51,7 @@ async fn secret_header_alb_lifecycle_on_moto() {
     let name = unique_stack("alb");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let sm = aws_sdk_secretsmanager::Client::new(&conf);
@@ -230,8 +229,7 @@ async fn network_load_balancer_lifecycle_on_moto() {
     let name = unique_stack("nlb");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let stack = |cross_zone: bool| {
         let mut s = Stack::new(&name, "eu-central-1");

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use strata::aws::logs::LogGroup;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -41,8 +41,7 @@ async fn log_group_lifecycle(emulator: Emulator) {
     let name = unique_stack("logs");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let logs = aws_sdk_cloudwatchlogs::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let group = format!("/{name}/app");
     let moto = emulator == Emulator::Moto;

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::Filter;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::{Report, Stack};
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -617,8 +617,7 @@ async fn miamo_prod_stage_and_dev_on_moto() {
     let tag = format!("t{tag}");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let edge = strata_aws_testkit::sdk_config(&url, "us-east-1").await;
     let c = Clients {

@@ -13,7 +13,7 @@ use strata::aws::ec2::{SecurityGroup, Subnet, Vpc};
 use strata::aws::kms::Key;
 use strata::aws::logs::LogGroup;
 use strata::aws::msk::Cluster;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::CallCounter;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -65,8 +65,7 @@ async fn msk_cluster_lifecycle_on_moto_with_creation_and_updates_as_emulator_ext
     let name = unique_stack("msk");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let msk = aws_sdk_kafka::Client::new(&strata_aws_testkit::sdk_config(&url, "eu-central-1").await);
     let base = Want { version: "3.5.1", brokers: 2, instance: "kafka.t3.small", volume: 100, logs: true, third_subnet: false };
 

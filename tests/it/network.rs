@@ -1,7 +1,7 @@
 //! The EC2 network layer against both emulators: the same test code, two endpoints.
 
 use aws_sdk_ec2::types::Filter;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata::aws::ec2::{
     AclEntry, ElasticIp, InternetGateway, NatGateway, NetworkAcl, Route, RouteTable, Rule, SecurityGroup, SecurityGroupRule,
@@ -73,8 +73,7 @@ pub fn small_network(name: &str, v: Variant) -> Stack {
 }
 
 fn engine(aws: &strata::aws::Aws) -> Engine {
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(200), max: std::time::Duration::from_secs(1) };
-    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    crate::support::fast_engine(aws)
 }
 
 fn tag_filter(stack: &str) -> Filter {

@@ -6,7 +6,7 @@ use strata::aws::ec2::Vpc;
 use strata::aws::route53::{HostedZone, Record, CLOUDFRONT_ZONE_ID};
 use strata::aws::s3::{Bucket, Lifecycle};
 use strata::aws::sns::Topic;
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -62,8 +62,7 @@ async fn lifecycle(emulator: Emulator) {
     let name = unique_stack("ops");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let s3 = s3_client(&conf);
     let sns = aws_sdk_sns::Client::new(&conf);

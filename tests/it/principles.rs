@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use strata::engine::{Engine, EngineConfig, PollPolicy};
+use strata::engine::Engine;
 use strata_aws_testkit::{unique_stack, Emulator};
 
 use crate::principles_serverless_example::{principles, settings};
@@ -27,8 +27,7 @@ async fn principles_serverless_dev_on_moto() {
     let s = principles::serverless(&env);
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let (cf, s3, idp, apigw) = (
         aws_sdk_cloudfront::Client::new(&conf),
@@ -210,8 +209,7 @@ async fn principles_k8s_dev_on_moto() {
     let s = p::kubernetes::kubernetes(&env, &k);
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let (apigw, elb, eks, ec2) = (
         aws_sdk_apigatewayv2::Client::new(&conf),

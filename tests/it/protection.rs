@@ -8,7 +8,7 @@ use strata::aws::backup::{BackupRule, Plan, Vault};
 use strata::aws::kms::Key;
 use strata::aws::s3::Bucket;
 use strata::aws::wafv2::{IpSet, WafRule, WafScope, WebAcl};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -34,8 +34,7 @@ fn waf_stack(name: &str, blocked: &[&str], rate: i64) -> Stack {
 }
 
 fn engine_for(aws: &strata::aws::Aws) -> Engine {
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    crate::support::fast_engine(aws)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 
-use strata::engine::{Engine, EngineConfig, PollPolicy};
+use strata::engine::Engine;
 use strata_aws_testkit::{unique_stack, Emulator};
 
 use crate::refarch_example::{refarch, settings};
@@ -24,8 +24,7 @@ async fn refarch_stage_on_moto() {
     let s = refarch::stack(&env);
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let (ec2, elb, ecs, rds) = (
         aws_sdk_ec2::Client::new(&conf),

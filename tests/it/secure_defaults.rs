@@ -10,7 +10,7 @@ use strata::aws::opensearch::Domain;
 use strata::aws::rds::{DbInstance, DbSubnetGroup};
 use strata::aws::s3::Bucket;
 use strata::aws::sns::Topic;
-use strata::engine::{Engine, EngineConfig, PollPolicy};
+use strata::engine::Engine;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -66,8 +66,7 @@ async fn secure_defaults_in_the_cloud_on_moto() {
     let url = Emulator::Moto.url();
     let name = unique_stack("secure");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, REGION).await;
     let s = stack(&name, false);
     let plan = engine.plan(&s).await.unwrap();

@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_dynamodb::types::{BillingMode, ContinuousBackupsStatus, PointInTimeRecoveryStatus};
 use strata::aws::dynamodb::{GlobalIndex, Table};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::{CallCounter, Engine};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
 fn engine(aws: &strata::aws::Aws) -> Engine {
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    Engine::new(strata::aws::registry(aws)).with_config(EngineConfig { poll, ..EngineConfig::default() })
+    crate::support::fast_engine(aws)
 }
 
 #[derive(Clone)]

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use aws_sdk_sqs::types::QueueAttributeName as A;
 use strata::aws::sns::Topic;
 use strata::aws::sqs::{PolicyDocument, Queue, Statement};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy, Status};
+use strata::engine::{CallCounter, Engine, Status};
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -69,8 +69,7 @@ async fn queue_lifecycle(emulator: Emulator) {
     let name = unique_stack("sqs");
     let aws = strata_aws_testkit::aws(&url, "eu-central-1").await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let conf = strata_aws_testkit::sdk_config(&url, "eu-central-1").await;
     let (sqs, sns) = (aws_sdk_sqs::Client::new(&conf), aws_sdk_sns::Client::new(&conf));
     let base = Want { name: format!("{name}-orders"), visibility: 60, dlq: true, subscribed: true, team: "shop" };

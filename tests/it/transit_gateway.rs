@@ -13,7 +13,7 @@
 
 use aws_sdk_ec2::types::Filter;
 use strata::aws::ec2::{Route, RouteTable, Subnet, TransitGateway, TransitGatewayRouteTable, TransitGatewayVpcAttachment, Vpc};
-use strata::engine::{CallCounter, Engine, EngineConfig, PollPolicy};
+use strata::engine::CallCounter;
 use strata::prelude::*;
 use strata_aws_testkit::{unique_stack, Emulator};
 
@@ -66,8 +66,7 @@ async fn transit_gateway_hub_and_spokes_lifecycle_on_moto_with_attachment_fixes_
     let name = unique_stack("tgw");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ec2 = aws_sdk_ec2::Client::new(&strata_aws_testkit::sdk_config(&url, REGION).await);
     let base = Want { propagate_b: true, shared_route_to: "a", third_subnet_b: false, description: "ReClothes hub" };
 
@@ -179,8 +178,7 @@ async fn site_to_site_vpn_lifecycle_on_moto_with_options_and_routes_as_emulator_
     let name = unique_stack("vpn");
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
-    let poll = PollPolicy { initial: std::time::Duration::from_millis(100), max: std::time::Duration::from_millis(500) };
-    let engine = Engine::new(strata::aws::registry(&aws)).with_config(EngineConfig { poll, ..EngineConfig::default() });
+    let engine = crate::support::fast_engine(&aws);
     let ec2 = aws_sdk_ec2::Client::new(&strata_aws_testkit::sdk_config(&url, REGION).await);
 
     let s = vpn_stack(&name, &["192.168.0.0/16", "172.20.0.0/16"], false);

@@ -8,15 +8,15 @@
 //! place (`UpdateDomainName`); the name replaces the domain. Point a
 //! Route 53 alias at the `target_domain_name` and `hosted_zone_id` outputs.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_apigateway::types::{BasePathMapping, DomainName as Sdk, EndpointConfiguration, EndpointType, Op as PatchOp, PatchOperation, SecurityPolicy};
+use strata_aws::api_domain::{self, Mapping};
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Input, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, sdk_tags, tags_of, RestTags};
@@ -58,12 +58,7 @@ impl DomainName {
 
     /// Serve `api`'s (its id) `stage` at base path `path` (`""` for the root).
     pub fn mapping(self, api: impl Into<Arg<String>>, stage: &str, path: &str) -> Self {
-        let m = Input::Map(BTreeMap::from([
-            ("api".to_string(), api.into().into_input()),
-            ("stage".to_string(), Input::Known(Value::str(stage))),
-            ("path".to_string(), Input::Known(Value::str(path))),
-        ]));
-        self.push(V::mappings, m)
+        self.push(V::mappings, api_domain::mapping_input(api.into(), stage, path))
     }
 }
 
@@ -83,14 +78,7 @@ fn arn(region: &str, name: &str) -> String {
     format!("arn:aws:apigateway:{region}::/domainnames/{name}")
 }
 
-/// A mapping's (api, stage, path), the root as `""`.
-fn parts(v: &Value) -> Option<(String, String, String)> {
-    let m = v.as_map()?;
-    let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
-    Some((s("api")?, s("stage")?, s("path").unwrap_or_default()))
-}
-
-fn sdk_parts(m: &BasePathMapping) -> (String, String, String) {
+fn sdk_parts(m: &BasePathMapping) -> Mapping {
     let path = m.base_path().filter(|p| *p != ROOT).unwrap_or_default();
     (m.rest_api_id().unwrap_or_default().to_string(), m.stage().unwrap_or_default().to_string(), path.to_string())
 }
@@ -103,20 +91,16 @@ async fn mappings_of(aws: &Aws, region: &str, name: &str) -> Result<Vec<BasePath
 async fn sync_mappings(aws: &Aws, region: &str, name: &str, want: &[Value]) -> Result<(), ProviderError> {
     let c = client(aws, region);
     let have = mappings_of(aws, region, name).await?;
-    let wanted: Vec<(String, String, String)> = want.iter().filter_map(parts).collect();
-    for m in have.iter().filter(|m| !wanted.contains(&sdk_parts(m))) {
+    let (delete, create) = api_domain::changes(&have, sdk_parts, want);
+    for m in delete {
         let path = m.base_path().unwrap_or(ROOT);
         strata_aws::unless_gone(c.delete_base_path_mapping().domain_name(name).base_path(path).send().await.map_err(err("DeleteBasePathMapping")))?;
     }
-    for (api, stage, path) in wanted.iter().filter(|w| !have.iter().any(|m| sdk_parts(m) == **w)) {
-        let call = c.create_base_path_mapping().domain_name(name).rest_api_id(api).stage(stage).set_base_path((!path.is_empty()).then(|| path.clone()));
+    for (api, stage, path) in create {
+        let call = c.create_base_path_mapping().domain_name(name).rest_api_id(api).stage(stage).set_base_path((!path.is_empty()).then_some(path));
         call.send().await.map_err(err("CreateBasePathMapping"))?;
     }
     Ok(())
-}
-
-fn mapping_path(v: &Value) -> Option<String> {
-    parts(v).map(|p| p.2)
 }
 
 #[async_trait]
@@ -141,15 +125,7 @@ impl Kind for DomainNames {
 
     fn observe(item: &Item) -> Seen<DomainName> {
         let d = &item.domain;
-        let mut mappings: Vec<Value> = item
-            .mappings
-            .iter()
-            .map(|m| {
-                let (api, stage, path) = sdk_parts(m);
-                Value::Map(BTreeMap::from([("api".to_string(), Value::Str(api)), ("stage".to_string(), Value::Str(stage)), ("path".to_string(), Value::Str(path))]))
-            })
-            .collect();
-        mappings.sort_by_key(mapping_path);
+        let mappings = api_domain::observed(item.mappings.iter().map(sdk_parts));
         Seen {
             values: V {
                 domain: d.domain_name().map(str::to_string),
@@ -230,13 +206,11 @@ impl Kind for DomainNames {
     }
 
     fn normalize(props: &mut Props) {
-        if let Some(Value::List(l)) = props.get_mut(V::mappings) {
-            l.sort_by_key(mapping_path);
-        }
+        api_domain::normalize(props);
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        strata_aws::props::validate_api_domain(decl, &[ROOT], out);
+        api_domain::validate(decl, &[ROOT], out);
     }
 
     fn estimate(op: Op) -> Duration {

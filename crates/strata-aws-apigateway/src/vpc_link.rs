@@ -16,7 +16,7 @@ use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Life, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Input, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
+use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, sdk_tags, tags_of, RestTags};
 
@@ -96,11 +96,7 @@ impl Kind for VpcLinks {
     fn settled(item: &Item) -> Result<bool, ProviderError> {
         match item.link.status() {
             Some(VpcLinkStatus::Available) | None => Ok(true),
-            Some(VpcLinkStatus::Failed) => Err(ProviderError::new(
-                ErrorClass::Fatal,
-                "CreateVpcLink",
-                format!("VPC link {} failed: {}", item.link.id().unwrap_or("(no id)"), item.link.status_message().unwrap_or("no reason given")),
-            )),
+            Some(VpcLinkStatus::Failed) => Err(strata_aws::failed("CreateVpcLink", "VPC link", item.link.id(), item.link.status_message())),
             _ => Ok(false),
         }
     }

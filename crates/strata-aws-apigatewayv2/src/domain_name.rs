@@ -8,15 +8,15 @@
 //! (`UpdateDomainName`); the name replaces the domain. Point a Route 53
 //! alias at the `target_domain_name` and `hosted_zone_id` outputs.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_apigatewayv2::types::{ApiMapping, DomainName as Sdk, DomainNameConfiguration, EndpointType, SecurityPolicy};
+use strata_aws::api_domain::{self, Mapping};
 use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Input, Props, ResourceDecl, Stack, Tags, Value};
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, tags_of, ApiTags};
@@ -55,12 +55,7 @@ impl DomainName {
 
     /// Serve `api`'s `stage` at base path `path` (`""` for the root).
     pub fn mapping(self, api: impl Into<Arg<String>>, stage: &str, path: &str) -> Self {
-        let m = Input::Map(BTreeMap::from([
-            ("api".to_string(), api.into().into_input()),
-            ("stage".to_string(), Input::Known(Value::str(stage))),
-            ("path".to_string(), Input::Known(Value::str(path))),
-        ]));
-        self.push(V::mappings, m)
+        self.push(V::mappings, api_domain::mapping_input(api.into(), stage, path))
     }
 }
 
@@ -80,14 +75,8 @@ fn arn(region: &str, name: &str) -> String {
     format!("arn:aws:apigateway:{region}::/domainnames/{name}")
 }
 
-fn mapping_value(api: &str, stage: &str, path: &str) -> Value {
-    Value::Map(BTreeMap::from([("api".to_string(), Value::str(api)), ("stage".to_string(), Value::str(stage)), ("path".to_string(), Value::str(path))]))
-}
-
-fn parts(v: &Value) -> Option<(String, String, String)> {
-    let m = v.as_map()?;
-    let s = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_string);
-    Some((s("api")?, s("stage")?, s("path").unwrap_or_default()))
+fn key(m: &ApiMapping) -> Mapping {
+    (m.api_id().unwrap_or_default().to_string(), m.stage().unwrap_or_default().to_string(), m.api_mapping_key().unwrap_or_default().to_string())
 }
 
 async fn mappings_of(aws: &Aws, region: &str, name: &str) -> Result<Vec<ApiMapping>, ProviderError> {
@@ -106,15 +95,14 @@ async fn mappings_of(aws: &Aws, region: &str, name: &str) -> Result<Vec<ApiMappi
 async fn sync_mappings(aws: &Aws, region: &str, name: &str, want: &[Value]) -> Result<(), ProviderError> {
     let c = client(aws, region);
     let have = mappings_of(aws, region, name).await?;
-    let wanted: Vec<(String, String, String)> = want.iter().filter_map(parts).collect();
-    let key = |m: &ApiMapping| (m.api_id().unwrap_or_default().to_string(), m.stage().unwrap_or_default().to_string(), m.api_mapping_key().unwrap_or_default().to_string());
-    for m in have.iter().filter(|m| !wanted.contains(&key(m))) {
+    let (delete, create) = api_domain::changes(&have, key, want);
+    for m in delete {
         if let Some(id) = m.api_mapping_id() {
             strata_aws::unless_gone(c.delete_api_mapping().domain_name(name).api_mapping_id(id).send().await.map_err(err("DeleteApiMapping")))?;
         }
     }
-    for (api, stage, path) in wanted.iter().filter(|w| !have.iter().any(|m| key(m) == **w)) {
-        let call = c.create_api_mapping().domain_name(name).api_id(api).stage(stage).set_api_mapping_key((!path.is_empty()).then(|| path.clone()));
+    for (api, stage, path) in create {
+        let call = c.create_api_mapping().domain_name(name).api_id(api).stage(stage).set_api_mapping_key((!path.is_empty()).then_some(path));
         call.send().await.map_err(err("CreateApiMapping"))?;
     }
     Ok(())
@@ -147,9 +135,7 @@ impl Kind for DomainNames {
     fn observe(item: &Item) -> Seen<DomainName> {
         let d = &item.domain;
         let config = d.domain_name_configurations().first();
-        let mut mappings: Vec<Value> =
-            item.mappings.iter().map(|m| mapping_value(m.api_id().unwrap_or_default(), m.stage().unwrap_or_default(), m.api_mapping_key().unwrap_or_default())).collect();
-        mappings.sort_by_key(|v| parts(v).map(|p| p.2));
+        let mappings = api_domain::observed(item.mappings.iter().map(key));
         Seen {
             values: V {
                 domain: d.domain_name().map(str::to_string),
@@ -231,13 +217,11 @@ impl Kind for DomainNames {
     }
 
     fn normalize(props: &mut Props) {
-        if let Some(Value::List(l)) = props.get_mut(V::mappings) {
-            l.sort_by_key(|v| parts(v).map(|p| p.2));
-        }
+        api_domain::normalize(props);
     }
 
     fn validate(decl: &ResourceDecl, _stack: &Stack, out: &mut Vec<Diagnostic>) {
-        strata_aws::props::validate_api_domain(decl, &[], out);
+        api_domain::validate(decl, &[], out);
     }
 
     fn estimate(op: Op) -> Duration {

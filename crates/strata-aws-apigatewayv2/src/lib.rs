@@ -18,12 +18,9 @@ mod vpc_link;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use strata_aws::error::err;
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
-use strata_core::Tags;
-use strata_engine::{ProviderError, Registry};
+use strata_engine::Registry;
 
 pub use domain_name::{DomainName, DomainNameHandle, DomainNameOutputs, DomainNameValues};
 pub use http_api::{Authorizer, HttpApi, HttpApiHandle, HttpApiOutputs, HttpApiValues, Route};
@@ -41,24 +38,11 @@ pub fn register(aws: &Aws, r: &mut Registry) {
 
 pub(crate) use strata_aws::{tags_from_map as tags_of, tags_to_map as sdk_tags};
 
-/// Tags of APIs and VPC links, by ARN (`GetTags`, `TagResource`, `UntagResource`).
-pub(crate) struct ApiTags;
-
-#[async_trait]
-impl Tagging for ApiTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = client(aws, region).get_tags().resource_arn(arn).send().await.map_err(err("GetTags"))?;
-        Ok(tags_of(out.tags()))
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().resource_arn(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().resource_arn(arn).set_tags(Some(sdk_tags(add))).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of APIs and VPC links, by ARN (`GetTags`, `TagResource`, `UntagResource`).
+    pub(crate) struct ApiTags;
+    client: client, id: resource_arn,
+    read: get_tags("GetTags") |out| tags_of(out.tags()),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| sdk_tags(add),
 }

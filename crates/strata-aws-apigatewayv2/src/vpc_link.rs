@@ -15,7 +15,7 @@ use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Life, Seen, Want};
 use strata_aws::Aws;
 use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
-use strata_engine::{Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, ProviderError};
+use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::{client, tags_of, ApiTags};
 
@@ -109,11 +109,7 @@ impl Kind for VpcLinks {
     fn settled(item: &Item) -> Result<bool, ProviderError> {
         match item.link.vpc_link_status() {
             Some(VpcLinkStatus::Available) | None => Ok(true),
-            Some(VpcLinkStatus::Failed) => Err(ProviderError::new(
-                ErrorClass::Fatal,
-                "CreateVpcLink",
-                format!("VPC link {} failed: {}", item.link.vpc_link_id().unwrap_or_default(), item.link.vpc_link_status_message().unwrap_or("no reason given")),
-            )),
+            Some(VpcLinkStatus::Failed) => Err(strata_aws::failed("CreateVpcLink", "VPC link", item.link.vpc_link_id(), item.link.vpc_link_status_message())),
             _ => Ok(false),
         }
     }

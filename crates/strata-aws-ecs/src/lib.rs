@@ -15,10 +15,9 @@ mod task_definition;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use aws_sdk_ecs::types::Tag;
-use strata_aws::error::{all_pages, err};
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::error::all_pages;
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
 use strata_core::Tags;
 use strata_engine::{DiscoverScope, OpContext, ProviderError, Registry};
@@ -74,25 +73,12 @@ pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
 }
 
-/// Tags of ECS resources, by ARN (`ListTagsForResource`, `TagResource`,
-/// `UntagResource`).
-pub(crate) struct EcsTags;
-
-#[async_trait]
-impl Tagging for EcsTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = client(aws, region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"))?;
-        Ok(tags_of(out.tags()))
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().resource_arn(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().resource_arn(arn).set_tags(Some(sdk_tags(add))).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of ECS resources, by ARN (`ListTagsForResource`, `TagResource`,
+    /// `UntagResource`).
+    pub(crate) struct EcsTags;
+    client: client, id: resource_arn,
+    read: list_tags_for_resource("ListTagsForResource") |out| tags_of(out.tags()),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| sdk_tags(add),
 }

@@ -177,7 +177,7 @@ impl Kind for Clusters {
     fn settled(item: &Sdk) -> Result<bool, ProviderError> {
         match item.status() {
             Some(ClusterStatus::Active) => Ok(true),
-            Some(ClusterStatus::Failed) => Err(ProviderError::new(ErrorClass::Fatal, "CreateCluster", format!("EKS cluster {} failed to create", item.name().unwrap_or_default()))),
+            Some(ClusterStatus::Failed) => Err(strata_aws::failed("CreateCluster", "EKS cluster", item.name(), None)),
             _ => Ok(false),
         }
     }

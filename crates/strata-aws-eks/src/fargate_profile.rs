@@ -104,7 +104,8 @@ impl Kind for FargateProfiles {
         match item.status() {
             Some(FargateProfileStatus::Active) => Ok(true),
             Some(FargateProfileStatus::CreateFailed) => {
-                Err(ProviderError::new(ErrorClass::Fatal, "CreateFargateProfile", format!("Fargate profile {} failed to create", item.fargate_profile_name().unwrap_or_default())))
+                let why: Vec<&str> = item.health().map(|h| h.issues()).unwrap_or_default().iter().filter_map(|i| i.message()).collect();
+                Err(strata_aws::failed("CreateFargateProfile", "Fargate profile", item.fargate_profile_name(), Some(&why.join("; "))))
             }
             _ => Ok(false),
         }

@@ -201,8 +201,8 @@ impl Kind for NodeGroups {
         match item.status() {
             Some(NodegroupStatus::Active) => Ok(true),
             Some(NodegroupStatus::CreateFailed | NodegroupStatus::Degraded) => {
-                let why: Vec<String> = item.health().map(|h| h.issues()).unwrap_or_default().iter().filter_map(|i| i.message().map(str::to_string)).collect();
-                Err(ProviderError::new(ErrorClass::Fatal, "CreateNodegroup", format!("node group {} failed: {}", item.nodegroup_name().unwrap_or_default(), why.join("; "))))
+                let why: Vec<&str> = item.health().map(|h| h.issues()).unwrap_or_default().iter().filter_map(|i| i.message()).collect();
+                Err(strata_aws::failed("CreateNodegroup", "node group", item.nodegroup_name(), Some(&why.join("; "))))
             }
             _ => Ok(false),
         }

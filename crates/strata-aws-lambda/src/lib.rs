@@ -18,12 +18,9 @@ mod zip;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use strata_aws::error::err;
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
-use strata_core::Tags;
-use strata_engine::{ProviderError, Registry};
+use strata_engine::Registry;
 
 pub use event_source::{EventSourceMapping, EventSourceMappingHandle, EventSourceMappingOutputs, EventSourceMappingValues};
 pub use function::{Function, FunctionHandle, FunctionOutputs, FunctionValues, CODE_S3_TAG, DIRECT_UPLOAD_MAX};
@@ -47,24 +44,11 @@ pub(crate) fn function_name(s: &str) -> &str {
     }
 }
 
-/// Tags of functions, by ARN (`ListTags`, `TagResource`, `UntagResource`).
-pub(crate) struct LambdaTags;
-
-#[async_trait]
-impl Tagging for LambdaTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = client(aws, region).list_tags().resource(arn).send().await.map_err(err("ListTags"))?;
-        Ok(out.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().resource(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().resource(arn).set_tags(Some(add.iter().map(|(k, v)| (k.clone(), v.clone())).collect())).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of functions, by ARN (`ListTags`, `TagResource`, `UntagResource`).
+    pub(crate) struct LambdaTags;
+    client: client, id: resource,
+    read: list_tags("ListTags") |out| strata_aws::tags_from_map(out.tags()),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| strata_aws::tags_to_map(add),
 }

@@ -172,10 +172,7 @@ impl Kind for Clusters {
     fn settled(item: &Sdk) -> Result<bool, ProviderError> {
         match item.state() {
             Some(ClusterState::Active) => Ok(true),
-            Some(ClusterState::Failed) => {
-                let why = item.state_info().and_then(|s| s.message()).unwrap_or("no reason given");
-                Err(ProviderError::new(ErrorClass::Fatal, "CreateCluster", format!("MSK cluster {} failed: {why}", item.cluster_name().unwrap_or_default())))
-            }
+            Some(ClusterState::Failed) => Err(strata_aws::failed("CreateCluster", "MSK cluster", item.cluster_name(), item.state_info().and_then(|s| s.message()))),
             _ => Ok(false),
         }
     }

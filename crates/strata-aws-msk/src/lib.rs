@@ -13,12 +13,10 @@ mod cluster;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use strata_aws::error::err;
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
 use strata_core::Tags;
-use strata_engine::{ProviderError, Registry};
+use strata_engine::Registry;
 
 pub use cluster::{Cluster, ClusterHandle, ClusterOutputs, ClusterValues, CLIENT_BROKER, MONITORING_LEVELS};
 
@@ -39,25 +37,12 @@ pub(crate) fn sdk_tags(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
-/// Tags of MSK clusters, by ARN (`ListTagsForResource`, `TagResource`,
-/// `UntagResource`).
-pub(crate) struct MskTags;
-
-#[async_trait]
-impl Tagging for MskTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = client(aws, region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"))?;
-        Ok(tags_of(out.tags()))
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().resource_arn(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().resource_arn(arn).set_tags(Some(sdk_tags(add))).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of MSK clusters, by ARN (`ListTagsForResource`, `TagResource`,
+    /// `UntagResource`).
+    pub(crate) struct MskTags;
+    client: client, id: resource_arn,
+    read: list_tags_for_resource("ListTagsForResource") |out| tags_of(out.tags()),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| sdk_tags(add),
 }

@@ -16,10 +16,9 @@ mod secret;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
 use strata_aws::error::err;
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
 use strata_core::{tags, Tags};
 use strata_engine::{DiscoverScope, ProviderError, Registry};
@@ -64,25 +63,12 @@ pub(crate) fn tag_list(tags: &Tags) -> Vec<Tag> {
     tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-/// Tags of secrets, by ARN: read with `DescribeSecret` (secrets carry them in
-/// every answer), written with `TagResource` and `UntagResource`.
-pub(crate) struct SecretsTags;
-
-#[async_trait]
-impl Tagging for SecretsTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let d = client(aws, region).describe_secret().secret_id(arn).send().await.map_err(err("DescribeSecret"))?;
-        Ok(tags_from(d.tags()))
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().secret_id(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().secret_id(arn).set_tags(Some(tag_list(add))).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of secrets, by ARN: read with `DescribeSecret` (secrets carry them in
+    /// every answer), written with `TagResource` and `UntagResource`.
+    pub(crate) struct SecretsTags;
+    client: client, id: secret_id,
+    read: describe_secret("DescribeSecret") |out| tags_from(out.tags()),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| tag_list(add),
 }

@@ -9,13 +9,11 @@ mod topic;
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
-use strata_aws::error::err;
-use strata_aws::kernel::{KindProvider, Tagging};
+use strata_aws::kernel::KindProvider;
 use strata_aws::Aws;
 use strata_core::Tags;
-use strata_engine::{ProviderError, Registry};
+use strata_engine::Registry;
 
 pub use topic::{Topic, TopicHandle, TopicOutputs, TopicValues};
 
@@ -31,25 +29,12 @@ pub(crate) fn sdk_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter().filter_map(|(k, v)| Tag::builder().key(k).value(v).build().ok()).collect()
 }
 
-/// Tags of SNS topics, by ARN (`ListTagsForResource`, `TagResource`,
-/// `UntagResource`).
-pub(crate) struct SnsTags;
-
-#[async_trait]
-impl Tagging for SnsTags {
-    async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
-        let out = client(aws, region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"))?;
-        Ok(out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect())
-    }
-
-    async fn write(aws: &Aws, region: &str, arn: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError> {
-        let c = client(aws, region);
-        if !remove.is_empty() {
-            c.untag_resource().resource_arn(arn).set_tag_keys(Some(remove.to_vec())).send().await.map_err(err("UntagResource"))?;
-        }
-        if !add.is_empty() {
-            c.tag_resource().resource_arn(arn).set_tags(Some(sdk_tags(add))).send().await.map_err(err("TagResource"))?;
-        }
-        Ok(())
-    }
+strata_aws::tag_adapter! {
+    /// Tags of SNS topics, by ARN (`ListTagsForResource`, `TagResource`,
+    /// `UntagResource`).
+    pub(crate) struct SnsTags;
+    client: client, id: resource_arn,
+    read: list_tags_for_resource("ListTagsForResource") |out| out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+    untag: untag_resource("UntagResource"),
+    tag: tag_resource("TagResource") |add| sdk_tags(add),
 }

@@ -12,6 +12,7 @@
 
 mod config;
 mod counter;
+pub mod api_domain;
 pub mod kernel;
 pub mod ratelimit;
 pub mod faults;
@@ -30,7 +31,9 @@ pub use throttle::{Ec2EventualConsistency, RateLimitedClient};
 /// What the macros of this crate expand to, for the service crates.
 #[doc(hidden)]
 pub mod __private {
+    pub use async_trait::async_trait;
     pub use strata_core::{Arg, Input, Output, Props, RefCore, Resource, Secret, Tags, Value};
+    pub use strata_engine::ProviderError;
 }
 pub use counter::{is_mutating, ApiCallCounter};
 
@@ -130,6 +133,14 @@ pub fn lacks(operation: &str, field: &str, resource: &str) -> strata_engine::Pro
         operation,
         format!("the {operation} answer for `{resource}` has no {field}"),
     )
+}
+
+/// A resource that AWS reports in a failed state while strata waits for it
+/// (`what` names its kind, `why` is AWS's reason if it gave one): a fatal
+/// error of `operation`, the call that started it.
+pub fn failed(operation: &str, what: &str, id: Option<&str>, why: Option<&str>) -> strata_engine::ProviderError {
+    let why = why.filter(|w| !w.is_empty()).unwrap_or("no reason given");
+    strata_engine::ProviderError::new(strata_engine::ErrorClass::Fatal, operation, format!("{what} {} failed: {why}", id.unwrap_or("(no id)")))
 }
 
 /// One poll of a waiter, with the acceptors of the SDK's modelled waiter

@@ -67,34 +67,3 @@ pub fn validate_subnet_group(
         }
     }
 }
-
-/// The checks every API Gateway custom domain shares (REST and HTTP APIs):
-/// `domain` is a domain name, `certificate_arn` an ACM certificate's ARN, and
-/// the `path`s of the `mappings` are unique, without a leading or trailing
-/// `/`, and none of `reserved` (API Gateway's own words for the root).
-pub fn validate_api_domain(decl: &strata_core::ResourceDecl, reserved: &[&str], out: &mut Vec<strata_core::Diagnostic>) {
-    use strata_core::{Diagnostic, Input, Value};
-    let r = &decl.name;
-    if let Some(d) = decl.known("domain").and_then(|v| v.as_str().map(str::to_string)) {
-        let ok = d.contains('.') && d.len() <= 253 && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-        if !ok {
-            out.push(Diagnostic::field(r, "domain", format!("{d:?} is not a domain name")));
-        }
-    }
-    if let Some(c) = decl.known("certificate_arn").and_then(|v| v.as_str().map(str::to_string)).filter(|c| !c.starts_with("arn:") || !c.contains(":acm:")) {
-        out.push(Diagnostic::field(r, "certificate_arn", format!("{c:?} is not an ACM certificate's ARN")));
-    }
-    let mut paths: Vec<&String> = Vec::new();
-    let Some(Input::List(l)) = decl.inputs.get("mappings") else { return };
-    for m in l {
-        let Input::Map(m) = m else { continue };
-        let Some(Input::Known(Value::Str(p))) = m.get("path") else { continue };
-        if paths.contains(&p) {
-            out.push(Diagnostic::field(r, "mappings", format!("two mappings at the base path {p:?}")));
-        }
-        if p.starts_with('/') || p.ends_with('/') || reserved.contains(&p.as_str()) {
-            out.push(Diagnostic::field(r, "mappings", format!("{p:?}: a base path has no leading or trailing / (\"\" for the root)")));
-        }
-        paths.push(p);
-    }
-}

@@ -161,6 +161,63 @@ pub trait Tagging: Send + Sync + 'static {
     async fn write(aws: &Aws, region: &str, target: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError>;
 }
 
+/// A service's [`Tagging`] adapter in the common shape: one read call and
+/// `UntagResource`/`TagResource`-like calls, all naming the resource by the
+/// same builder method (`resource_arn`, `resource`, `secret_id`, ...). The
+/// read and tag conversions are the service's own expressions over the names
+/// given; `?` in them returns from the adapter.
+///
+/// ```ignore
+/// strata_aws::tag_adapter! {
+///     /// Tags of ECS resources, by ARN.
+///     pub(crate) struct EcsTags;
+///     client: client, id: resource_arn,
+///     read: list_tags_for_resource("ListTagsForResource") |out| tags_of(out.tags()),
+///     untag: untag_resource("UntagResource"),
+///     tag: tag_resource("TagResource") |add| sdk_tags(add),
+/// }
+/// ```
+#[macro_export]
+macro_rules! tag_adapter {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident;
+        client: $client:path, id: $id:ident,
+        read: $read:ident($read_op:literal) |$out:ident| $tags:expr,
+        untag: $untag:ident($untag_op:literal),
+        tag: $tag:ident($tag_op:literal) |$add:ident| $sdk:expr $(,)?
+    ) => {
+        $(#[$meta])*
+        $vis struct $name;
+
+        #[$crate::__private::async_trait]
+        impl $crate::kernel::Tagging for $name {
+            async fn read(aws: &$crate::Aws, region: &str, target: &str) -> Result<$crate::__private::Tags, $crate::__private::ProviderError> {
+                let $out = $client(aws, region).$read().$id(target).send().await.map_err($crate::error::err($read_op))?;
+                Ok($tags)
+            }
+
+            async fn write(
+                aws: &$crate::Aws,
+                region: &str,
+                target: &str,
+                add: &$crate::__private::Tags,
+                remove: &[String],
+            ) -> Result<(), $crate::__private::ProviderError> {
+                let c = $client(aws, region);
+                if !remove.is_empty() {
+                    c.$untag().$id(target).set_tag_keys(Some(remove.to_vec())).send().await.map_err($crate::error::err($untag_op))?;
+                }
+                if !add.is_empty() {
+                    let $add = add;
+                    c.$tag().$id(target).set_tags(Some($sdk)).send().await.map_err($crate::error::err($tag_op))?;
+                }
+                Ok(())
+            }
+        }
+    };
+}
+
 /// The tag adapter of kinds whose items carry no tags (a bucket policy, a
 /// Lambda permission, a Cognito app client): such a kind names its stack and
 /// logical name in the item itself and reports them with [`owner_tags`];
@@ -306,6 +363,20 @@ pub trait Kind: Send + Sync + Sized + 'static {
     /// field changes) and reads the field back from it, as its declared type
     /// (`str`, `int` or `bool`); the tag is not among the resource's `tags`.
     const TAG_FIELDS: &'static [(&'static str, &'static str)] = &[];
+
+    /// Whether an item of the stack (by its tags) is this kind's. A kind
+    /// that shares AWS's namespace with another (RDS and DocumentDB subnet
+    /// groups are one object type) claims only its own, by a state tag the
+    /// one kind writes; by default every item listed is the kind's.
+    fn claims(_tags: &Tags) -> bool {
+        true
+    }
+
+    /// Why AWS would refuse to delete this resource (deletion protection
+    /// on), so that a plan that deletes or replaces it is refused first.
+    fn delete_refusal(_actual: &Observed) -> Option<String> {
+        None
+    }
 
     /// The field that identifies an item outside strata's tags (a name),
     /// for the look-alike warning of a planned create. It must be the id.
@@ -453,7 +524,7 @@ impl<K: Kind> KindProvider<K> {
     /// the stack region its `strata:region` tag names.
     async fn owned(&self, scope: &DiscoverScope, item: K::Item) -> Result<Option<(Option<String>, Observed)>, ProviderError> {
         match self.tags_of(&scope.region, &item).await? {
-            Some(t) if t.get(tags::STACK) == Some(&scope.stack) => {
+            Some(t) if t.get(tags::STACK) == Some(&scope.stack) && K::claims(&t) => {
                 let item = self.kind.complete(&self.aws, &scope.region, item).await?;
                 let region = t.get(tags::REGION).cloned();
                 Self::observed(&scope.region, &item, t).map(|o| Some((region, o)))
@@ -633,6 +704,10 @@ impl<K: Kind> Provider for KindProvider<K> {
 
     fn default_timeout(&self, op: Op) -> Duration {
         K::default_timeout(op)
+    }
+
+    fn delete_refusal(&self, actual: &Observed) -> Option<String> {
+        K::delete_refusal(actual)
     }
 
     fn lookalike_identity(&self) -> &'static str {
