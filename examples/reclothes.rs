@@ -11,7 +11,7 @@
 #[path = "reclothes/mod.rs"]
 pub mod reclothes;
 
-use reclothes::{Env, Service};
+use reclothes::{Catalogue, Env, Service};
 
 /// The five services, each in its own VPC.
 fn services() -> Vec<Service> {
@@ -44,6 +44,7 @@ pub fn settings(env: &str) -> Option<Env> {
         db_multi_az: false,
         db_protect: false,
         cache_node_type: "cache.t4g.micro",
+        catalogue: Some(Catalogue { instance_class: "db.t4g.medium", instances: 1 }),
         nat_per_az: false,
         names: format!("rc-{env}"),
         log_days: 30,
@@ -58,6 +59,7 @@ pub fn settings(env: &str) -> Option<Env> {
             db_multi_az: true,
             db_protect: true,
             cache_node_type: "cache.m6g.large",
+            catalogue: Some(Catalogue { instance_class: "db.r6g.large", instances: 2 }),
             nat_per_az: true,
             log_days: 90,
             ..base("prod")
@@ -68,9 +70,13 @@ pub fn settings(env: &str) -> Option<Env> {
 
 fn main() -> std::process::ExitCode {
     let env = std::env::var("RECLOTHES_ENV").unwrap_or_else(|_| "dev".into());
-    let Some(settings) = settings(&env) else {
+    let Some(mut settings) = settings(&env) else {
         eprintln!("error: RECLOTHES_ENV={env:?} is not dev or prod");
         return std::process::ExitCode::from(2);
     };
+    if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        eprintln!("note: the DocumentDB catalogue is left out: AWS_ENDPOINT_URL names an emulator, and none implements DocumentDB");
+        settings.catalogue = None;
+    }
     strata::cli::run(reclothes::stack(&settings))
 }

@@ -96,6 +96,7 @@ pub mod aws {
         "apigateway" apigateway = strata_aws_apigateway, "API Gateway (REST)";
         "cognito" cognito = strata_aws_cognito, "Cognito user pools";
         "msk" msk = strata_aws_msk, "MSK (Kafka) clusters";
+        "docdb" docdb = strata_aws_docdb, "DocumentDB";
     }
 }
 

@@ -61,9 +61,11 @@
 //!   VPC in its list of five and are left out), Redis for the cart and for
 //!   the system configuration (in the auth VPC), an SQS queue with a
 //!   dead-letter queue for the cart's asynchronous writes, an SNS topic of
-//!   order events with a queue for its slow tasks. DocumentDB (the cart's
-//!   product catalogue) is not declared: neither emulator implements it and
-//!   strata has no DocumentDB kinds yet.
+//!   order events with a queue for its slow tasks. DocumentDB holds the
+//!   cart's product catalogue (a cluster in the cart VPC's private subnets,
+//!   reached from the compute tier on 27017, its master password managed in
+//!   Secrets Manager). Neither emulator implements DocumentDB: the program
+//!   leaves it out when `AWS_ENDPOINT_URL` points at an emulator, and says so.
 //! * ECR: a repository per service. S3 + CloudFront: the buyers' and staff's
 //!   static files at `static.<env>.<domain>`. CloudTrail to a bucket.
 //!   CloudWatch: alarms on each database and on the external API's 5XX
@@ -85,6 +87,7 @@ use strata::aws::elasticache::{CacheSubnetGroup, ReplicationGroup};
 use strata::aws::elbv2::{Action, Listener, LoadBalancer, TargetGroup};
 use strata::aws::iam::{PolicyDocument, Statement};
 use strata::aws::logs::LogGroup;
+use strata::aws::docdb::{DocDbCluster, DocDbInstance, DocDbSubnetGroup};
 use strata::aws::rds::{DbInstance, DbSubnetGroup};
 use strata::aws::route53::{HostedZone, Record, CLOUDFRONT_ZONE_ID};
 use strata::aws::s3::{Bucket, BucketPolicy};
@@ -105,6 +108,8 @@ pub const SERVICE_PORT: u16 = 8080;
 pub const VPN_SERVICE: &str = "auth";
 /// Where every VPC's CIDR lies (the other services, API Gateway's VPC links).
 pub const ALL_VPCS: &str = "10.0.0.0/8";
+/// The service whose VPC holds the product catalogue.
+pub const CATALOGUE_SERVICE: &str = "cart";
 /// The stage of both APIs.
 pub const STAGE: &str = "v1";
 
@@ -123,6 +128,15 @@ pub struct Service {
     pub external: bool,
     /// Served by the internal API (staff).
     pub internal: bool,
+}
+
+/// The cart's product catalogue on DocumentDB.
+#[derive(Clone, Debug)]
+pub struct Catalogue {
+    /// The instances' class, and how many (the first writes, the others read
+    /// and take over).
+    pub instance_class: &'static str,
+    pub instances: usize,
 }
 
 /// One environment's settings.
@@ -151,6 +165,8 @@ pub struct Env {
     pub db_multi_az: bool,
     pub db_protect: bool,
     pub cache_node_type: &'static str,
+    /// The catalogue (none: not declared, as on an emulator).
+    pub catalogue: Option<Catalogue>,
     /// A NAT gateway in each AZ (otherwise one per VPC).
     pub nat_per_az: bool,
     /// The prefix of account-wide unique names (load balancers, databases,
@@ -253,6 +269,10 @@ fn service(s: &mut Stack, env: &Env, svc: &Service, tgw: &Output<String>, ubuntu
     if svc.cache {
         db_sg = db_sg.ingress(Rule::tcp(6379).group(compute_sg.id()));
     }
+    let catalogue = env.catalogue.as_ref().filter(|_| svc.name == CATALOGUE_SERVICE);
+    if catalogue.is_some() {
+        db_sg = db_sg.ingress(Rule::tcp(27017).group(compute_sg.id()));
+    }
     let db_sg = s.add("db-sg", db_sg);
 
     // The service's entry: an internal NLB in the public tier.
@@ -304,6 +324,23 @@ fn service(s: &mut Stack, env: &Env, svc: &Service, tgw: &Output<String>, ubuntu
                 .subnet_group(subnets.group_name())
                 .security_group(db_sg.id()),
         );
+    }
+
+    if let Some(c) = catalogue {
+        let subnets = s.add("catalogue-subnets", DocDbSubnetGroup::new(privates.clone()).description("ReClothes product catalogue"));
+        let cluster = s.add(
+            "catalogue",
+            DocDbCluster::new(subnets.group_name(), "catalogue")
+                .identifier(env.unique("catalogue", 63))
+                .security_group_ids([db_sg.id()])
+                .backup_retention_days(7)
+                .log_exports(["audit"])
+                .deletion_protection(env.db_protect)
+                .final_snapshot(env.db_protect),
+        );
+        for i in 0..c.instances {
+            s.add(format!("catalogue-{i}"), DocDbInstance::new(cluster.identifier(), c.instance_class).identifier(env.unique(&format!("catalogue-{i}"), 63)));
+        }
     }
 
     let link = s.add("vpc-link", VpcLink::new(nlb.arn()).description(format!("API Gateway to {}", svc.name)));

@@ -4,6 +4,7 @@
 //! nothing. The endpoint is a closed port: a call would fail loudly anyway.
 
 use strata::aws::acm::Certificate;
+use strata::aws::docdb::{DocDbCluster, DocDbInstance};
 use strata::aws::apigateway::{DomainName as RestDomain, Method as RestMethod, RestApi, VpcLink as RestVpcLink};
 use strata::aws::apigatewayv2::{DomainName as ApiDomain, HttpApi, Route as ApiRoute};
 use strata::aws::backup::{BackupRule, Plan, Vault};
@@ -665,6 +666,14 @@ const CASES: &[Case] = &[
     case("MSK brokers that do not spread over the subnets", |s| drop(s.add("k", MskCluster::new("3.6.0", 3, "kafka.m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("brokers"), "take a multiple of 2"),
     case("MSK cluster in one subnet", |s| drop(s.add("k", MskCluster::new("3.6.0", 1, "kafka.m5.large", ["subnet-0a"]))), "k", Some("subnets"), "two or three subnets"),
     case("MSK broker type without the kafka. prefix", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "m5.large", ["subnet-0a", "subnet-0b"]))), "k", Some("instance_type"), "not an MSK broker type"),
+    case("DocumentDB backups kept 0 days", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "catalog").backup_retention_days(0))), "docs", Some("backup_retention_days"), "1 to 35 days"),
+    case("DocumentDB master user named admin", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "admin"))), "docs", Some("master_username"), "not a reserved word"),
+    case("DocumentDB log export that does not exist", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "catalog").log_exports(["slowquery"]))), "docs", Some("log_exports"), "`audit` and `profiler`"),
+    case("DocumentDB engine version that does not exist", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "catalog").engine_version("6.0"))), "docs", Some("engine_version"), "is not a DocumentDB engine version"),
+    case("DocumentDB storage key given as an alias", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "catalog").kms_key_id("alias/docs"))), "docs", Some("kms_key_id"), "is not a KMS key ARN"),
+    case("DocumentDB maintenance window without days", |s| drop(s.add("docs", DocDbCluster::new("docs-subnets", "catalog").maintenance_window("05:00-06:00"))), "docs", Some("maintenance_window"), "is not a window like"),
+    case("DocumentDB instance class without db.", |s| drop(s.add("docs-1", DocDbInstance::new("docs", "r6g.large"))), "docs-1", Some("instance_class"), "is not an instance class"),
+    case("DocumentDB promotion tier 16", |s| drop(s.add("docs-1", DocDbInstance::new("docs", "db.r6g.large").promotion_tier(16))), "docs-1", Some("promotion_tier"), "0 to 15"),
     case("MSK IAM authentication over plaintext", |s| drop(s.add("k", MskCluster::new("3.6.0", 2, "kafka.m5.large", ["subnet-0a", "subnet-0b"]).iam_auth(true).client_broker("PLAINTEXT"))), "k", Some("iam_auth"), "needs TLS"),
     case("Fargate profile without a selector", |s| drop(s.add("fp", FargateProfile::new("apps", EXEC_ROLE, ["subnet-0a"]))), "fp", Some("selectors"), "1 to 5"),
 ];

@@ -14,7 +14,8 @@ use aws_sdk_ec2::types::Filter;
 use strata::engine::Engine;
 use strata_aws_testkit::{unique_stack, Emulator};
 
-use crate::reclothes_example::{reclothes, settings};
+use crate::reclothes_example::reclothes::{self, Env};
+use crate::reclothes_example::settings;
 
 const REGION: &str = "eu-central-1";
 
@@ -26,7 +27,8 @@ fn tag(prefix: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn reclothes_dev_on_moto() {
     let url = Emulator::Moto.url();
-    let env = settings("dev").expect("dev settings").isolated(&tag("rc"));
+    // No emulator implements DocumentDB: the catalogue is left out, as the program does on an emulator.
+    let env = Env { catalogue: None, ..settings("dev").expect("dev settings").isolated(&tag("rc")) };
     let s = reclothes::stack(&env);
     let aws = strata_aws_testkit::aws(&url, REGION).await;
     let counter = aws.counter();
@@ -174,5 +176,8 @@ async fn reclothes_prod_plans_on_moto() {
     // Prod: a NAT gateway per AZ in each of the five VPCs, databases that refuse deletion.
     assert_eq!(prod.resources().iter().filter(|r| r.kind == "aws:ec2:NatGateway").count(), 10);
     assert!(prod.resources().iter().filter(|r| r.kind == "aws:rds:DbInstance").all(|d| d.known("deletion_protection").and_then(|v| v.as_bool()) == Some(true)));
+    // The catalogue is planned (its kinds only list, which moto's RDS answers): a cluster that refuses deletion, two instances.
+    assert!(prod.resources().iter().any(|r| r.kind == "aws:docdb:DbCluster" && r.known("deletion_protection").and_then(|v| v.as_bool()) == Some(true)));
+    assert_eq!(prod.resources().iter().filter(|r| r.kind == "aws:docdb:DbInstance").count(), 2);
     assert!(settings("qa").is_none(), "an unknown environment is refused");
 }

@@ -8,7 +8,7 @@ use strata_aws::error::err;
 use strata_aws::kernel::{Created, Kind, Seen, Want};
 use strata_aws::naming::{derived_id, RDS_GROUP};
 use strata_aws::Aws;
-use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Value};
+use strata_core::{Arg, Diagnostic, Props, ResourceDecl, Stack, Tags, Value};
 use strata_engine::{Diff, DiscoverScope, Observed, Op, OpContext, ProviderError};
 
 use crate::RdsTags;
@@ -59,6 +59,11 @@ impl Kind for SubnetGroups {
     type Tags = RdsTags;
 
     const DERIVED: &'static [&'static str] = &[V::name];
+
+    /// DocumentDB's groups are RDS groups too: those are the DocumentDB kind's.
+    fn claims(tags: &Tags) -> bool {
+        !tags.contains_key(strata_core::tags::ENGINE)
+    }
 
     fn id(g: &Item) -> Option<&str> {
         g.db_subnet_group_name()

@@ -67,3 +67,24 @@ pub fn validate_subnet_group(
         }
     }
 }
+
+/// A daily (`03:00-04:00`) or, `with_day`, weekly (`sun:05:00-sun:06:00`)
+/// window in UTC, as RDS and DocumentDB take them.
+pub fn window_ok(w: &str, with_day: bool) -> bool {
+    let time = |s: &str| {
+        let b = s.as_bytes();
+        b.len() == 5
+            && b[2] == b':'
+            && s[..2].parse::<u32>().is_ok_and(|h| h < 24)
+            && s[3..].parse::<u32>().is_ok_and(|m| m < 60)
+    };
+    let point = |s: &str| {
+        if with_day {
+            let Some((d, t)) = s.split_once(':') else { return false };
+            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d.to_ascii_lowercase().as_str()) && time(t)
+        } else {
+            time(s)
+        }
+    };
+    w.split_once('-').is_some_and(|(a, b)| point(a) && point(b))
+}

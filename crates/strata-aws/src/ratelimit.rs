@@ -39,7 +39,8 @@ pub fn aws_limits(service: &str, operation: &str) -> Option<(&'static str, Limit
         "elastic load balancing v2" | "elasticloadbalancingv2" | "elbv2" if read => {
             Some(("describe", l(40, 10.0)))
         }
-        "rds" => Some(("all", l(300, 12.0))),
+        // DocumentDB runs on RDS's control plane and is throttled alike.
+        "rds" | "docdb" => Some(("all", l(300, 12.0))),
         "wafv2" if !read => Some(("mutating", l(1, 1.0))),
         _ => None,
     }

@@ -44,8 +44,12 @@ pub mod tags {
     pub const USER_DATA_SHA256: &str = "strata:user-data-sha256";
     /// A certificate validation's state, on the certificate.
     pub const VALIDATION: &str = "strata:validation";
-    /// The final snapshot an RDS instance's delete takes.
+    /// Whether a delete takes a final snapshot (RDS instances: `skip` or absent;
+    /// DocumentDB clusters: `false` or `true`).
     pub const FINAL_SNAPSHOT: &str = "strata:final-snapshot";
+    /// The engine a DB subnet group was made for (`docdb`): RDS, DocumentDB
+    /// and Neptune list one another's groups as their own.
+    pub const ENGINE: &str = "strata:engine";
     /// A web ACL's associations.
     pub const ASSOCIATIONS: &str = "strata:associations";
     /// The hash of a CloudFront distribution's configuration.

@@ -22,7 +22,7 @@ use strata_core::{tags, Arg, Diagnostic, Input, Props, Resource, ResourceDecl, S
 use strata_engine::{wait_until, Diff, DiscoverScope, ErrorClass, Observed, Op, OpContext, Provider, ProviderError};
 
 use super::sdk_tags;
-use strata_aws::props::{str_of, strs};
+use strata_aws::props::{str_of, strs, window_ok};
 use strata_aws::error::err;
 use strata_aws::naming::{derived_id, id_problem, RDS_INSTANCE};
 use strata_aws::Aws;
@@ -73,25 +73,6 @@ fn storage_limits(storage_type: &str) -> Option<(i64, i64)> {
         "standard" => Some((5, 3_072)),
         _ => None,
     }
-}
-
-fn window_ok(w: &str, with_day: bool) -> bool {
-    let time = |s: &str| {
-        let b = s.as_bytes();
-        b.len() == 5
-            && b[2] == b':'
-            && s[..2].parse::<u32>().is_ok_and(|h| h < 24)
-            && s[3..].parse::<u32>().is_ok_and(|m| m < 60)
-    };
-    let point = |s: &str| {
-        if with_day {
-            let Some((d, t)) = s.split_once(':') else { return false };
-            ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d.to_ascii_lowercase().as_str()) && time(t)
-        } else {
-            time(s)
-        }
-    };
-    w.split_once('-').is_some_and(|(a, b)| point(a) && point(b))
 }
 
 impl InstanceProvider {
@@ -405,6 +386,8 @@ impl Provider for InstanceProvider {
         Ok(all
             .iter()
             .filter(|d| d.db_instance_status() != Some("deleting"))
+            // DocumentDB and Neptune instances are listed here too: not this kind's.
+            .filter(|d| matches!(d.engine(), Some("mysql" | "postgres")))
             .filter(|d| super::tags_from(d.tag_list()).get(tags::STACK) == Some(&scope.stack))
             .map(|d| self.observe(&scope.region, d))
             .collect())
