@@ -52,15 +52,15 @@ type V = DocDbSubnetGroupValues;
 /// The kind behind [`DocDbSubnetGroup`].
 pub(crate) struct SubnetGroups;
 
+/// Create; `v.tags` holds the `strata:engine` tag, which the kernel adds
+/// from the `engine` field ([`Kind::TAG_FIELDS`]) that `normalize` sets.
 pub(crate) async fn create_group(c: &Client, name: &str, v: &V) -> Result<Option<Item>, ProviderError> {
-    let mut tags = v.tags.clone();
-    tags.insert(tags::ENGINE.to_string(), ENGINE.to_string());
     let out = c
         .create_db_subnet_group()
         .db_subnet_group_name(name)
         .db_subnet_group_description(v.description.clone().unwrap_or_default())
         .set_subnet_ids(v.subnet_ids.clone())
-        .set_tags(Some(sdk_tags(&tags)))
+        .set_tags(Some(sdk_tags(&v.tags)))
         .send()
         .await
         .map_err(err("CreateDBSubnetGroup"))?;

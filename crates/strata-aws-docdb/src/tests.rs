@@ -156,8 +156,8 @@ async fn cluster_create_read_modify_delete_with_smithy_mocks_because_no_emulator
     );
 }
 
-#[tokio::test]
-async fn a_failed_cluster_stops_the_wait_with_its_state_on_smithy_mocks_shapes() {
+#[test]
+fn a_failed_cluster_stops_the_wait_with_its_state() {
     let e = Clusters::settled(&docdb_cluster("inaccessible-encryption-credentials")).unwrap_err();
     assert!(e.to_string().contains("DocumentDB cluster docs failed: inaccessible-encryption-credentials"), "{e}");
     assert_eq!(Clusters::life(&docdb_cluster("deleting")), strata_aws::kernel::Life::Leaving);
@@ -248,7 +248,14 @@ async fn subnet_group_is_marked_as_documentdb_with_smithy_mocks_because_no_emula
     let list = mock!(Client::describe_db_subnet_groups).then_output(move || DescribeDbSubnetGroupsOutput::builder().db_subnet_groups(group()).db_subnet_groups(default.clone()).build());
     let c = mock_client!(aws_sdk_docdb, RuleMode::MatchAny, [&create, &list]);
 
-    let want = DocDbSubnetGroupValues { description: Some("Managed by strata".into()), subnet_ids: Some(vec!["subnet-0a".into(), "subnet-0b".into()]), tags: stack_tags(), ..DocDbSubnetGroupValues::default() };
+    // Declared props are normalized (the engine field is set), and the kernel writes that field as the state tag.
+    let mut props = strata_core::Props::new();
+    SubnetGroups::normalize(&mut props);
+    assert_eq!(props.get("engine"), Some(&Value::str("docdb")));
+    assert_eq!(SubnetGroups::TAG_FIELDS, [("strata:engine", "engine")]);
+    let mut tags = stack_tags();
+    tags.insert("strata:engine".into(), "docdb".into());
+    let want = DocDbSubnetGroupValues { description: Some("Managed by strata".into()), subnet_ids: Some(vec!["subnet-0a".into(), "subnet-0b".into()]), tags, ..DocDbSubnetGroupValues::default() };
     subnet_group::create_group(&c, "docs-subnets", &want).await.unwrap().unwrap();
     let found = subnet_group::list_groups(&c).await.unwrap();
     assert_eq!(found.iter().map(|g| g.db_subnet_group_name()).collect::<Vec<_>>(), [Some("docs-subnets")], "AWS's default group is never read");
