@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand, ValueEnum};
 use strata_aws::{Aws, AwsSettings};
 use strata_core::{Stack, Value};
+use strata_engine::index::IndexStore;
 use strata_engine::lock::{LockBackend, LockInfo, LockPolicy};
 use strata_engine::{CallCounter, CallStats, DepGraph, Engine, EngineConfig, Event, Operation, Plan, Report, Selection, Status};
 
@@ -68,6 +69,11 @@ pub struct Args {
     /// (repeatable); its dependents move to the new copy.
     #[arg(long = "replace", global = true, value_name = "NAME")]
     pub replace: Vec<String>,
+    /// Ignore the stack's discovery index: list every kind in every region
+    /// the program names, as a first run does (an apply then records what
+    /// this full discovery found).
+    #[arg(long, global = true)]
+    pub rescan: bool,
     /// Testing: inject faults below the SDK, e.g. `0.3` or
     /// `rate=0.3,seed=7,kinds=throttle+5xx+slow+not-found` (see `strata_aws::faults`).
     #[arg(long, global = true, env = "STRATA_INJECT_FAULTS", hide = true)]
@@ -204,6 +210,8 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
     let outcome = match command {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
+            // Read-only: the index is read if it exists; nothing is created.
+            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan);
             let plan = cut.plan(&engine, &stack, Operation::Apply).await?;
             let calls = counter.snapshot();
             if json {
@@ -215,7 +223,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             Ok(if detailed_exitcode && plan.has_changes() { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Command::ForceUnlock => {
-            let locks = stack_locks(&aws, &stack).await?;
+            let (locks, _) = stack_locks(&aws, &stack).await?;
             locks.force_unlock(stack.name()).await.map_err(|e| e.to_string())?;
             println!("The lock of stack `{}` is removed.", stack.name());
             Ok(ExitCode::SUCCESS)
@@ -223,7 +231,8 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         Command::Apply { yes } | Command::Destroy { yes } => {
             let destroy = matches!(command, Command::Destroy { .. });
             // One run of a stack at a time: the lock is held from the plan to the end.
-            let locks = stack_locks(&aws, &stack).await?;
+            let (locks, index) = stack_locks(&aws, &stack).await?;
+            let engine = with_index(engine, index, args.rescan);
             let info = LockInfo::new(if destroy { "destroy" } else { "apply" }, &crate::host::LocalHost);
             let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
             strata_engine::lock::acquire(locks.as_ref(), &crate::host::LocalHost, stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
@@ -234,6 +243,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             result
         }
         Command::Outputs => {
+            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan);
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
             if json {
                 print_json(&serde_json::to_value(&plan.exports).unwrap_or_default());
@@ -281,6 +291,10 @@ async fn apply_or_destroy(
         print!("{}", plan.render_text());
     }
     if !plan.has_changes() {
+        // Nothing to change, but the discovery index may be missing or wider than what exists.
+        if let Err(e) = engine.record_index(stack, &plan).await {
+            eprintln!("warning: could not record the stack's discovery index (the next plan lists every kind): {e}");
+        }
         let report = empty_report(&plan, started.elapsed(), counter.snapshot());
         finish(&report, json);
         return Ok(ExitCode::SUCCESS);
@@ -294,20 +308,52 @@ async fn apply_or_destroy(
     Ok(if report.is_success() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The lock store of the stack's account and region (an S3 bucket).
+type Locks = Box<dyn LockBackend>;
+type Index = Option<Arc<dyn IndexStore>>;
+
+/// `engine` reading and writing `index` (ignoring what it holds with `--rescan`).
+fn with_index(engine: Engine, index: Index, rescan: bool) -> Engine {
+    match index {
+        Some(ix) if rescan => engine.with_index(Arc::new(strata_engine::index::Rescan(ix))),
+        Some(ix) => engine.with_index(ix),
+        None => engine,
+    }
+}
+
+/// The lock store of the stack's account and region (an S3 bucket, created
+/// if missing), which also keeps the stack's discovery index.
 #[cfg(feature = "s3")]
-async fn stack_locks(aws: &Aws, stack: &Stack) -> Result<Box<dyn LockBackend>, String> {
+async fn stack_locks(aws: &Aws, stack: &Stack) -> Result<(Locks, Index), String> {
     match strata_aws_s3::S3Locks::open(aws, stack.region()).await {
-        Ok(l) => Ok(Box::new(l)),
+        Ok(l) => Ok((Box::new(l.clone()), Some(Arc::new(l)))),
         Err(e) => Err(format!("cannot open the stack lock store (set STRATA_LOCK_BUCKET to choose the bucket): {e}")),
+    }
+}
+
+/// The stack's discovery index for a plan, read from the lock store without creating it.
+#[cfg(feature = "s3")]
+async fn stack_index(aws: &Aws, stack: &Stack) -> Result<Index, String> {
+    match strata_aws_s3::S3Locks::open_existing(aws, stack.region()).await {
+        Ok(l) => Ok(Some(Arc::new(l))),
+        // The index only saves calls: without it the plan lists every kind.
+        Err(e) => {
+            eprintln!("warning: cannot find the stack lock store ({e}); every kind is listed");
+            Ok(None)
+        }
     }
 }
 
 /// Built without S3 there is nowhere to keep locks: runs are not serialised.
 #[cfg(not(feature = "s3"))]
-async fn stack_locks(_aws: &Aws, _stack: &Stack) -> Result<Box<dyn LockBackend>, String> {
+async fn stack_locks(_aws: &Aws, _stack: &Stack) -> Result<(Locks, Index), String> {
     eprintln!("warning: built without the `s3` feature: concurrent runs of this stack are not locked out");
-    Ok(Box::new(strata_engine::lock::MemoryLocks::default()))
+    Ok((Box::new(strata_engine::lock::MemoryLocks::default()), None))
+}
+
+/// Built without S3 there is no discovery index: every plan lists every kind.
+#[cfg(not(feature = "s3"))]
+async fn stack_index(_aws: &Aws, _stack: &Stack) -> Result<Index, String> {
+    Ok(None)
 }
 
 fn display_output(v: &Value) -> String {

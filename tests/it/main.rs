@@ -15,6 +15,7 @@ mod compute;
 mod crash_sweep;
 mod data_stores;
 mod deletion_windows;
+mod discovery_index;
 mod drift;
 mod ecr;
 mod ecs;

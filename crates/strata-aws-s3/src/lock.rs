@@ -2,10 +2,14 @@
 //! with `If-None-Match: *`, so that of two runs starting at once exactly one
 //! creates it. The bucket is `STRATA_LOCK_BUCKET` if set, else
 //! `strata-locks-<account>-<region>`, created private and encrypted on first
-//! use (like CDK's bootstrap bucket). It holds only lock records.
+//! use (like CDK's bootstrap bucket). It holds the lock records and each
+//! stack's discovery index, `index/<stack>.json` (a hint of which kinds
+//! hold anything of the stack, in which region: see
+//! `strata_engine::index`; losing it costs calls, never resources).
 
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
+use strata_engine::index::{IndexStore, StackIndex};
 use strata_engine::lock::{LockBackend, LockInfo};
 use strata_engine::{ErrorClass, ProviderError};
 
@@ -30,19 +34,31 @@ fn key(stack: &str) -> String {
     format!("locks/{stack}.json")
 }
 
+fn index_key(stack: &str) -> String {
+    format!("index/{stack}.json")
+}
+
 impl S3Locks {
     /// The lock store of the account and region, its bucket created if missing.
     pub async fn open(aws: &Aws, region: &str) -> Result<S3Locks, ProviderError> {
+        let locks = Self::open_existing(aws, region).await?;
+        locks.ensure_bucket().await?;
+        Ok(locks)
+    }
+
+    /// The lock store of the account and region, without creating anything
+    /// (a plan reads the discovery index through it; a missing bucket reads
+    /// as no index).
+    pub async fn open_existing(aws: &Aws, region: &str) -> Result<S3Locks, ProviderError> {
         let bucket = match std::env::var("STRATA_LOCK_BUCKET") {
             Ok(b) if !b.is_empty() => b,
             _ => {
                 let who = crate::sts_client(aws, region).get_caller_identity().send().await.map_err(err("GetCallerIdentity"))?;
-                format!("strata-locks-{}-{region}", who.account().unwrap_or("unknown"))
+                let account = who.account().ok_or_else(|| strata_aws::lacks("GetCallerIdentity", "account", "the caller"))?;
+                format!("strata-locks-{account}-{region}")
             }
         };
-        let locks = S3Locks { aws: aws.clone(), region: region.to_string(), bucket };
-        locks.ensure_bucket().await?;
-        Ok(locks)
+        Ok(S3Locks { aws: aws.clone(), region: region.to_string(), bucket })
     }
 
     /// Where the locks are.
@@ -91,13 +107,15 @@ impl S3Locks {
         Ok(())
     }
 
-    async fn holder(&self, stack: &str) -> Result<Option<LockInfo>, ProviderError> {
+    /// The JSON object at `key`, `None` when it (or the bucket) does not exist.
+    async fn read_json<T: serde::de::DeserializeOwned>(&self, key: &str, what: &str) -> Result<Option<T>, ProviderError> {
         let c = crate::client(&self.aws, &self.region);
-        let got = match c.get_object().bucket(&self.bucket).key(key(stack)).send().await {
+        let got = match c.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(o) => o,
             Err(e) => {
                 let e = from_sdk("GetObject", e);
-                return if e.class == ErrorClass::NotFound || e.code.as_deref() == Some("NoSuchKey") { Ok(None) } else { Err(e) };
+                let absent = e.class == ErrorClass::NotFound || matches!(e.code.as_deref(), Some("NoSuchKey" | "NoSuchBucket"));
+                return if absent { Ok(None) } else { Err(e) };
             }
         };
         let body = got
@@ -106,9 +124,13 @@ impl S3Locks {
             .await
             .map_err(|e| ProviderError::new(ErrorClass::Transient, "GetObject", e.to_string()))?
             .into_bytes();
-        serde_json::from_slice(&body).map(Some).map_err(|e| {
-            ProviderError::new(ErrorClass::Fatal, "GetObject", format!("s3://{}/{} is not a lock record: {e}", self.bucket, key(stack)))
-        })
+        serde_json::from_slice(&body)
+            .map(Some)
+            .map_err(|e| ProviderError::new(ErrorClass::Fatal, "GetObject", format!("s3://{}/{key} is not {what}: {e}", self.bucket)))
+    }
+
+    async fn holder(&self, stack: &str) -> Result<Option<LockInfo>, ProviderError> {
+        self.read_json(&key(stack), "a lock record").await
     }
 }
 
@@ -154,5 +176,26 @@ impl LockBackend for S3Locks {
     async fn force_unlock(&self, stack: &str) -> Result<(), ProviderError> {
         let r = crate::client(&self.aws, &self.region).delete_object().bucket(&self.bucket).key(key(stack)).send().await;
         strata_aws::gone_ok(r.map(|_| ()).map_err(err("DeleteObject")))
+    }
+}
+
+#[async_trait]
+impl IndexStore for S3Locks {
+    async fn read_index(&self, stack: &str) -> Result<Option<StackIndex>, ProviderError> {
+        self.read_json(&index_key(stack), "a discovery index").await
+    }
+
+    async fn write_index(&self, stack: &str, index: &StackIndex) -> Result<(), ProviderError> {
+        let body = serde_json::to_vec(index).map_err(|e| ProviderError::new(ErrorClass::Fatal, "PutObject", e.to_string()))?;
+        crate::client(&self.aws, &self.region)
+            .put_object()
+            .bucket(&self.bucket)
+            .key(index_key(stack))
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(err("PutObject"))?;
+        Ok(())
     }
 }

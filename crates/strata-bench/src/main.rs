@@ -434,10 +434,10 @@ fn aws_sections(quick: bool) -> Result<(Vec<serde_json::Value>, serde_json::Valu
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     let moto = aws::start_moto()?;
     rt.block_on(async {
-        println!("\n== API calls of a no-op plan (moto 5.2.5; target: < 0.05 read calls per resource at 1,000)");
+        println!("\n== API calls of a no-op plan (moto 5.2.5; targets: prod at most 40 read calls, < 0.05 per resource at 1,000)");
         println!(
-            "{:<18} {:>9} {:>10} {:>12} {:>9} {:>12} {:>10} {:>9}",
-            "stack", "resources", "read calls", "per resource", "plan(s)", "re-apply mut", "lock calls", "setup(s)"
+            "{:<18} {:>9} {:>10} {:>10} {:>12} {:>9} {:>12} {:>10} {:>9}",
+            "stack", "resources", "read calls", "no index", "per resource", "plan(s)", "re-apply mut", "lock calls", "setup(s)"
         );
         let mut stacks = vec![aws::prod(), aws::synthetic(100)];
         if !quick {
@@ -448,9 +448,12 @@ fn aws_sections(quick: bool) -> Result<(Vec<serde_json::Value>, serde_json::Valu
         for stack in &stacks {
             let f = aws::calls_of(&moto, stack).await?;
             println!(
-                "{:<18} {:>9} {:>10} {:>12.3} {:>9.2} {:>12} {:>10} {:>9.1}",
-                f.stack, f.resources, f.plan_reads, f.per_resource(), f.plan_s, f.reapply_mutating, f.lock_calls, f.setup_s
+                "{:<18} {:>9} {:>10} {:>10} {:>12.3} {:>9.2} {:>12} {:>10} {:>9.1}",
+                f.stack, f.resources, f.plan_reads, f.full_plan_reads, f.per_resource(), f.plan_s, f.reapply_mutating, f.lock_calls, f.setup_s
             );
+            if f.stack == "miamo-prod" {
+                println!("   prod: {} read calls (without the index {}): target of at most 40 {}", f.plan_reads, f.full_plan_reads, if f.plan_reads <= 40 { "met" } else { "NOT met" });
+            }
             if f.reapply_mutating > 0 || f.reapply_changes > 0 {
                 return Err(format!(
                     "re-applying {} changed {} resources with {} mutating calls (must be 0)",

@@ -10,6 +10,7 @@ use strata_core::{tags, Diagnostic, Invalid, Mode, Props, ResourceDecl, Resource
 use tokio::task::JoinSet;
 
 use crate::graph::DepGraph;
+use crate::index::{Coverage, IndexStore, StackIndex};
 use crate::provider::{FieldChange, Observed, Provider, ProviderError, Registry};
 
 /// What a step will do.
@@ -94,6 +95,9 @@ pub struct Plan {
     /// Read-only lookups resolved during planning.
     #[serde(skip)]
     pub(crate) lookups: HashMap<ResourceId, Observed>,
+    /// What discovery listed, for the discovery index (see [`crate::index`]).
+    #[serde(skip)]
+    pub coverage: Coverage,
 }
 
 impl Plan {
@@ -254,34 +258,87 @@ pub(crate) fn regions(stack: &Stack) -> BTreeSet<String> {
 /// The kind of a discovery task that ended without a known kind (cannot happen).
 const UNATTRIBUTED: &str = "(a discovery task)";
 
+/// What one plan's discovery lists: every (region, kind) pair to ask.
+///
+/// Without an index, every kind in every region the program names (so that a
+/// kind whose last declaration was removed is still pruned). With one, the
+/// kinds the program declares in each region, and the pairs the index says
+/// may hold something, in whatever region (so that a region the program no
+/// longer names is still pruned).
+fn pairs_to_list(stack: &Stack, registry: &Registry, hint: Option<&StackIndex>) -> BTreeSet<(String, &'static str)> {
+    let mut pairs = BTreeSet::new();
+    match hint {
+        None => {
+            for region in regions(stack) {
+                pairs.extend(registry.kinds().map(|k| (region.clone(), k)));
+            }
+        }
+        Some(ix) => {
+            for d in stack.resources().iter().filter(|d| !d.is_lookup()) {
+                pairs.insert((stack.region_of(d), d.kind));
+            }
+            for (region, kind) in ix.pairs() {
+                // A kind this build does not have cannot be listed (nor pruned); it stays in the index.
+                if let Some(k) = registry.kinds().find(|k| *k == kind) {
+                    pairs.insert((region.to_string(), k));
+                }
+            }
+        }
+    }
+    pairs
+}
+
+/// The stack's index, or `None` (full discovery) when there is none, it is of
+/// another version, or it cannot be read (a warning).
+async fn read_hint(stack: &Stack, index: Option<&dyn IndexStore>, warnings: &mut Vec<Diagnostic>) -> Option<StackIndex> {
+    match index?.read_index(stack.name()).await {
+        Ok(Some(ix)) if ix.version == crate::index::INDEX_VERSION => Some(ix),
+        Ok(Some(ix)) => {
+            warnings.push(Diagnostic::new(
+                "stack",
+                None,
+                format!("the discovery index is of version {} (this strata reads {}); every kind is listed", ix.version, crate::index::INDEX_VERSION),
+            ));
+            None
+        }
+        Ok(None) => None,
+        Err(e) => {
+            warnings.push(Diagnostic::new("stack", None, format!("cannot read the discovery index ({e}); every kind is listed")));
+            None
+        }
+    }
+}
+
 /// One batched discovery per kind and region, concurrently. Resources whose
 /// tags name another stack are dropped (ownership is confirmed by tag, not
 /// trusted to the provider's filter).
-/// Kinds the program does not declare are still discovered (so that removing
-/// the last resource of a kind prunes it), but a failure there (a service an
-/// emulator lacks, or one the credentials may not read) is a warning, not an
-/// error: nothing of that kind is pruned in this run.
+/// Kinds the program does not declare are still discovered where the index
+/// says they may hold something, or everywhere without an index (so that
+/// removing the last resource of a kind prunes it), but a failure there (a
+/// service an emulator lacks, or one the credentials may not read) is a
+/// warning, not an error: nothing of that kind is pruned in this run.
 pub(crate) async fn discover(
     stack: &Stack,
     registry: &Registry,
+    index: Option<&dyn IndexStore>,
     warnings: &mut Vec<Diagnostic>,
-) -> Result<Vec<Observed>, EngineError> {
+) -> Result<(Vec<Observed>, Coverage), EngineError> {
     let declared: BTreeSet<&str> = stack.resources().iter().map(|d| d.kind).collect();
+    let hint = read_hint(stack, index, warnings).await;
+    let mut coverage = Coverage { hint: hint.clone(), ..Coverage::default() };
     let mut set = JoinSet::new();
     // Each task's kind and region, so that a task that panicked is still accounted for.
     let mut task_of = HashMap::new();
     // One pass: kinds that list the same things share the answers.
     let pass = crate::provider::DiscoverScope::next_pass();
-    for region in regions(stack) {
-        for kind in registry.kinds() {
-            let Some(p) = registry.get(kind).cloned() else { continue };
-            let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone(), pass };
-            let handle = set.spawn(async move {
-                let r = p.discover(&scope).await;
-                (kind, scope.region, r)
-            });
-            task_of.insert(handle.id(), (kind, region.clone()));
-        }
+    for (region, kind) in pairs_to_list(stack, registry, hint.as_ref()) {
+        let Some(p) = registry.get(kind).cloned() else { continue };
+        let scope = crate::provider::DiscoverScope { stack: stack.name().into(), region: region.clone(), pass };
+        let handle = set.spawn(async move {
+            let r = p.discover(&scope).await;
+            (kind, scope.region, r)
+        });
+        task_of.insert(handle.id(), (kind, region));
     }
     let mut found = Vec::new();
     let mut first_err = None;
@@ -313,12 +370,18 @@ pub(crate) async fn discover(
             false => Ok(list),
         });
         match r {
-            Ok(list) => found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name()))),
-            Err(source) if !declared.contains(kind) && kind != UNATTRIBUTED => warnings.push(Diagnostic::new(
-                "stack",
-                None,
-                format!("cannot list {kind} in {region} ({source}); resources of that kind are not pruned in this run"),
-            )),
+            Ok(list) => {
+                coverage.listed.insert((region, kind.to_string()));
+                found.extend(list.into_iter().filter(|o| o.stack().as_deref() == Some(stack.name())));
+            }
+            Err(source) if !declared.contains(kind) && kind != UNATTRIBUTED => {
+                warnings.push(Diagnostic::new(
+                    "stack",
+                    None,
+                    format!("cannot list {kind} in {region} ({source}); resources of that kind are not pruned in this run"),
+                ));
+                coverage.failed.insert((region, kind.to_string()));
+            }
             Err(source) => {
                 first_err.get_or_insert(EngineError::Discovery { kind: kind.into(), region, source });
             }
@@ -329,7 +392,7 @@ pub(crate) async fn discover(
     }
     // Stable order regardless of completion order.
     found.sort_by(|a, b| (a.kind, &a.id, &a.region).cmp(&(b.kind, &b.id, &b.region)));
-    Ok(dedup_global(stack, found))
+    Ok((dedup_global(stack, found), coverage))
 }
 
 /// A resource of a global service (a Route 53 record) can be seen from every
@@ -427,9 +490,10 @@ async fn resolve_lookups(
 pub(crate) async fn plan(
     stack: &Stack,
     registry: &Registry,
+    index: Option<&dyn IndexStore>,
     operation: Operation,
 ) -> Result<Plan, EngineError> {
-    let (plan, mut problems) = plan_unrefused(stack, registry, operation).await?;
+    let (plan, mut problems) = plan_unrefused(stack, registry, index, operation).await?;
     if !problems.is_empty() {
         problems.sort();
         return Err(EngineError::Refused(problems));
@@ -442,10 +506,11 @@ pub(crate) async fn plan(
 pub(crate) async fn plan_unrefused(
     stack: &Stack,
     registry: &Registry,
+    index: Option<&dyn IndexStore>,
     operation: Operation,
 ) -> Result<(Plan, Vec<Diagnostic>), EngineError> {
     let mut warnings = crate::validate::validate(stack, registry)?;
-    let found = discover(stack, registry, &mut warnings).await?;
+    let (found, coverage) = discover(stack, registry, index, &mut warnings).await?;
     let mut problems = Vec::new();
     let mut by_name = index_by_name(found, &mut problems);
     let lookups = resolve_lookups(stack, registry, &mut problems).await;
@@ -537,7 +602,7 @@ pub(crate) async fn plan_unrefused(
         });
     }
     let exports = stack.exports().iter().map(|(k, v)| (k.clone(), v.resolve(&known))).collect();
-    Ok((Plan { stack: stack.name().into(), operation, steps, warnings, exports, partial: None, lookups }, problems))
+    Ok((Plan { stack: stack.name().into(), operation, steps, warnings, exports, partial: None, lookups, coverage }, problems))
 }
 
 async fn plan_missing(

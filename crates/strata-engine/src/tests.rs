@@ -750,3 +750,4 @@ async fn a_create_answered_without_an_id_fails_that_resource_and_skips_its_depen
 }
 
 mod targeted;
+mod index;

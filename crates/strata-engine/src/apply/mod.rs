@@ -119,6 +119,20 @@ pub struct Report {
 }
 
 impl Report {
+    /// The report of a plan with nothing to do: every step unchanged.
+    pub fn empty(plan: &Plan) -> Report {
+        Report {
+            stack: plan.stack.clone(),
+            operation: plan.operation,
+            outcomes: plan.steps.iter().map(|s| outcome(s, Status::Unchanged, None, 0, Duration::ZERO)).collect(),
+            elapsed: Duration::ZERO,
+            cancelled: false,
+            max_in_flight: 0,
+            exports: plan.exports.clone(),
+            api_calls: None,
+        }
+    }
+
     pub fn counts(&self) -> BTreeMap<Status, usize> {
         let mut m = BTreeMap::new();
         for o in &self.outcomes {
@@ -221,6 +235,11 @@ fn rebase(
 }
 
 /// The report of a plan that is not applied at all: every step skipped, with `why`.
+/// Every step of `plan` skipped for `why`: nothing was changed.
+pub(crate) fn refused_plan(stack: &Stack, plan: Plan, why: &str) -> Report {
+    refused(stack, plan.operation, &plan.steps, why, Instant::now())
+}
+
 fn refused(stack: &Stack, operation: Operation, steps: &[Step], why: &str, started: Instant) -> Report {
     Report {
         stack: stack.name().to_string(),
