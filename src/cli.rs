@@ -70,8 +70,9 @@ pub struct Args {
     #[arg(long = "replace", global = true, value_name = "NAME")]
     pub replace: Vec<String>,
     /// Ignore the stack's discovery index: list every kind in every region
-    /// the program names, as a first run does (an apply then records what
-    /// this full discovery found).
+    /// the program names and in every region where the tagging API finds
+    /// something of the stack, as a first run does (an apply then records
+    /// what this full discovery found).
     #[arg(long, global = true)]
     pub rescan: bool,
     /// Testing: inject faults below the SDK, e.g. `0.3` or
@@ -211,7 +212,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
             // Read-only: the index is read if it exists; nothing is created.
-            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan);
+            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan, &aws, &stack);
             let plan = cut.plan(&engine, &stack, Operation::Apply).await?;
             let calls = counter.snapshot();
             if json {
@@ -232,7 +233,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             let destroy = matches!(command, Command::Destroy { .. });
             // One run of a stack at a time: the lock is held from the plan to the end.
             let (locks, index) = stack_locks(&aws, &stack).await?;
-            let engine = with_index(engine, index, args.rescan);
+            let engine = with_index(engine, index, args.rescan, &aws, &stack);
             let info = LockInfo::new(if destroy { "destroy" } else { "apply" }, &crate::host::LocalHost);
             let policy = LockPolicy { wait: Duration::from_secs(args.wait_lock), ..LockPolicy::default() };
             strata_engine::lock::acquire(locks.as_ref(), &crate::host::LocalHost, stack.name(), &info, policy).await.map_err(|e| e.to_string())?;
@@ -243,7 +244,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             result
         }
         Command::Outputs => {
-            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan);
+            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan, &aws, &stack);
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
             if json {
                 print_json(&serde_json::to_value(&plan.exports).unwrap_or_default());
@@ -311,13 +312,18 @@ async fn apply_or_destroy(
 type Locks = Box<dyn LockBackend>;
 type Index = Option<Arc<dyn IndexStore>>;
 
-/// `engine` reading and writing `index` (ignoring what it holds with `--rescan`).
-fn with_index(engine: Engine, index: Index, rescan: bool) -> Engine {
-    match index {
-        Some(ix) if rescan => engine.with_index(Arc::new(strata_engine::index::Rescan(ix))),
-        Some(ix) => engine.with_index(ix),
-        None => engine,
-    }
+/// `engine` reading and writing `index` (ignoring what it holds with
+/// `--rescan`). Where there is no index to read, the account's regions are
+/// scanned for the stack's tags (with the `ec2` feature), so that a stack
+/// whose index was lost is still pruned in every region it used.
+fn with_index(engine: Engine, index: Index, rescan: bool, aws: &Aws, stack: &Stack) -> Engine {
+    let Some(ix) = index else { return engine };
+    let ix: Arc<dyn IndexStore> = if rescan { Arc::new(strata_engine::index::Rescan(ix)) } else { ix };
+    #[cfg(feature = "ec2")]
+    let ix: Arc<dyn IndexStore> = Arc::new(strata_aws_ec2::regions::RegionScan::new(aws, stack.region(), ix));
+    #[cfg(not(feature = "ec2"))]
+    let _ = (aws, stack);
+    engine.with_index(ix)
 }
 
 /// The lock store of the stack's account and region (an S3 bucket, created

@@ -80,3 +80,35 @@ async fn the_index_narrows_the_plan_and_still_prunes_a_region_the_program_droppe
     assert!(report.is_success(), "{}", strata::cli::render_report(&report));
     assert_eq!(store.read_index(&name).await.unwrap().unwrap().pairs().count(), 0);
 }
+
+/// A stack whose index is lost: the scan of the account's regions through
+/// the tagging API finds the region the program no longer names.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_index_is_made_up_for_by_a_scan_of_the_accounts_regions() {
+    use strata::aws::ec2::regions::{regions_holding, RegionScan};
+    use strata::engine::index::MemoryIndex;
+    let moto = PrivateMoto::start();
+    let aws = strata_aws_testkit::aws(&moto.url, "eu-central-1").await;
+    let name = unique_stack("scan");
+    let recorded = Arc::new(MemoryIndex::default());
+    let engine = fast_engine(&aws).with_index(recorded.clone());
+    let s = two_regions(&name, true);
+    assert!(engine.apply(&s, engine.plan(&s).await.unwrap()).await.is_success());
+    let found = regions_holding(&aws, "eu-central-1", &name).await.unwrap();
+    assert_eq!(found.into_iter().collect::<Vec<_>>(), ["eu-central-1", "eu-west-1"]);
+    assert!(regions_holding(&aws, "eu-central-1", "no-such-stack").await.unwrap().is_empty());
+
+    // The recorded index is gone (a new, empty store); the program drops eu-west-1.
+    let lost = Arc::new(MemoryIndex::default());
+    let scanning = fast_engine(&aws).with_index(Arc::new(RegionScan::new(&aws, "eu-central-1", lost.clone())));
+    let s = two_regions(&name, false);
+    let plan = scanning.plan(&s).await.unwrap();
+    let far = plan.step("far").expect("the scan reaches eu-west-1");
+    assert_eq!((far.action, far.region.as_str()), (strata::Action::Delete, "eu-west-1"), "{}", plan.render_text());
+    let report = scanning.apply(&s, plan).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+    let ix = lost.get(&name).expect("the apply recorded the index");
+    assert!(ix.holds("eu-central-1", "aws:ec2:Vpc") && ix.held.len() == 1 && !ix.scanned, "{ix:?}");
+    let report = scanning.apply(&s, scanning.plan_destroy(&s).await.unwrap()).await;
+    assert!(report.is_success(), "{}", strata::cli::render_report(&report));
+}

@@ -23,6 +23,7 @@ mod subnet;
 mod transit_gateway;
 mod vpc;
 mod vpn;
+pub mod regions;
 
 use std::sync::Arc;
 

@@ -35,19 +35,37 @@ use crate::provider::ProviderError;
 /// The format version this engine reads and writes.
 pub const INDEX_VERSION: u32 = 1;
 
+/// In [`StackIndex::held`]: every kind (a region found by a scan, not recorded by an apply).
+pub const ALL_KINDS: &str = "*";
+
 /// Which kinds may hold resources of the stack, by region.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackIndex {
     /// [`INDEX_VERSION`]; an index of another version is ignored (full discovery).
     pub version: u32,
-    /// Region -> kinds that may hold something there.
+    /// Region -> kinds that may hold something there ([`ALL_KINDS`]: any).
     pub held: BTreeMap<String, BTreeSet<String>>,
+    /// Made by a scan of the account's regions for a stack without a recorded
+    /// index: the plan lists every kind in every region the program names as
+    /// well as in those the scan found (never written: an apply records what
+    /// that discovery saw).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scanned: bool,
 }
 
 impl StackIndex {
     /// An empty index of this version.
     pub fn new() -> Self {
-        StackIndex { version: INDEX_VERSION, held: BTreeMap::new() }
+        StackIndex { version: INDEX_VERSION, held: BTreeMap::new(), scanned: false }
+    }
+
+    /// An index made by a scan that found these regions (see [`StackIndex::scanned`]).
+    pub fn scanned(regions: impl IntoIterator<Item = String>) -> Self {
+        let mut ix = StackIndex { scanned: true, ..StackIndex::new() };
+        for r in regions {
+            ix.insert(&r, ALL_KINDS);
+        }
+        ix
     }
 
     /// Record that `kind` may hold something in `region`.
@@ -122,7 +140,11 @@ pub struct Coverage {
 /// superset of what may exist when it ends.
 pub fn before_apply(plan: &Plan) -> StackIndex {
     let cov = &plan.coverage;
-    let mut ix = cov.hint.clone().unwrap_or_default();
+    let mut ix = match &cov.hint {
+        // A scan's regions were listed in full: what they hold is in the steps below.
+        Some(h) if !h.scanned => h.clone(),
+        _ => StackIndex::new(),
+    };
     ix.version = INDEX_VERSION;
     for (r, k) in &cov.failed {
         ix.insert(r, k);

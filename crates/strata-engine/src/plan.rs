@@ -273,6 +273,12 @@ fn pairs_to_list(stack: &Stack, registry: &Registry, hint: Option<&StackIndex>) 
                 pairs.extend(registry.kinds().map(|k| (region.clone(), k)));
             }
         }
+        // A scan of the account's regions: every kind, in the program's regions and the regions found.
+        Some(ix) if ix.scanned => {
+            for region in regions(stack).into_iter().chain(ix.held.keys().cloned()) {
+                pairs.extend(registry.kinds().map(|k| (region.clone(), k)));
+            }
+        }
         Some(ix) => {
             for d in stack.resources().iter().filter(|d| !d.is_lookup()) {
                 pairs.insert((stack.region_of(d), d.kind));

@@ -183,3 +183,27 @@ async fn an_index_of_another_version_is_ignored_with_a_warning() {
     assert!(plan.warnings.iter().any(|w| w.message.contains("version 99")), "{:?}", plan.warnings);
     assert_eq!(listed(&cloud), ["mem:Thing", "mem:Widget"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_scanned_index_lists_every_kind_in_the_programs_regions_and_the_regions_found() {
+    let cloud = MemoryCloud::new();
+    let store = Arc::new(MemoryIndex::default());
+    let e = indexed(&cloud, &store);
+    let mut s = Stack::new("t", "mem-1");
+    s.add("a", Thing::new().set("size", 1i64));
+    s.add_with("far", Widget::new().set("size", 2i64), ResourceOptions::default().region("mem-2"));
+    assert!(apply(&e, &s).await.is_success());
+    // The recorded index is lost; a scan says only that mem-2 holds something.
+    let scanned = Arc::new(MemoryIndex::default());
+    scanned.write_index("t", &StackIndex::scanned(["mem-2".to_string()])).await.unwrap();
+    let e = indexed(&cloud, &scanned);
+    cloud.clear_calls();
+    let s = things_only("t");
+    let plan = e.plan(&s).await.unwrap();
+    assert_eq!(listed(&cloud), ["mem:Thing", "mem:Thing", "mem:Widget", "mem:Widget"], "every kind in mem-1 and mem-2");
+    assert_eq!(plan.step("far").map(|x| x.action), Some(Action::Delete), "{}", plan.render_text());
+    assert!(e.apply(&s, plan).await.is_success());
+    // What the apply records is what exists, not the scan's wildcard.
+    let ix = scanned.get("t").unwrap();
+    assert!(!ix.scanned && ix.holds("mem-1", "mem:Thing") && ix.pairs().count() == 1, "{ix:?}");
+}
