@@ -134,6 +134,9 @@ pub struct Coverage {
     pub listed: BTreeSet<(String, String)>,
     /// The pairs whose listing failed (an undeclared kind: a warning).
     pub failed: BTreeSet<(String, String)>,
+    /// The pairs of every resource of the stack the plan found (a targeted
+    /// plan keeps steps for only some of them).
+    pub held: BTreeSet<(String, String)>,
 }
 
 /// The index to write before the first mutating call of `plan`'s apply: a
@@ -146,7 +149,7 @@ pub fn before_apply(plan: &Plan) -> StackIndex {
         _ => StackIndex::new(),
     };
     ix.version = INDEX_VERSION;
-    for (r, k) in &cov.failed {
+    for (r, k) in cov.failed.iter().chain(&cov.held) {
         ix.insert(r, k);
     }
     for s in &plan.steps {

@@ -398,7 +398,9 @@ pub(crate) async fn discover(
     }
     // Stable order regardless of completion order.
     found.sort_by(|a, b| (a.kind, &a.id, &a.region).cmp(&(b.kind, &b.id, &b.region)));
-    Ok((dedup_global(stack, found), coverage))
+    let found = dedup_global(stack, found);
+    coverage.held = found.iter().map(|o| (o.region.clone(), o.kind.to_string())).collect();
+    Ok((found, coverage))
 }
 
 /// A resource of a global service (a Route 53 record) can be seen from every

@@ -207,3 +207,21 @@ async fn a_scanned_index_lists_every_kind_in_the_programs_regions_and_the_region
     let ix = scanned.get("t").unwrap();
     assert!(!ix.scanned && ix.holds("mem-1", "mem:Thing") && ix.pairs().count() == 1, "{ix:?}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_targeted_first_apply_records_what_it_left_alone() {
+    // Applied before the stack had an index; the first indexed apply is a targeted one.
+    let cloud = MemoryCloud::new();
+    assert!(apply(&engine(&cloud, 16), &chain("t")).await.is_success());
+    let store = Arc::new(MemoryIndex::default());
+    let e = indexed(&cloud, &store);
+    let s = changed_things("t");
+    let sel = crate::Selection { targets: vec!["a".into()], with_dependents: false, exclude: Vec::new() };
+    let plan = e.plan_part(&s, crate::Operation::Apply, &sel, &[]).await.unwrap();
+    assert!(plan.step("d").is_none());
+    assert!(e.apply(&s, plan).await.is_success());
+    // `d` (a Widget, no longer declared) was outside the part: the index must still name Widget.
+    assert!(store.get("t").unwrap().holds("mem-1", "mem:Widget"), "{:?}", store.get("t"));
+    let plan = e.plan(&s).await.unwrap();
+    assert_eq!(plan.step("d").map(|x| x.action), Some(Action::Delete));
+}
