@@ -29,6 +29,7 @@ mod innovate_example;
 mod inventory;
 mod load_balancing;
 mod iam;
+mod lock_store;
 mod logs;
 mod msk;
 // The Miamo examples themselves (settings and component), for miamo_stacks.

@@ -22,6 +22,11 @@ pub struct S3Locks {
     aws: Aws,
     region: String,
     bucket: String,
+    /// The account that must own the bucket (`ExpectedBucketOwner` on every
+    /// call): the caller's own for the derived name, so that a bucket of that
+    /// name made first by another account is refused, never written to.
+    /// `None` for a bucket named by `STRATA_LOCK_BUCKET` (it may be shared).
+    owner: Option<String>,
 }
 
 impl std::fmt::Debug for S3Locks {
@@ -33,6 +38,9 @@ impl std::fmt::Debug for S3Locks {
 fn key(stack: &str) -> String {
     format!("locks/{stack}.json")
 }
+
+/// Writes of the lock that meet a lock released before it could be read.
+const ACQUIRE_ATTEMPTS: usize = 5;
 
 fn index_key(stack: &str) -> String {
     format!("index/{stack}.json")
@@ -50,15 +58,15 @@ impl S3Locks {
     /// (a plan reads the discovery index through it; a missing bucket reads
     /// as no index).
     pub async fn open_existing(aws: &Aws, region: &str) -> Result<S3Locks, ProviderError> {
-        let bucket = match std::env::var("STRATA_LOCK_BUCKET") {
-            Ok(b) if !b.is_empty() => b,
+        let (bucket, owner) = match std::env::var("STRATA_LOCK_BUCKET") {
+            Ok(b) if !b.is_empty() => (b, None),
             _ => {
                 let who = crate::sts_client(aws, region).get_caller_identity().send().await.map_err(err("GetCallerIdentity"))?;
                 let account = who.account().ok_or_else(|| strata_aws::lacks("GetCallerIdentity", "account", "the caller"))?;
-                format!("strata-locks-{account}-{region}")
+                (format!("strata-locks-{account}-{region}"), Some(account.to_string()))
             }
         };
-        Ok(S3Locks { aws: aws.clone(), region: region.to_string(), bucket })
+        Ok(S3Locks { aws: aws.clone(), region: region.to_string(), bucket, owner })
     }
 
     /// Where the locks are.
@@ -68,7 +76,7 @@ impl S3Locks {
 
     async fn ensure_bucket(&self) -> Result<(), ProviderError> {
         let c = crate::client(&self.aws, &self.region);
-        match c.head_bucket().bucket(&self.bucket).send().await {
+        match c.head_bucket().bucket(&self.bucket).set_expected_bucket_owner(self.owner.clone()).send().await {
             Ok(_) => return Ok(()),
             Err(e) => {
                 let e = from_sdk("HeadBucket", e);
@@ -87,7 +95,7 @@ impl S3Locks {
         }
         if let Err(e) = create.send().await {
             let e = from_sdk("CreateBucket", e);
-            // Another run created it first.
+            // Another run created it first; another account's bucket of this name is refused.
             if !matches!(e.code.as_deref(), Some("BucketAlreadyOwnedByYou")) {
                 return Err(e);
             }
@@ -100,6 +108,7 @@ impl S3Locks {
             .build();
         c.put_public_access_block()
             .bucket(&self.bucket)
+            .set_expected_bucket_owner(self.owner.clone())
             .public_access_block_configuration(block)
             .send()
             .await
@@ -110,7 +119,7 @@ impl S3Locks {
     /// The JSON object at `key`, `None` when it (or the bucket) does not exist.
     async fn read_json<T: serde::de::DeserializeOwned>(&self, key: &str, what: &str) -> Result<Option<T>, ProviderError> {
         let c = crate::client(&self.aws, &self.region);
-        let got = match c.get_object().bucket(&self.bucket).key(key).send().await {
+        let got = match c.get_object().bucket(&self.bucket).key(key).set_expected_bucket_owner(self.owner.clone()).send().await {
             Ok(o) => o,
             Err(e) => {
                 let e = from_sdk("GetObject", e);
@@ -138,32 +147,36 @@ impl S3Locks {
 impl LockBackend for S3Locks {
     async fn try_acquire(&self, stack: &str, info: &LockInfo) -> Result<Option<LockInfo>, ProviderError> {
         let body = serde_json::to_vec(info).map_err(|e| ProviderError::new(ErrorClass::Fatal, "PutObject", e.to_string()))?;
-        let put = crate::client(&self.aws, &self.region)
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key(stack))
-            .if_none_match("*")
-            .content_type("application/json")
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(None),
-            Err(e) => {
-                let e = from_sdk("PutObject", e);
-                // 412: the object exists (someone holds the lock); 409: a
-                // concurrent conditional write is in progress.
-                if matches!(e.code.as_deref(), Some("PreconditionFailed" | "ConditionalRequestConflict")) {
-                    match self.holder(stack).await? {
-                        Some(h) => Ok(Some(h)),
-                        // Released in between: try again.
-                        None => Box::pin(self.try_acquire(stack, info)).await,
-                    }
-                } else {
-                    Err(e)
-                }
+        // A lock released between our write and our read is tried again, a few times.
+        for _ in 0..ACQUIRE_ATTEMPTS {
+            let put = crate::client(&self.aws, &self.region)
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key(stack))
+                .if_none_match("*")
+                .set_expected_bucket_owner(self.owner.clone())
+                .content_type("application/json")
+                .body(ByteStream::from(body.clone()))
+                .send()
+                .await;
+            let e = match put {
+                Ok(_) => return Ok(None),
+                Err(e) => from_sdk("PutObject", e),
+            };
+            // 412: the object exists (someone holds the lock); 409: a
+            // concurrent conditional write is in progress.
+            if !matches!(e.code.as_deref(), Some("PreconditionFailed" | "ConditionalRequestConflict")) {
+                return Err(e);
+            }
+            if let Some(h) = self.holder(stack).await? {
+                return Ok(Some(h));
             }
         }
+        Err(ProviderError::new(
+            ErrorClass::Transient,
+            "PutObject",
+            format!("the lock of stack `{stack}` changed hands {ACQUIRE_ATTEMPTS} times while strata tried to take it; try again"),
+        ))
     }
 
     async fn release(&self, stack: &str, info: &LockInfo) -> Result<(), ProviderError> {
@@ -174,7 +187,13 @@ impl LockBackend for S3Locks {
     }
 
     async fn force_unlock(&self, stack: &str) -> Result<(), ProviderError> {
-        let r = crate::client(&self.aws, &self.region).delete_object().bucket(&self.bucket).key(key(stack)).send().await;
+        let r = crate::client(&self.aws, &self.region)
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key(stack))
+            .set_expected_bucket_owner(self.owner.clone())
+            .send()
+            .await;
         strata_aws::gone_ok(r.map(|_| ()).map_err(err("DeleteObject")))
     }
 }
@@ -191,6 +210,7 @@ impl IndexStore for S3Locks {
             .put_object()
             .bucket(&self.bucket)
             .key(index_key(stack))
+            .set_expected_bucket_owner(self.owner.clone())
             .content_type("application/json")
             .body(ByteStream::from(body))
             .send()
