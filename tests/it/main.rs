@@ -8,6 +8,7 @@
 
 mod api_calls;
 mod bad_input;
+mod batch_tags;
 mod certificates;
 mod cloudtrail;
 mod cli;

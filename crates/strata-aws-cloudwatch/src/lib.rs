@@ -41,6 +41,7 @@ pub(crate) struct CloudWatchTags;
 
 #[async_trait]
 impl Tagging for CloudWatchTags {
+    const TAGGING_API_TYPE: Option<&'static str> = Some("cloudwatch:alarm");
     async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
         let out = client(aws, region).list_tags_for_resource().resource_arn(arn).send().await.map_err(err("ListTagsForResource"));
         // Deleted since it was listed: no tags, so not this stack's.

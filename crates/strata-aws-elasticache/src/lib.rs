@@ -44,6 +44,7 @@ pub(crate) struct CacheTags;
 
 #[async_trait::async_trait]
 impl strata_aws::kernel::Tagging for CacheTags {
+    const TAGGING_API_TYPE: Option<&'static str> = Some("elasticache");
     async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
         tags_of(aws, region, arn).await
     }

@@ -45,6 +45,7 @@ pub(crate) struct RdsTags;
 
 #[async_trait::async_trait]
 impl strata_aws::kernel::Tagging for RdsTags {
+    const TAGGING_API_TYPE: Option<&'static str> = Some("rds");
     async fn read(aws: &Aws, region: &str, arn: &str) -> Result<Tags, ProviderError> {
         tags_of(aws, region, arn).await
     }

@@ -37,4 +37,5 @@ strata_aws::tag_adapter! {
     read: list_tags_for_resource("ListTagsForResource") |out| out.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
     untag: untag_resource("UntagResource"),
     tag: tag_resource("TagResource") |add| sdk_tags(add),
+    tagging_api: "sns",
 }

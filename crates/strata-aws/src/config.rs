@@ -126,6 +126,8 @@ struct Inner {
     record: Option<ExchangeLog>,
     /// List answers shared within one discovery pass.
     shared: crate::shared_lists::SharedLists,
+    /// Resource types whose tags the registered kinds read from the tagging API ([`crate::tagging_api`]).
+    tagging_types: Mutex<std::collections::BTreeSet<&'static str>>,
     /// The HTTPS client every service client sends through (rate-limited).
     http: aws_smithy_runtime_api::client::http::SharedHttpClient,
     /// The clients of the service crates, by client type and region ([`Aws::client`]).
@@ -179,6 +181,7 @@ impl Aws {
                 faults: settings.faults.clone().map(|p| Arc::new(FaultInjector::new(p))),
                 record: settings.record_exchanges.then(ExchangeLog::default),
                 shared: Default::default(),
+                tagging_types: Default::default(),
                 clients: Mutex::default(),
             }),
         })
@@ -223,6 +226,16 @@ impl Aws {
     /// List answers shared within one discovery pass ([`crate::shared_lists`]).
     pub fn shared_lists(&self) -> &crate::shared_lists::SharedLists {
         &self.inner.shared
+    }
+
+    /// Ask the tagging API for the tags of resources of this type too ([`crate::tagging_api`]).
+    pub fn read_tags_of_type(&self, resource_type: &'static str) {
+        self.inner.tagging_types.lock().unwrap_or_else(|e| e.into_inner()).insert(resource_type);
+    }
+
+    /// The resource types registered with [`Aws::read_tags_of_type`].
+    pub fn tagging_types(&self) -> Vec<&'static str> {
+        self.inner.tagging_types.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect()
     }
 
     /// The default region of this run.

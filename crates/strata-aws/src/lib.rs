@@ -18,6 +18,7 @@ pub mod ratelimit;
 pub mod faults;
 pub mod record;
 pub mod shared_lists;
+pub mod tagging_api;
 mod throttle;
 pub mod error;
 

@@ -22,7 +22,7 @@
 
 mod fields;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -159,6 +159,11 @@ pub trait Tagging: Send + Sync + 'static {
     async fn read(aws: &Aws, region: &str, target: &str) -> Result<Tags, ProviderError>;
     /// Add (or overwrite) and remove tags.
     async fn write(aws: &Aws, region: &str, target: &str, add: &Tags, remove: &[String]) -> Result<(), ProviderError>;
+    /// The resource type under which the Resource Groups Tagging API reports
+    /// these resources (`cloudwatch:alarm`), when discovery may take their
+    /// tags from its batch answer ([`crate::tagging_api`]) instead of one
+    /// [`Tagging::read`] per listed item; `None`: always read each.
+    const TAGGING_API_TYPE: Option<&'static str> = None;
 }
 
 /// A service's [`Tagging`] adapter in the common shape: one read call and
@@ -185,13 +190,16 @@ macro_rules! tag_adapter {
         client: $client:path, id: $id:ident,
         read: $read:ident($read_op:literal) |$out:ident| $tags:expr,
         untag: $untag:ident($untag_op:literal),
-        tag: $tag:ident($tag_op:literal) |$add:ident| $sdk:expr $(,)?
+        tag: $tag:ident($tag_op:literal) |$add:ident| $sdk:expr
+        $(, tagging_api: $tagging_type:literal)? $(,)?
     ) => {
         $(#[$meta])*
         $vis struct $name;
 
         #[$crate::__private::async_trait]
         impl $crate::kernel::Tagging for $name {
+            $(const TAGGING_API_TYPE: Option<&'static str> = Some($tagging_type);)?
+
             async fn read(aws: &$crate::Aws, region: &str, target: &str) -> Result<$crate::__private::Tags, $crate::__private::ProviderError> {
                 let $out = $client(aws, region).$read().$id(target).send().await.map_err($crate::error::err($read_op))?;
                 Ok($tags)
@@ -462,6 +470,9 @@ pub struct KindProvider<K: Kind> {
 impl<K: Kind> KindProvider<K> {
     /// The provider of `kind` on this connection.
     pub fn new(aws: &Aws, kind: K) -> Self {
+        if let Some(t) = K::Tags::TAGGING_API_TYPE {
+            aws.read_tags_of_type(t);
+        }
         KindProvider { aws: aws.clone(), kind }
     }
 
@@ -509,10 +520,19 @@ impl<K: Kind> KindProvider<K> {
 
     /// The item's tags: carried, or read (`None`: gone since it was listed).
     async fn tags_of(&self, region: &str, item: &K::Item) -> Result<Option<Tags>, ProviderError> {
+        self.tags_from(region, item, None).await
+    }
+
+    /// [`Self::tags_of`], taken from the tagging API's batch answer when it
+    /// names the item (an item it does not name is read on its own).
+    async fn tags_from(&self, region: &str, item: &K::Item, batch: Option<&HashMap<String, Tags>>) -> Result<Option<Tags>, ProviderError> {
         if let Some(t) = K::carried_tags(item) {
             return Ok(Some(t));
         }
         let Some(target) = K::tag_target(item) else { return Ok(None) };
+        if let Some(t) = batch.and_then(|b| b.get(&target)) {
+            return Ok(Some(t.clone()));
+        }
         match K::Tags::read(&self.aws, region, &target).await {
             Ok(t) => Ok(Some(t)),
             Err(e) if e.class == ErrorClass::NotFound => Ok(None),
@@ -522,8 +542,13 @@ impl<K: Kind> KindProvider<K> {
 
     /// The item as observed if it is this stack's (by its own tags), with
     /// the stack region its `strata:region` tag names.
-    async fn owned(&self, scope: &DiscoverScope, item: K::Item) -> Result<Option<(Option<String>, Observed)>, ProviderError> {
-        match self.tags_of(&scope.region, &item).await? {
+    async fn owned(
+        &self,
+        scope: &DiscoverScope,
+        item: K::Item,
+        batch: Option<&HashMap<String, Tags>>,
+    ) -> Result<Option<(Option<String>, Observed)>, ProviderError> {
+        match self.tags_from(&scope.region, &item, batch).await? {
             Some(t) if t.get(tags::STACK) == Some(&scope.stack) && K::claims(&t) => {
                 let item = self.kind.complete(&self.aws, &scope.region, item).await?;
                 let region = t.get(tags::REGION).cloned();
@@ -587,10 +612,16 @@ impl<K: Kind> KindProvider<K> {
     /// region its `strata:region` tag names.
     async fn discover_all(&self, scope: &DiscoverScope) -> Result<Vec<(Option<String>, Observed)>, ProviderError> {
         use futures_util::stream::{self, StreamExt, TryStreamExt};
-        let items = self.kind.list(&self.aws, scope).await?;
+        let items: Vec<K::Item> = self.kind.list(&self.aws, scope).await?.into_iter().filter(|i| K::life(i) == Life::Live).collect();
+        // Where the tagging API covers the kind, one shared answer per region replaces a read per item.
+        let unread = items.iter().any(|i| K::carried_tags(i).is_none() && K::tag_target(i).is_some());
+        let batch = match (unread, K::Tags::TAGGING_API_TYPE) {
+            (true, Some(_)) => crate::tagging_api::stack_tags(&self.aws, scope).await,
+            _ => None,
+        };
         let mut reads = Vec::with_capacity(items.len());
-        for item in items.into_iter().filter(|i| K::life(i) == Life::Live) {
-            reads.push(self.owned(scope, item));
+        for item in items {
+            reads.push(self.owned(scope, item, batch.as_deref()));
         }
         let found: Vec<Option<(Option<String>, Observed)>> = stream::iter(reads).buffer_unordered(TAG_READS_AT_ONCE).try_collect().await?;
         let mut found: Vec<(Option<String>, Observed)> = found.into_iter().flatten().collect();
@@ -788,6 +819,20 @@ impl<K: Kind> Provider for KindProvider<K> {
     }
 
     async fn delete(&self, cx: &OpContext, actual: &Observed) -> Result<(), ProviderError> {
+        if K::Tags::TAGGING_API_TYPE.is_some() {
+            // Its tags may have come from the tagging API's batch answer, which can
+            // be stale: the service's own reads confirm it is still the stack's.
+            let Some(item) = self.get_any(&cx.region, &actual.id).await? else { return Ok(()) };
+            if let Some(t) = self.tags_of(&cx.region, &item).await? {
+                if t.get(tags::STACK) != Some(&cx.stack) {
+                    return Err(ProviderError::new(
+                        ErrorClass::Fatal,
+                        "delete",
+                        format!("{} {} (`{}`) no longer carries this stack's tags; it is not deleted", actual.kind, actual.id, cx.name),
+                    ));
+                }
+            }
+        }
         crate::gone_ok(self.kind.delete(&self.aws, cx, actual).await)?;
         if K::WAIT_FOR_DELETE {
             let what = format!("{} {} (`{}`) to be deleted", actual.kind, actual.id, cx.name);
