@@ -212,7 +212,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
         Command::Plan { detailed_exitcode } => {
             let started = Instant::now();
             // Read-only: the index is read if it exists; nothing is created.
-            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan, &aws, &stack);
+            let engine = with_index(engine, stack_index(&aws, &stack).await, args.rescan, &aws, &stack);
             let plan = cut.plan(&engine, &stack, Operation::Apply).await?;
             let calls = counter.snapshot();
             if json {
@@ -244,7 +244,7 @@ async fn execute(mut stack: Stack, args: Args) -> Result<ExitCode, String> {
             result
         }
         Command::Outputs => {
-            let engine = with_index(engine, stack_index(&aws, &stack).await?, args.rescan, &aws, &stack);
+            let engine = with_index(engine, stack_index(&aws, &stack).await, args.rescan, &aws, &stack);
             let plan = engine.plan(&stack).await.map_err(|e| e.to_string())?;
             if json {
                 print_json(&serde_json::to_value(&plan.exports).unwrap_or_default());
@@ -338,13 +338,13 @@ async fn stack_locks(aws: &Aws, stack: &Stack) -> Result<(Locks, Index), String>
 
 /// The stack's discovery index for a plan, read from the lock store without creating it.
 #[cfg(feature = "s3")]
-async fn stack_index(aws: &Aws, stack: &Stack) -> Result<Index, String> {
+async fn stack_index(aws: &Aws, stack: &Stack) -> Index {
     match strata_aws_s3::S3Locks::open_existing(aws, stack.region()).await {
-        Ok(l) => Ok(Some(Arc::new(l))),
+        Ok(l) => Some(Arc::new(l)),
         // The index only saves calls: without it the plan lists every kind.
         Err(e) => {
             eprintln!("warning: cannot find the stack lock store ({e}); every kind is listed");
-            Ok(None)
+            None
         }
     }
 }
@@ -358,8 +358,8 @@ async fn stack_locks(_aws: &Aws, _stack: &Stack) -> Result<(Locks, Index), Strin
 
 /// Built without S3 there is no discovery index: every plan lists every kind.
 #[cfg(not(feature = "s3"))]
-async fn stack_index(_aws: &Aws, _stack: &Stack) -> Result<Index, String> {
-    Ok(None)
+async fn stack_index(_aws: &Aws, _stack: &Stack) -> Index {
+    None
 }
 
 fn display_output(v: &Value) -> String {

@@ -15,17 +15,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_resourcegroupstagging::types::TagFilter;
 use strata_aws::error::err;
 use strata_aws::Aws;
-use strata_core::tags;
 use strata_engine::index::{IndexStore, StackIndex};
 use strata_engine::ProviderError;
-
-// Two attempts: a region that cannot answer (an emulator that does not know
-// it) is reported and skipped, not retried for seconds.
-strata_aws::sdk_client!(fn tagging = aws_sdk_resourcegroupstagging, "tagging", |c, _p| c
-    .retry_config(aws_sdk_resourcegroupstagging::config::retry::RetryConfig::standard().with_max_attempts(2)));
 
 /// How many regions are asked at once.
 const REGIONS_AT_ONCE: usize = 8;
@@ -39,13 +32,10 @@ pub async fn regions_holding(aws: &Aws, home: &str, stack: &str) -> Result<BTree
     if regions.is_empty() {
         return Err(strata_aws::lacks("DescribeRegions", "region", "the account"));
     }
-    let filter = TagFilter::builder().key(tags::STACK).values(stack).build();
-    let asks = regions.into_iter().map(|region| {
-        let filter = filter.clone();
-        async move {
-            let out = tagging(aws, &region).get_resources().tag_filters(filter).resources_per_page(1).send().await;
-            (region, out.map(|o| !o.resource_tag_mapping_list().is_empty()).map_err(err("GetResources")))
-        }
+    // Each region on its own (the tagging API's client fails fast: a region that cannot answer is reported).
+    let asks = regions.into_iter().map(|region| async move {
+        let answer = strata_aws::tagging_api::holds_any(aws, &region, stack).await;
+        (region, answer)
     });
     let answers: Vec<(String, Result<bool, ProviderError>)> = stream::iter(asks).buffer_unordered(REGIONS_AT_ONCE).collect().await;
     let mut found = BTreeSet::new();

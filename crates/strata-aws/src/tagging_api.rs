@@ -13,6 +13,9 @@
 //!   (`KindProvider::delete`), so a stale answer never deletes what is no
 //!   longer the stack's;
 //! - a failed call means no answer (each item read on its own).
+//!
+//! [`holds_any`] asks the same API whether a region holds anything of a
+//! stack at all (the region scan of `strata_aws_ec2::regions`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,6 +27,27 @@ use strata_engine::DiscoverScope;
 use crate::Aws;
 
 crate::sdk_client!(pub fn client = aws_sdk_resourcegroupstagging, "tagging");
+
+fn stack_filter(stack: &str) -> TagFilter {
+    TagFilter::builder().key(tags::STACK).values(stack).build()
+}
+
+/// Whether `region` holds at least one resource tagged for `stack`, as far
+/// as the tagging API reports (one item a page). Two attempts only: a region
+/// that cannot answer (an emulator that does not know it) fails fast.
+pub async fn holds_any(aws: &Aws, region: &str, stack: &str) -> Result<bool, strata_engine::ProviderError> {
+    use aws_sdk_resourcegroupstagging::config::{retry::RetryConfig, Builder};
+    let out = client(aws, region)
+        .get_resources()
+        .tag_filters(stack_filter(stack))
+        .resources_per_page(1)
+        .customize()
+        .config_override(Builder::default().retry_config(RetryConfig::standard().with_max_attempts(2)))
+        .send()
+        .await
+        .map_err(crate::error::err("GetResources"))?;
+    Ok(!out.resource_tag_mapping_list().is_empty())
+}
 
 /// The tags of the stack's resources in `scope.region` of the registered
 /// types, by ARN, shared by every kind of the pass; `None` outside a pass,
@@ -37,10 +61,9 @@ pub async fn stack_tags(aws: &Aws, scope: &DiscoverScope) -> Option<Arc<HashMap<
     let answer = aws
         .shared_lists()
         .get(scope, key, || async {
-            let filter = TagFilter::builder().key(tags::STACK).values(&scope.stack).build();
             let pages = client(aws, &scope.region)
                 .get_resources()
-                .tag_filters(filter)
+                .tag_filters(stack_filter(&scope.stack))
                 .set_resource_type_filters(Some(types.iter().map(|t| (*t).to_string()).collect()))
                 .resources_per_page(100)
                 .into_paginator()

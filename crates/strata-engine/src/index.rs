@@ -29,21 +29,21 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use crate::apply::{Report, Status};
+
+/// The (logical name, kind) of each resource an apply deleted or released.
+pub type Gone<'a> = BTreeSet<(&'a str, &'static str)>;
 use crate::plan::Plan;
 use crate::provider::ProviderError;
 
 /// The format version this engine reads and writes.
 pub const INDEX_VERSION: u32 = 1;
 
-/// In [`StackIndex::held`]: every kind (a region found by a scan, not recorded by an apply).
-pub const ALL_KINDS: &str = "*";
-
 /// Which kinds may hold resources of the stack, by region.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StackIndex {
     /// [`INDEX_VERSION`]; an index of another version is ignored (full discovery).
     pub version: u32,
-    /// Region -> kinds that may hold something there ([`ALL_KINDS`]: any).
+    /// Region -> kinds that may hold something there (a scanned index: no kinds, every kind is listed).
     pub held: BTreeMap<String, BTreeSet<String>>,
     /// Made by a scan of the account's regions for a stack without a recorded
     /// index: the plan lists every kind in every region the program names as
@@ -61,11 +61,7 @@ impl StackIndex {
 
     /// An index made by a scan that found these regions (see [`StackIndex::scanned`]).
     pub fn scanned(regions: impl IntoIterator<Item = String>) -> Self {
-        let mut ix = StackIndex { scanned: true, ..StackIndex::new() };
-        for r in regions {
-            ix.insert(&r, ALL_KINDS);
-        }
-        ix
+        StackIndex { scanned: true, held: regions.into_iter().map(|r| (r, BTreeSet::new())).collect(), ..StackIndex::new() }
     }
 
     /// Record that `kind` may hold something in `region`.
@@ -177,22 +173,25 @@ impl Basis {
     }
 }
 
+/// The resources an apply deleted or released (no longer the stack's).
+pub fn gone(report: &Report) -> Gone<'_> {
+    report.outcomes.iter().filter(|o| matches!(o.status, Status::Deleted | Status::Retained)).map(|o| (o.name.as_str(), o.kind)).collect()
+}
+
 /// The index after the apply: `before` without the pairs this plan listed
-/// whose every resource is gone now. A targeted plan drops nothing (it did
+/// whose every resource is `gone` now. A targeted plan drops nothing (it did
 /// not see the whole stack).
-pub fn after_apply(plan: &Basis, before: &StackIndex, report: &Report) -> StackIndex {
+pub fn after_apply(plan: &Basis, before: &StackIndex, gone: &Gone<'_>) -> StackIndex {
     let mut ix = before.clone();
     if plan.partial {
         return ix;
     }
-    let status: BTreeMap<(&str, &str), Status> = report.outcomes.iter().map(|o| ((o.name.as_str(), o.kind), o.status)).collect();
-    let mut remaining: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for (name, kind, region) in &plan.steps {
-        let gone = matches!(status.get(&(name.as_str(), *kind)), Some(Status::Deleted | Status::Retained));
-        if !gone {
-            remaining.insert((region.as_str(), kind));
-        }
-    }
+    let remaining: BTreeSet<(&str, &str)> = plan
+        .steps
+        .iter()
+        .filter(|(name, kind, _)| !gone.contains(&(name.as_str(), *kind)))
+        .map(|(_, kind, region)| (region.as_str(), *kind))
+        .collect();
     for (r, k) in &plan.listed {
         if !remaining.contains(&(r.as_str(), k.as_str())) {
             ix.remove(r, k);

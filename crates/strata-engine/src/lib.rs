@@ -127,7 +127,7 @@ impl Engine {
         }
         let basis = index::Basis::of(&plan);
         let report = apply::apply(stack, &self.registry, plan, &self.config, &self.cancel, self.events.as_ref()).await;
-        let after = index::after_apply(&basis, &before, &report);
+        let after = index::after_apply(&basis, &before, &index::gone(&report));
         if after != before {
             if let Err(e) = store.write_index(stack.name(), &after).await {
                 tracing::warn!(stack = stack.name(), error = %e, "cannot narrow the discovery index; it still covers everything (sound, only more calls)");
@@ -142,7 +142,7 @@ impl Engine {
     pub async fn record_index(&self, stack: &Stack, plan: &Plan) -> Result<(), ProviderError> {
         let Some(store) = &self.index else { return Ok(()) };
         let before = index::before_apply(plan);
-        let after = index::after_apply(&index::Basis::of(plan), &before, &Report::empty(plan));
+        let after = index::after_apply(&index::Basis::of(plan), &before, &index::Gone::new());
         if plan.coverage.hint.as_ref() != Some(&after) {
             store.write_index(stack.name(), &after).await?;
         }

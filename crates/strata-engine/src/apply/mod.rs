@@ -119,20 +119,6 @@ pub struct Report {
 }
 
 impl Report {
-    /// The report of a plan with nothing to do: every step unchanged.
-    pub fn empty(plan: &Plan) -> Report {
-        Report {
-            stack: plan.stack.clone(),
-            operation: plan.operation,
-            outcomes: plan.steps.iter().map(|s| outcome(s, Status::Unchanged, None, 0, Duration::ZERO)).collect(),
-            elapsed: Duration::ZERO,
-            cancelled: false,
-            max_in_flight: 0,
-            exports: plan.exports.clone(),
-            api_calls: None,
-        }
-    }
-
     pub fn counts(&self) -> BTreeMap<Status, usize> {
         let mut m = BTreeMap::new();
         for o in &self.outcomes {

@@ -10,6 +10,14 @@ fn indexed(cloud: &MemoryCloud, store: &Arc<MemoryIndex>) -> Engine {
     engine(cloud, 16).with_index(store.clone())
 }
 
+/// An empty cloud, an empty index store, and an engine keeping its index there.
+fn fresh() -> (MemoryCloud, Arc<MemoryIndex>, Engine) {
+    let cloud = MemoryCloud::new();
+    let store = Arc::new(MemoryIndex::default());
+    let e = indexed(&cloud, &store);
+    (cloud, store, e)
+}
+
 /// The (kind, region) pairs a plan listed, from the in-memory cloud's calls.
 fn listed(cloud: &MemoryCloud) -> Vec<String> {
     let mut v: Vec<String> = cloud.calls().into_iter().filter(|c| c.op == "discover").map(|c| c.kind.to_string()).collect();
@@ -25,9 +33,7 @@ fn things_only(name: &str) -> Stack {
 
 #[tokio::test(start_paused = true)]
 async fn without_an_index_every_kind_is_listed_and_the_apply_records_what_holds_something() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, store, e) = fresh();
     let s = things_only("t");
     let plan = e.plan(&s).await.unwrap();
     // No index yet: every kind of the registry is listed (Thing and Widget).
@@ -45,9 +51,7 @@ async fn without_an_index_every_kind_is_listed_and_the_apply_records_what_holds_
 
 #[tokio::test(start_paused = true)]
 async fn a_kind_whose_last_declaration_was_removed_is_still_pruned() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, store, e) = fresh();
     assert!(apply(&e, &chain("t")).await.is_success());
     // Widget `d` is no longer declared: only the index makes the plan list Widgets.
     let mut s = Stack::new("t", "mem-1");
@@ -67,9 +71,7 @@ async fn a_kind_whose_last_declaration_was_removed_is_still_pruned() {
 
 #[tokio::test(start_paused = true)]
 async fn a_region_the_program_no_longer_names_is_still_pruned() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, store, e) = fresh();
     let mut s = Stack::new("t", "mem-1");
     s.add("a", Thing::new().set("size", 1i64));
     s.add_with("far", Thing::new().set("size", 2i64), ResourceOptions::default().region("mem-2"));
@@ -89,9 +91,7 @@ async fn the_index_covers_a_create_before_it_is_made() {
     // The create of `a` fails for good after the index was widened: the
     // index must already name Thing, so that a program that then drops `a`
     // still finds whatever the failed create may have left.
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, store, e) = fresh();
     let mut s = Stack::new("t", "mem-1");
     s.add("w", Widget::new().set("size", 1i64));
     assert!(apply(&e, &s).await.is_success());
@@ -107,9 +107,7 @@ async fn the_index_covers_a_create_before_it_is_made() {
 
 #[tokio::test(start_paused = true)]
 async fn a_kind_whose_listing_failed_stays_in_the_index() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, store, e) = fresh();
     assert!(apply(&e, &chain("t")).await.is_success());
     // Widget is no longer declared and cannot be listed in this run: a warning, and it stays indexed.
     cloud.inject("mem:Widget:t", "discover", ErrorClass::Fatal, 1);
@@ -135,9 +133,7 @@ fn changed_things(name: &str) -> Stack {
 
 #[tokio::test(start_paused = true)]
 async fn a_targeted_apply_narrows_nothing() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (_, store, e) = fresh();
     assert!(apply(&e, &chain("t")).await.is_success());
     let s = changed_things("t");
     let sel = crate::Selection { targets: vec!["a".into()], with_dependents: false, exclude: Vec::new() };
@@ -186,9 +182,7 @@ async fn an_index_of_another_version_is_ignored_with_a_warning() {
 
 #[tokio::test(start_paused = true)]
 async fn a_scanned_index_lists_every_kind_in_the_programs_regions_and_the_regions_found() {
-    let cloud = MemoryCloud::new();
-    let store = Arc::new(MemoryIndex::default());
-    let e = indexed(&cloud, &store);
+    let (cloud, _, e) = fresh();
     let mut s = Stack::new("t", "mem-1");
     s.add("a", Thing::new().set("size", 1i64));
     s.add_with("far", Widget::new().set("size", 2i64), ResourceOptions::default().region("mem-2"));
